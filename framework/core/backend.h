@@ -1,0 +1,39 @@
+// The interface a device backend (CPU, CUDA) offers to the device-independent core: memory and
+// copies. The CUDA backend registers itself when it is compiled in, so the core never includes CUDA
+// headers and a CPU-only build has no CUDA code at all.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "framework/core/device.h"
+
+namespace osprey {
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual DeviceType type() const = 0;
+  // Number of usable devices of this type; 0 when none (for CUDA: no driver, no GPU).
+  virtual int device_count() const = 0;
+  // Memory for `nbytes` on `device`, aligned to at least 64 bytes. Never returns null for nbytes > 0.
+  virtual void* allocate(size_t nbytes, Device device) = 0;
+  virtual void deallocate(void* ptr, size_t nbytes, Device device) = 0;
+  // Copies between this backend's devices and the host (or within). Asynchronous on the current
+  // stream where the backend has streams; `synchronize` waits for it.
+  virtual void copy(void* dst, Device dst_device, const void* src, Device src_device,
+                    size_t nbytes) = 0;
+  virtual void synchronize(Device device) = 0;
+};
+
+// Registered backends; CPU is always present. Throws a device error naming the build option when
+// the type has no backend (e.g. cuda in a CPU-only build).
+Backend& backend(DeviceType type);
+bool has_backend(DeviceType type);
+void register_backend(Backend* backend);  // called once by each backend at static-init time
+
+// True when at least one CUDA device can run kernels here.
+bool cuda_available();
+int cuda_device_count();
+
+}  // namespace osprey

@@ -1,0 +1,43 @@
+// What an op is, independently of any kernel: its inputs, attributes with types and defaults, and
+// outputs. The dispatcher checks every call against it before a kernel runs.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "framework/dispatch/attributes.h"
+
+namespace osprey::dispatch {
+
+struct InputSpec {
+  std::string name;
+  bool differentiable = true;
+  bool optional = false;  // may be passed as an undefined Tensor (e.g. bias)
+};
+
+struct AttrSpec {
+  std::string name;
+  AttrType type = AttrType::integer;
+  std::optional<AttrValue> default_value;  // none: required
+  std::string doc;
+};
+
+struct OutputSpec {
+  std::string name;
+  bool differentiable = true;  // indices and masks are not
+};
+
+struct OpSchema {
+  std::string name;
+  std::vector<InputSpec> inputs;
+  std::vector<AttrSpec> attrs;
+  std::vector<OutputSpec> outputs;
+  std::string doc;
+
+  int input_index(std::string_view input_name) const;  // -1 when absent
+  const AttrSpec* find_attr(std::string_view attr_name) const;
+  std::string str() const;  // human-readable, as printed by `osprey ops --schema`
+};
+
+}  // namespace osprey::dispatch
