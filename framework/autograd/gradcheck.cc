@@ -255,7 +255,7 @@ GradcheckResult gradcheck_op(const std::string& op, const dispatch::OpCase& op_c
     const Tensor& t = op_case.inputs[i];
     bool floating = t.defined() && is_floating(t.dtype());
     inputs.push_back(floating ? t.to(DType::f64) : t);
-    diff.push_back(floating && i < def.schema.inputs.size() && def.schema.inputs[i].differentiable);
+    diff.push_back(floating && def.schema.input_spec(i).differentiable);
   }
   ReferenceOverride force_reference(op);
   dispatch::Attrs attrs = op_case.attrs;

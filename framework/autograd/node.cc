@@ -38,7 +38,7 @@ std::vector<Tensor> OpNode::apply(std::vector<Tensor> grad_outputs) {
   for (size_t i = 0; i < saved_versions_.size(); ++i) {
     const Tensor& t = i < n_in ? saved_.inputs[i] : saved_.outputs[i - n_in];
     if (t.defined() && t.version() != saved_versions_[i]) {
-      std::string which = i < n_in ? fmt::format("input '{}'", schema.inputs[i].name)
+      std::string which = i < n_in ? fmt::format("input '{}'", schema.input_spec(i).name)
                                    : fmt::format("output '{}'", schema.outputs[i - n_in].name);
       OSPREY_THROW(autograd,
                    "{} of op '{}' ({}) was saved for backward and has since been modified in "
@@ -72,11 +72,11 @@ std::vector<Tensor> OpNode::apply(std::vector<Tensor> grad_outputs) {
     }
     if (!grads[i].defined()) {
       OSPREY_THROW(internal, "backward of op '{}' returned no gradient for input '{}'",
-                   schema.name, schema.inputs[i].name);
+                   schema.name, schema.input_spec(i).name);
     }
     if (grads[i].shape() != saved_.input_shapes[i]) {
       OSPREY_THROW(internal, "backward of op '{}' returned a gradient of shape {} for input '{}' of "
-                   "shape {}", schema.name, shape_str(grads[i].shape()), schema.inputs[i].name,
+                   "shape {}", schema.name, shape_str(grads[i].shape()), schema.input_spec(i).name,
                    shape_str(saved_.input_shapes[i]));
     }
     if (grads[i].dtype() != saved_.input_dtypes[i]) grads[i] = grads[i].to(saved_.input_dtypes[i]);

@@ -35,7 +35,7 @@ std::string describe_inputs(const OpSchema& schema, const std::vector<Tensor>& i
   std::string out;
   for (size_t i = 0; i < inputs.size(); ++i) {
     if (i) out += ", ";
-    out += (i < schema.inputs.size() ? schema.inputs[i].name : fmt::format("#{}", i)) + " " +
+    out += (schema.inputs.empty() ? fmt::format("#{}", i) : schema.input_spec(i).name) + " " +
            (inputs[i].defined() ? inputs[i].describe() : std::string("none"));
   }
   return out;
@@ -138,7 +138,8 @@ void record_autograd(const OpDef& op, const std::vector<Tensor>& inputs, const A
   std::vector<bool> needs(inputs.size(), false);
   bool any = false;
   for (size_t i = 0; i < inputs.size(); ++i) {
-    needs[i] = inputs[i].defined() && schema.inputs[i].differentiable && inputs[i].requires_grad();
+    needs[i] = inputs[i].defined() && schema.input_spec(i).differentiable &&
+               inputs[i].requires_grad();
     any |= needs[i];
   }
   if (!any) return;
@@ -204,14 +205,20 @@ std::vector<Tensor> call(std::string_view name, std::vector<Tensor> inputs, cons
   const OpDef& op = registry.op(name);
   const OpSchema& schema = op.schema;
 
-  if (inputs.size() < schema.inputs.size()) inputs.resize(schema.inputs.size());
-  if (inputs.size() > schema.inputs.size()) {
-    OSPREY_THROW(value, "op '{}' takes {} inputs, got {}: {}", schema.name, schema.inputs.size(),
-                 inputs.size(), schema.str());
+  if (schema.is_variadic()) {
+    OSPREY_CHECK(inputs.size() >= schema.inputs.size(), "op '{}' takes at least {} inputs, got {}: {}",
+                 schema.name, schema.inputs.size(), inputs.size(), schema.str());
+  } else {
+    if (inputs.size() < schema.inputs.size()) inputs.resize(schema.inputs.size());
+    if (inputs.size() > schema.inputs.size()) {
+      OSPREY_THROW(value, "op '{}' takes {} inputs, got {}: {}", schema.name,
+                   schema.inputs.size(), inputs.size(), schema.str());
+    }
   }
   for (size_t i = 0; i < inputs.size(); ++i) {
-    if (!inputs[i].defined() && !schema.inputs[i].optional) {
-      OSPREY_THROW(value, "op '{}': input '{}' is required", schema.name, schema.inputs[i].name);
+    if (!inputs[i].defined() && !schema.input_spec(i).optional) {
+      OSPREY_THROW(value, "op '{}': input '{}' is required", schema.name,
+                   schema.input_spec(i).name);
     }
   }
   if (outputs.size() > schema.outputs.size()) {
@@ -230,11 +237,11 @@ std::vector<Tensor> call(std::string_view name, std::vector<Tensor> inputs, cons
       }
     }
     for (size_t i = 0; i < inputs.size(); ++i) {
-      if (inputs[i].defined() && inputs[i].requires_grad() && schema.inputs[i].differentiable) {
+      if (inputs[i].defined() && inputs[i].requires_grad() && schema.input_spec(i).differentiable) {
         OSPREY_THROW(autograd,
                      "op '{}': writing into a given output is not differentiable, but input '{}' "
                      "requires grad",
-                     schema.name, schema.inputs[i].name);
+                     schema.name, schema.input_spec(i).name);
       }
     }
   }

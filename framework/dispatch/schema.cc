@@ -11,6 +11,10 @@ int OpSchema::input_index(std::string_view input_name) const {
   return -1;
 }
 
+const InputSpec& OpSchema::input_spec(size_t i) const {
+  return i < inputs.size() ? inputs[i] : inputs.back();
+}
+
 const AttrSpec* OpSchema::find_attr(std::string_view attr_name) const {
   for (const auto& a : attrs) {
     if (a.name == attr_name) return &a;
@@ -24,6 +28,7 @@ std::string OpSchema::str() const {
     if (i) out += ", ";
     out += inputs[i].name;
     if (inputs[i].optional) out += "?";
+    if (inputs[i].variadic) out += "...";
     if (!inputs[i].differentiable) out += " [no grad]";
   }
   out += ")";

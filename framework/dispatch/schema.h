@@ -14,6 +14,7 @@ struct InputSpec {
   std::string name;
   bool differentiable = true;
   bool optional = false;  // may be passed as an undefined Tensor (e.g. bias)
+  bool variadic = false;  // last input only: takes any number (>= 1) of tensors (cat, stack)
 };
 
 struct AttrSpec {
@@ -36,6 +37,9 @@ struct OpSchema {
   std::string doc;
 
   int input_index(std::string_view input_name) const;  // -1 when absent
+  // The spec of the i-th passed input (the variadic last spec covers every extra input).
+  const InputSpec& input_spec(size_t i) const;
+  bool is_variadic() const { return !inputs.empty() && inputs.back().variadic; }
   const AttrSpec* find_attr(std::string_view attr_name) const;
   std::string str() const;  // human-readable, as printed by `osprey ops --schema`
 };

@@ -60,7 +60,7 @@ void check_same_dtype(const KernelContext& ctx) {
       first = &t;
     } else if (t.dtype() != first->dtype()) {
       OSPREY_THROW(dtype, "op '{}': input '{}' is {} but '{}' is {} (cast one first)",
-                   ctx.op().schema.name, ctx.op().schema.inputs[i].name, dtype_name(t.dtype()),
+                   ctx.op().schema.name, ctx.op().schema.input_spec(i).name, dtype_name(t.dtype()),
                    ctx.op().schema.inputs[0].name, dtype_name(first->dtype()));
     }
   }
@@ -70,7 +70,7 @@ void check_floating(const KernelContext& ctx, int input) {
   const Tensor& t = ctx.input(input);
   if (t.defined() && !is_floating(t.dtype())) {
     OSPREY_THROW(dtype, "op '{}': input '{}' must be floating point, got {}",
-                 ctx.op().schema.name, ctx.op().schema.inputs[input].name, t.describe());
+                 ctx.op().schema.name, ctx.op().schema.input_spec(input).name, t.describe());
   }
 }
 

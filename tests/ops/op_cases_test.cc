@@ -23,7 +23,7 @@ TEST_P(OpCases, GradientCheckOnReference) {
     bool any_differentiable = false;
     for (size_t i = 0; i < c.inputs.size(); ++i) {
       any_differentiable |= c.inputs[i].defined() && is_floating(c.inputs[i].dtype()) &&
-                            def.schema.inputs[i].differentiable;
+                            def.schema.input_spec(i).differentiable;
     }
     if (!any_differentiable) continue;
     auto result = autograd::gradcheck_op(GetParam(), c);
