@@ -30,16 +30,40 @@ void affine_(const Tensor& self, double scale, double shift = 0.0);
 }  // namespace osprey::ops
 
 namespace osprey {
-inline Tensor operator+(const Tensor& a, const Tensor& b) { return ops::add(a, b); }
-inline Tensor operator-(const Tensor& a, const Tensor& b) { return ops::sub(a, b); }
-inline Tensor operator*(const Tensor& a, const Tensor& b) { return ops::mul(a, b); }
-inline Tensor operator/(const Tensor& a, const Tensor& b) { return ops::div(a, b); }
-inline Tensor operator-(const Tensor& a) { return ops::affine(a, -1.0); }
-inline Tensor operator+(const Tensor& a, double s) { return ops::affine(a, 1.0, s); }
-inline Tensor operator+(double s, const Tensor& a) { return ops::affine(a, 1.0, s); }
-inline Tensor operator-(const Tensor& a, double s) { return ops::affine(a, 1.0, -s); }
-inline Tensor operator-(double s, const Tensor& a) { return ops::affine(a, -1.0, s); }
-inline Tensor operator*(const Tensor& a, double s) { return ops::affine(a, s); }
-inline Tensor operator*(double s, const Tensor& a) { return ops::affine(a, s); }
-inline Tensor operator/(const Tensor& a, double s) { return ops::affine(a, 1.0 / s); }
+inline Tensor operator+(const Tensor& a, const Tensor& b) {
+  return ops::add(a, b);
+}
+inline Tensor operator-(const Tensor& a, const Tensor& b) {
+  return ops::sub(a, b);
+}
+inline Tensor operator*(const Tensor& a, const Tensor& b) {
+  return ops::mul(a, b);
+}
+inline Tensor operator/(const Tensor& a, const Tensor& b) {
+  return ops::div(a, b);
+}
+inline Tensor operator-(const Tensor& a) {
+  return ops::affine(a, -1.0);
+}
+inline Tensor operator+(const Tensor& a, double s) {
+  return ops::affine(a, 1.0, s);
+}
+inline Tensor operator+(double s, const Tensor& a) {
+  return ops::affine(a, 1.0, s);
+}
+inline Tensor operator-(const Tensor& a, double s) {
+  return ops::affine(a, 1.0, -s);
+}
+inline Tensor operator-(double s, const Tensor& a) {
+  return ops::affine(a, -1.0, s);
+}
+inline Tensor operator*(const Tensor& a, double s) {
+  return ops::affine(a, s);
+}
+inline Tensor operator*(double s, const Tensor& a) {
+  return ops::affine(a, s);
+}
+inline Tensor operator/(const Tensor& a, double s) {
+  return ops::affine(a, 1.0 / s);
+}
 }  // namespace osprey

@@ -8,11 +8,16 @@ namespace osprey::testing {
 
 Tolerance tolerance_for(DType dtype) {
   switch (dtype) {
-    case DType::f64: return {1e-10, 1e-9};
-    case DType::f32: return {1e-5, 1e-4};
-    case DType::f16: return {1e-2, 1e-2};
-    case DType::bf16: return {5e-2, 2e-2};
-    default: return {0, 0};
+    case DType::f64:
+      return {1e-10, 1e-9};
+    case DType::f32:
+      return {1e-5, 1e-4};
+    case DType::f16:
+      return {1e-2, 1e-2};
+    case DType::bf16:
+      return {5e-2, 2e-2};
+    default:
+      return {0, 0};
   }
 }
 

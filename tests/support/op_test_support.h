@@ -23,7 +23,7 @@ std::string compare(const Tensor& actual, const Tensor& expected, Tolerance tol)
 
 }  // namespace osprey::testing
 
-#define OSPREY_SKIP_WITHOUT_GPU()                                            \
-  do {                                                                       \
+#define OSPREY_SKIP_WITHOUT_GPU()                                              \
+  do {                                                                         \
     if (!::osprey::cuda_available()) GTEST_SKIP() << "no CUDA device present"; \
   } while (0)
