@@ -72,6 +72,15 @@ Shape kept_then_reduced(int64_t ndim, const std::vector<int64_t>& dims) {
   return perm;
 }
 
+Tensor permuted_view(const Tensor& t, const Shape& perm) {
+  Shape shape(perm.size()), strides(perm.size());
+  for (size_t i = 0; i < perm.size(); ++i) {
+    shape[i] = t.shape()[perm[i]];
+    strides[i] = t.strides()[perm[i]];
+  }
+  return Tensor::from_storage(t.storage(), shape, strides, t.offset(), t.dtype());
+}
+
 Tensor distinct_values(CaseRandom& rng, const Shape& shape, DType dtype) {
   int64_t n = shape_numel(shape);
   std::vector<double> values(n);

@@ -37,9 +37,13 @@ Tensor distinct_values(CaseRandom& rng, const Shape& shape, DType dtype);
 // CPU: the input's values permuted to [kept dims..., reduced dims...] and stored contiguously, so
 // each output element reads one contiguous row of `row_size` elements. No copy when the input is
 // already laid out that way. Does not dispatch (kernels keep last_kernel_key their own).
+// `t` with its dims permuted, as a plain view outside the graph; unlike Tensor::permute it does
+// not dispatch, so a kernel using it stays the last kernel key of its call.
+Tensor permuted_view(const Tensor& t, const Shape& perm);
+
 template <typename T>
 Tensor cpu_rows(const Tensor& input, const std::vector<int64_t>& dims) {
-  Tensor permuted = input.detach().permute(kept_then_reduced(input.dim(), dims));
+  Tensor permuted = permuted_view(input, kept_then_reduced(input.dim(), dims));
   if (permuted.is_contiguous()) return permuted;
   Tensor rows = Tensor::empty(permuted.shape(), input.dtype());
   cpu_map<T, T>(

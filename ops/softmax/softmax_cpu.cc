@@ -68,7 +68,7 @@ void rows_reference(KernelContext& ctx, RowFn<T, double> row, bool log) {
     for (const auto& t : rows) ptrs.push_back(t.data<T>() + r * n);
     row(ptrs.data(), result.data<T>() + r * n, n, log);
   }
-  Tensor out_rows = out.permute(kept_then_reduced(out.dim(), dims));
+  Tensor out_rows = permuted_view(out, kept_then_reduced(out.dim(), dims));
   cpu_map<T, T>(
       out_rows, [](T v) { return v; }, result);
 }

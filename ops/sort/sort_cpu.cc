@@ -83,7 +83,7 @@ void sort_reference(KernelContext& ctx) {
   const Shape perm = kept_then_reduced(input.dim(), dims);
   OSPREY_DISPATCH_ALL(input.dtype(), ctx.op().schema.name.c_str(), [&]<typename T>() {
     Tensor rows = cpu_rows<T>(input, dims);
-    Tensor values_rows = g.values.permute(perm);
+    Tensor values_rows = permuted_view(g.values, perm);
     Tensor values = Tensor::empty(values_rows.shape(), input.dtype());
     Tensor indices = Tensor::empty(values_rows.shape(), DType::i64);
     const int64_t count = g.n == 0 ? 0 : input.numel() / g.n;
@@ -95,7 +95,7 @@ void sort_reference(KernelContext& ctx) {
     cpu_map<T, T>(
         values_rows, [](T v) { return v; }, values);
     cpu_map<int64_t, int64_t>(
-        g.indices.permute(perm), [](int64_t v) { return v; }, indices);
+        permuted_view(g.indices, perm), [](int64_t v) { return v; }, indices);
   });
 }
 
