@@ -22,8 +22,9 @@ void softmax_row(const T* const* in, T* out, int64_t n, bool log) {
   double total = 0;
   for (int64_t i = 0; i < n; ++i) total += static_cast<double>(std::exp(C(x[i]) - m));
   if (log) {
-    const C shift = m + C(std::log(total));
-    for (int64_t i = 0; i < n; ++i) out[i] = static_cast<T>(C(x[i]) - shift);
+    // (x - m) first: folding m into the shift would round it at m's magnitude.
+    const C lse = C(std::log(total));
+    for (int64_t i = 0; i < n; ++i) out[i] = static_cast<T>((C(x[i]) - m) - lse);
   } else {
     const C scale = C(1.0 / total);
     for (int64_t i = 0; i < n; ++i) out[i] = static_cast<T>(std::exp(C(x[i]) - m) * scale);

@@ -6,35 +6,15 @@
 
 #include "framework/dispatch/registry.h"
 #include "ops/reduce/reduce.h"
+#include "tests/ops/kernel_loop.h"
 
 namespace osprey {
 namespace {
 
-using dispatch::Registry;
+using testing::error_message;
 
-std::string message_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
-// Runs `body` once per CPU kernel of `op`, each forced by an override.
-void for_each_kernel(const char* op, const std::function<void(const std::string&)>& body) {
-  struct Override {
-    const char* op;
-    Override(const char* op, const std::string& impl) : op(op) {
-      Registry::instance().set_override(op, DeviceType::cpu, impl);
-    }
-    ~Override() { Registry::instance().clear_override(op, DeviceType::cpu); }
-  };
-  for (const auto* k : Registry::instance().kernels(op, DeviceType::cpu)) {
-    Override forced(op, k->impl);
-    SCOPED_TRACE(k->key());
-    body(k->impl);
-  }
+void for_each_kernel(const char* op, const std::function<void()>& body) {
+  testing::for_each_cpu_kernel(op, body);
 }
 
 Tensor matrix() {
@@ -42,7 +22,7 @@ Tensor matrix() {
 }
 
 TEST(Reduce, SumOverDims) {
-  for_each_kernel("sum", [](const std::string&) {
+  for_each_kernel("sum", [] {
     EXPECT_EQ(ops::sum(matrix()).item<float>(), 21.0f);
     EXPECT_EQ(ops::sum(matrix()).shape(), Shape{});
     Tensor rows = ops::sum(matrix(), {1}, true);
@@ -69,7 +49,7 @@ TEST(Reduce, SumAccumulatesInDouble) {
   // A million 0.1f: a float accumulator drifts far from 1e5; double stays within f32 rounding.
   Tensor x = Tensor::empty({1000, 1000}, DType::f32);
   x.fill_(0.1);
-  for_each_kernel("sum", [&](const std::string&) {
+  for_each_kernel("sum", [&] {
     EXPECT_NEAR(ops::sum(x).item<float>(), 1e5f, 0.01f);
     EXPECT_NEAR(ops::sum(x, {1}).at<float>({7}), 100.0f, 1e-4f);
     EXPECT_NEAR(ops::sum(x, {0}).at<float>({7}), 100.0f, 1e-4f);
@@ -78,22 +58,21 @@ TEST(Reduce, SumAccumulatesInDouble) {
 
 TEST(Reduce, EmptyReductions) {
   Tensor empty = Tensor::empty({0, 3}, DType::f32);
-  for_each_kernel("sum", [&](const std::string&) {
+  for_each_kernel("sum", [&] {
     EXPECT_EQ(ops::sum(empty).item<float>(), 0.0f);
     EXPECT_EQ(ops::sum(empty, {0}).to_vector<float>(), (std::vector<float>{0, 0, 0}));
     EXPECT_EQ(ops::sum(empty, {1}).shape(), Shape{0});
   });
-  for_each_kernel(
-      "mean", [&](const std::string&) { EXPECT_TRUE(std::isnan(ops::mean(empty).item<float>())); });
+  for_each_kernel("mean", [&] { EXPECT_TRUE(std::isnan(ops::mean(empty).item<float>())); });
 }
 
 TEST(Reduce, Mean) {
-  for_each_kernel("mean", [](const std::string&) {
+  for_each_kernel("mean", [] {
     EXPECT_EQ(ops::mean(matrix(), {1}).to_vector<float>(), (std::vector<float>{2, 5}));
     EXPECT_EQ(ops::mean(matrix()).item<float>(), 3.5f);
     EXPECT_EQ(ops::mean(matrix(), {0}, true).shape(), (Shape{1, 3}));
   });
-  std::string msg = message_of([] { ops::mean(Tensor::from_vector<int32_t>({1, 2}, {2})); });
+  std::string msg = error_message([] { ops::mean(Tensor::from_vector<int32_t>({1, 2}, {2})); });
   EXPECT_NE(msg.find("mean"), std::string::npos) << msg;
 }
 
@@ -113,7 +92,7 @@ TEST(Reduce, VarCorrection) {
 TEST(Reduce, MaxMinTiesTakeTheFirstIndex) {
   Tensor x = Tensor::from_vector<float>({1, 3, 3, 5, 5, 0}, {2, 3});
   for (const char* op : {"max", "min", "argmax", "argmin"}) {
-    for_each_kernel(op, [&](const std::string&) {
+    for_each_kernel(op, [&] {
       auto [values, indices] = ops::max(x, 1);
       EXPECT_EQ(values.to_vector<float>(), (std::vector<float>{3, 5}));
       EXPECT_EQ(indices.dtype(), DType::i64);
@@ -141,7 +120,7 @@ TEST(Reduce, NanWinsMaxAndMin) {
   float nan = std::numeric_limits<float>::quiet_NaN();
   Tensor x = Tensor::from_vector<float>({1, nan, 3, nan}, {4});
   for (const char* op : {"max", "min"}) {
-    for_each_kernel(op, [&](const std::string&) {
+    for_each_kernel(op, [&] {
       auto [hi, hi_idx] = ops::max(x, 0);
       EXPECT_TRUE(std::isnan(hi.item<float>()));
       EXPECT_EQ(hi_idx.item<int64_t>(), 1);
@@ -171,17 +150,17 @@ TEST(Reduce, SumAndMeanGradients) {
 }
 
 TEST(Reduce, ErrorsNameTheOp) {
-  std::string msg = message_of([] { ops::sum(matrix(), {2}); });
+  std::string msg = error_message([] { ops::sum(matrix(), {2}); });
   EXPECT_NE(msg.find("sum"), std::string::npos) << msg;
   EXPECT_NE(msg.find("out of range"), std::string::npos) << msg;
-  msg = message_of([] { ops::sum(matrix(), {1, -1}); });
+  msg = error_message([] { ops::sum(matrix(), {1, -1}); });
   EXPECT_NE(msg.find("more than once"), std::string::npos) << msg;
-  msg = message_of([] { ops::max(matrix(), -3); });
+  msg = error_message([] { ops::max(matrix(), -3); });
   EXPECT_NE(msg.find("max"), std::string::npos) << msg;
-  msg = message_of([] { ops::argmin(Tensor::empty({2, 0}, DType::f32), 1); });
+  msg = error_message([] { ops::argmin(Tensor::empty({2, 0}, DType::f32), 1); });
   EXPECT_NE(msg.find("argmin"), std::string::npos) << msg;
   EXPECT_NE(msg.find("size 0"), std::string::npos) << msg;
-  msg = message_of([] { ops::var(matrix(), {5}); });
+  msg = error_message([] { ops::var(matrix(), {5}); });
   EXPECT_NE(msg.find("var"), std::string::npos) << msg;
 }
 
