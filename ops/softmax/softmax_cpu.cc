@@ -20,6 +20,16 @@ void softmax_row(const T* const* in, T* out, int64_t n, bool log) {
   C m = -std::numeric_limits<C>::infinity();
   for (int64_t i = 0; i < n; ++i) m = std::max(m, C(x[i]));
   double total = 0;
+  if (!log && std::is_same_v<C, T>) {
+    // Computing in T: keep each exp in the output and rescale, one exp per element.
+    for (int64_t i = 0; i < n; ++i) {
+      out[i] = static_cast<T>(std::exp(C(x[i]) - m));
+      total += static_cast<double>(out[i]);
+    }
+    const C scale = C(1.0 / total);
+    for (int64_t i = 0; i < n; ++i) out[i] = static_cast<T>(C(out[i]) * scale);
+    return;
+  }
   for (int64_t i = 0; i < n; ++i) total += static_cast<double>(std::exp(C(x[i]) - m));
   if (log) {
     // (x - m) first: folding m into the shift would round it at m's magnitude.
