@@ -85,6 +85,11 @@ void index_select_kernel(KernelContext& ctx) {
   }
 }
 
+// The tensor a flat loop writes: `out` itself, or a contiguous stand-in for a strided out=.
+Tensor contiguous_target(const Tensor& out) {
+  return out.is_contiguous() ? out : Tensor::empty(out.shape(), out.dtype(), out.device());
+}
+
 template <typename T>
 void gather_loop(const Tensor& input, const Tensor& idx, int64_t dim, const Tensor& out) {
   const int64_t n = idx.numel();
@@ -102,9 +107,11 @@ void gather_kernel(KernelContext& ctx) {
   const int64_t dim = wrap_dim(ctx.attrs().get_int("dim"), input.dim());
   Tensor idx = index_i64(ctx.input(1));
   check_indices("gather", idx, input, dim);
-  const Tensor& out = ctx.output(0, idx.shape(), input.dtype());
+  const Tensor& given = ctx.output(0, idx.shape(), input.dtype());
+  Tensor out = contiguous_target(given);
   OSPREY_DISPATCH_ALL(input.dtype(), "gather",
                       [&]<typename T>() { gather_loop<T>(input, idx, dim, out); });
+  if (!out.is_same(given)) cpu_convert_copy(given, out);
 }
 
 void scatter_add_kernel(KernelContext& ctx) {
@@ -137,7 +144,8 @@ void masked_select_kernel(KernelContext& ctx) {
   const auto* m = static_cast<const uint8_t*>(mask.raw_data());  // bool and u8: one byte, 0 or 1
   int64_t count = 0;
   for (int64_t i = 0; i < n; ++i) count += m[strided_offset(i, shape, mask_strides, -1, 0)] != 0;
-  const Tensor& out = ctx.output(0, {count}, input.dtype());
+  const Tensor& given = ctx.output(0, {count}, input.dtype());
+  Tensor out = contiguous_target(given);
   OSPREY_DISPATCH_ALL(input.dtype(), "masked_select", [&]<typename T>() {
     const T* in = input.data<T>();
     T* o = out.data<T>();
@@ -147,6 +155,7 @@ void masked_select_kernel(KernelContext& ctx) {
       }
     }
   });
+  if (!out.is_same(given)) cpu_convert_copy(given, out);
 }
 
 const bool registered = [] {

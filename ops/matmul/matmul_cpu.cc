@@ -2,6 +2,7 @@
 // operands through their strides and accumulates in double. Obviously right rather than fast; it
 // is the oracle the BLAS kernels and the gradient checks are measured against.
 #include "ops/common/op_helpers.h"
+#include "ops/copy/copy.h"
 #include "ops/matmul/gemm_plan.h"
 
 namespace osprey::ops {
@@ -38,9 +39,12 @@ void reference_gemm(const GemmPlan& plan, const Tensor& a, const Tensor& b, cons
 
 void run(KernelContext& ctx, const Tensor& a, const Tensor& b, const Tensor& bias, const char* op) {
   GemmPlan plan = plan_matmul(a, b, op);
-  const Tensor& out = ctx.output(0, plan.out_shape, a.dtype());
+  const Tensor& given = ctx.output(0, plan.out_shape, a.dtype());
+  // The loop writes a contiguous result; a strided out= gets a copy of it.
+  Tensor out = given.is_contiguous() ? given : Tensor::empty(given.shape(), given.dtype());
   OSPREY_DISPATCH_FLOAT(a.dtype(), op,
                         [&]<typename T>() { reference_gemm<T>(plan, a, b, bias, out); });
+  if (!out.is_same(given)) cpu_convert_copy(given, out);
 }
 
 void matmul_kernel(KernelContext& ctx) {

@@ -111,10 +111,13 @@ void blas_gemm(const GemmPlan& plan, const Tensor& a, const Tensor& b, const Ten
 void run(KernelContext& ctx, const Tensor& a_in, const Tensor& b_in, const Tensor& bias,
          const char* op) {
   GemmPlan plan = plan_matmul(a_in, b_in, op);
-  const Tensor& out = ctx.output(0, plan.out_shape, a_in.dtype());
+  const Tensor& given = ctx.output(0, plan.out_shape, a_in.dtype());
+  // BLAS writes a contiguous result; a strided out= gets a copy of it.
+  Tensor out = given.is_contiguous() ? given : Tensor::empty(given.shape(), given.dtype());
   Tensor a = blas_readable(a_in, plan, true);
   Tensor b = blas_readable(b_in, plan, false);
   OSPREY_DISPATCH_FLOAT(a.dtype(), op, [&]<typename T>() { blas_gemm<T>(plan, a, b, bias, out); });
+  if (!out.is_same(given)) cpu_convert_copy(given, out);
 }
 
 // BLAS takes 32-bit sizes in this build; larger problems go to the reference.

@@ -73,6 +73,13 @@ TEST(Gather, KnownValues) {
   EXPECT_EQ(ops::gather(t, 0, i64({1, 0}, {1, 2})).to_vector<float>(), (std::vector<float>{3, 2}));
 }
 
+TEST(Gather, WritesIntoStridedOut) {
+  Tensor t = f32({1, 2, 3, 4}, {2, 2});
+  Tensor out = Tensor::empty({2, 2}).transpose(0, 1);
+  dispatch::call_out("gather", out, {t, i64({0, 0, 1, 0}, {2, 2})}, {{"dim", int64_t{1}}});
+  EXPECT_EQ(out.to_vector<float>(), (std::vector<float>{1, 1, 4, 3}));
+}
+
 TEST(Gather, Errors) {
   Tensor t = f32({1, 2, 3, 4}, {2, 2});
   expect_error(

@@ -43,6 +43,16 @@ TEST(Matmul, KnownProduct) {
   });
 }
 
+TEST(Matmul, WritesIntoStridedOut) {
+  Tensor a = f32({1, 2, 3, 4, 5, 6}, {2, 3});
+  Tensor b = f32({7, 8, 9, 10, 11, 12}, {3, 2});
+  for_each_cpu_kernel("matmul", [&](const std::string&) {
+    Tensor out = Tensor::empty({2, 2}).transpose(0, 1);
+    dispatch::call_out("matmul", out, {a, b});
+    EXPECT_EQ(out.to_vector<float>(), (std::vector<float>{58, 64, 139, 154}));
+  });
+}
+
 TEST(Matmul, VectorOperands) {
   Tensor m = f32({1, 2, 3, 4, 5, 6}, {2, 3});
   Tensor v = f32({1, 0, -1}, {3});
