@@ -16,7 +16,9 @@ void check_device_index(int device) {
                     "CUDA device {} does not exist ({} device(s) present)", device, count);
 }
 
-int resolve(int device) { return device < 0 ? current_device() : device; }
+int resolve(int device) {
+  return device < 0 ? current_device() : device;
+}
 
 // This thread's current stream per device (nullptr: the legacy default stream).
 std::vector<cudaStream_t>& thread_streams() {
@@ -88,7 +90,9 @@ const cudaDeviceProp& device_properties(int device) {
   return props[device];
 }
 
-int sm_count(int device) { return device_properties(device).multiProcessorCount; }
+int sm_count(int device) {
+  return device_properties(device).multiProcessorCount;
+}
 
 DeviceGuard::DeviceGuard(int device) {
   previous_ = current_device();
@@ -121,7 +125,9 @@ Stream::~Stream() {
   if (stream_) cudaStreamDestroy(stream_);
 }
 
-void Stream::synchronize() const { OSPREY_CUDA_CHECK(cudaStreamSynchronize(stream_)); }
+void Stream::synchronize() const {
+  OSPREY_CUDA_CHECK(cudaStreamSynchronize(stream_));
+}
 
 bool Stream::query() const {
   cudaError_t status = cudaStreamQuery(stream_);
@@ -138,7 +144,9 @@ StreamGuard::StreamGuard(cudaStream_t stream, int device)
   set_current_stream(stream, device_);
 }
 
-StreamGuard::~StreamGuard() { thread_streams()[device_] = previous_; }
+StreamGuard::~StreamGuard() {
+  thread_streams()[device_] = previous_;
+}
 
 Event::Event(bool timing) {
   OSPREY_CUDA_CHECK(cudaEventCreateWithFlags(&event_, timing ? 0 : cudaEventDisableTiming));
@@ -148,13 +156,17 @@ Event::~Event() {
   if (event_) cudaEventDestroy(event_);
 }
 
-void Event::record(cudaStream_t stream) { OSPREY_CUDA_CHECK(cudaEventRecord(event_, stream)); }
+void Event::record(cudaStream_t stream) {
+  OSPREY_CUDA_CHECK(cudaEventRecord(event_, stream));
+}
 
 void Event::wait(cudaStream_t stream) const {
   OSPREY_CUDA_CHECK(cudaStreamWaitEvent(stream, event_, 0));
 }
 
-void Event::synchronize() const { OSPREY_CUDA_CHECK(cudaEventSynchronize(event_)); }
+void Event::synchronize() const {
+  OSPREY_CUDA_CHECK(cudaEventSynchronize(event_));
+}
 
 bool Event::query() const {
   cudaError_t status = cudaEventQuery(event_);
@@ -172,8 +184,12 @@ float Event::elapsed_ms(const Event& end) const {
   return ms;
 }
 
-void set_allow_tf32(bool allow) { tf32_allowed.store(allow); }
-bool allow_tf32() { return tf32_allowed.load(); }
+void set_allow_tf32(bool allow) {
+  tf32_allowed.store(allow);
+}
+bool allow_tf32() {
+  return tf32_allowed.load();
+}
 
 cublasHandle_t cublas_handle() {
   int device = current_device();
