@@ -31,7 +31,12 @@ std::vector<cudaStream_t>& thread_streams() {
 // Handles of this thread, per device. Destroyed when the thread ends; errors are ignored because
 // the CUDA runtime may already be unloading at process exit.
 struct ThreadHandles {
+  struct Binding {
+    cudaStream_t stream = nullptr;
+    int tf32 = -1;  // -1: not bound yet
+  };
   std::vector<cublasHandle_t> cublas;
+  std::vector<Binding> cublas_bound;
   std::vector<cudnnHandle_t> cudnn;
   ~ThreadHandles() {
     for (auto h : cublas) {
@@ -47,6 +52,7 @@ ThreadHandles& thread_handles() {
   thread_local ThreadHandles handles;
   size_t count = static_cast<size_t>(device_count());
   if (handles.cublas.size() < count) handles.cublas.resize(count, nullptr);
+  if (handles.cublas_bound.size() < count) handles.cublas_bound.resize(count);
   if (handles.cudnn.size() < count) handles.cudnn.resize(count, nullptr);
   return handles;
 }
@@ -193,11 +199,22 @@ bool allow_tf32() {
 
 cublasHandle_t cublas_handle() {
   int device = current_device();
-  auto& handle = thread_handles().cublas.at(device);
+  ThreadHandles& handles = thread_handles();
+  auto& handle = handles.cublas.at(device);
+  auto& bound = handles.cublas_bound.at(device);
+  cudaStream_t stream = current_stream(device);
+  int tf32 = allow_tf32() ? 1 : 0;
   if (!handle) OSPREY_CUBLAS_CHECK(cublasCreate(&handle));
-  OSPREY_CUBLAS_CHECK(cublasSetStream(handle, current_stream(device)));
-  OSPREY_CUBLAS_CHECK(
-      cublasSetMathMode(handle, allow_tf32() ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
+  // Rebinding resets cuBLAS's workspace, so it is done only when something changed.
+  if (bound.tf32 < 0 || bound.stream != stream) {
+    OSPREY_CUBLAS_CHECK(cublasSetStream(handle, stream));
+    bound.stream = stream;
+  }
+  if (bound.tf32 != tf32) {
+    OSPREY_CUBLAS_CHECK(
+        cublasSetMathMode(handle, tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
+    bound.tf32 = tf32;
+  }
   return handle;
 }
 

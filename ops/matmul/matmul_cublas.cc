@@ -123,6 +123,7 @@ void gemm(const Operand& a, const Operand& b, Tensor& c, int64_t count, int64_t 
         type, i32(a.ld), a.batch_stride, beta, c.raw_data(), type, i32(n), m * n, i32(count),
         compute, CUBLAS_GEMM_DEFAULT));
   }
+  OSPREY_CUDA_LAUNCH_CHECK();
 }
 
 // out = a @ b (+ bias): a is [..., m, k] or [k], b is [..., k, n] or [k] (matmul rules).
