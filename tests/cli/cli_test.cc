@@ -150,7 +150,9 @@ TEST_F(Cli, CheckKernelReferencePasses) {
     std::ostringstream out;
     EXPECT_EQ(cli::run_check_kernel(options, out), 0) << out.str();
     EXPECT_NE(out.str().find("0 mismatched"), std::string::npos) << out.str();
-    if (options.timing) EXPECT_NE(out.str().find("speed-up"), std::string::npos) << out.str();
+    if (options.timing) {
+      EXPECT_NE(out.str().find("speed-up"), std::string::npos) << out.str();
+    }
   }
 }
 
