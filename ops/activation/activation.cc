@@ -2,8 +2,10 @@
 #include "ops/activation/activation.h"
 
 #include "framework/dispatch/registry.h"
+#include "ops/elementwise/compare.h"
 #include "ops/elementwise/elementwise.h"
 #include "ops/elementwise/elementwise_cases.h"
+#include "ops/elementwise/where.h"
 #include "ops/factory/factory.h"
 
 namespace osprey::ops {
