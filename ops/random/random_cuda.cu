@@ -64,6 +64,12 @@ unsigned grid_for(int64_t n) {
   return static_cast<unsigned>((blocks + kThreads - 1) / kThreads);
 }
 
+// The kernels write element i at offset i, so an output passed in (out=) must be contiguous.
+void check_contiguous_output(const KernelContext& ctx, const Tensor& out) {
+  OSPREY_CHECK_KIND(value, out.is_contiguous(), "op '{}': output {} must be contiguous",
+                    ctx.op().schema.name, out.describe());
+}
+
 template <typename T>
 void launch_generate(KernelContext& ctx, const Tensor& out, bool is_normal) {
   const int64_t n = out.numel();
@@ -86,6 +92,7 @@ void launch_generate(KernelContext& ctx, const Tensor& out, bool is_normal) {
 void generate_kernel(KernelContext& ctx, bool is_normal) {
   DType dtype = ctx.attrs().get_dtype("dtype");
   const Tensor& out = ctx.output(0, ctx.attrs().get_ints("shape"), dtype);
+  check_contiguous_output(ctx, out);
   if (dtype == DType::f32) {
     launch_generate<float>(ctx, out, is_normal);
   } else if (dtype == DType::f64) {
@@ -109,6 +116,7 @@ void launch_bernoulli(const Tensor& p, const Tensor& out, PhiloxPosition positio
 void bernoulli_kernel(KernelContext& ctx) {
   Tensor p = ctx.input(0).contiguous();
   const Tensor& out = ctx.output(0, p.shape(), p.dtype());
+  check_contiguous_output(ctx, out);
   if (p.dtype() == DType::f32) {
     launch_bernoulli<float>(p, out, position_of(ctx));
   } else if (p.dtype() == DType::f64) {
