@@ -218,6 +218,20 @@ TEST_F(Cli, DemoMlpIsDeterministicForASeed) {
   EXPECT_NE(a.str(), c.str());
 }
 
+// Same data and initial parameters on both devices (uniform gives the same bits), so the runs
+// differ only by the rounding of cuBLAS and the CUDA math library.
+TEST_F(Cli, DemoMlpOnCudaFollowsTheCpuRun) {
+  if (!cuda_available()) GTEST_SKIP() << "no CUDA device present";
+  cli::DemoMlpOptions options;
+  options.steps = 50;
+  std::ostringstream cpu_out, cuda_out;
+  auto [cpu_first, cpu_last] = cli::run_demo_mlp(options, cpu_out);
+  options.device = "cuda";
+  auto [cuda_first, cuda_last] = cli::run_demo_mlp(options, cuda_out);
+  EXPECT_NEAR(cuda_first, cpu_first, 1e-5 * cpu_first) << cuda_out.str();
+  EXPECT_NEAR(cuda_last, cpu_last, 1e-2 * cpu_last) << cpu_out.str() << cuda_out.str();
+}
+
 TEST_F(Cli, DemoMlpRejectsBadOptions) {
   cli::DemoMlpOptions options;
   std::ostringstream out;
