@@ -1,7 +1,8 @@
 // CUDA kernels of max, min, argmax and argmin along one dim, for every numeric dtype (f16/bf16
 // compared in float), reading the input through its strides (no copy):
-//   - short dims (<= 64 elements): one thread per output scans its elements in order, exactly as
-//     the CPU reference does; wins when there are many outputs (softmax-style rows, columns);
+//   - short dims (<= 64 elements), or a strided dim with enough outputs to fill the device (the
+//     column case: neighbouring threads then read neighbouring addresses): one thread per output
+//     scans its elements in order, exactly as the CPU reference does;
 //   - longer dims: one block per output; threads scan strided slices and combine (value, index)
 //     pairs in shared memory. The combine keeps the smaller index among equal values and lets a
 //     NaN beat any number (the smaller index among NaNs), so the result is the CPU's: the first
@@ -13,6 +14,7 @@ namespace osprey::ops {
 namespace {
 
 constexpr int kBlock = 256;
+constexpr int64_t kManyOutputs = 8192;  // enough threads to fill the device with one per output
 
 // Compared in float for the 16-bit floats, as themselves otherwise.
 template <typename T>
@@ -165,7 +167,7 @@ void extremum_kernel(KernelContext& ctx, bool with_values) {
       const T* in = static_cast<const T*>(input.raw_data());
       T* v = with_values ? static_cast<T*>(values.raw_data()) : nullptr;
       auto* idx = static_cast<int64_t*>(indices.raw_data());
-      if (g.n <= 64) {
+      if (g.n <= 64 || (g.stride != 1 && g.outputs >= kManyOutputs)) {
         extremum_thread_per_output<Largest, T>
             <<<cuda_detail::blocks_for(g.outputs), cuda_detail::kThreads, 0, stream>>>(g, in, v,
                                                                                        idx);
@@ -179,7 +181,8 @@ void extremum_kernel(KernelContext& ctx, bool with_values) {
 }
 
 const bool registered = [] {
-  const char* doc = "strided, no copy: thread per output for dims <= 64, else block per output";
+  const char* doc =
+      "strided, no copy: thread per output for short dims or many columns, else block per output";
   register_kernel(
       "max", DeviceType::cuda, "native", 0,
       [](KernelContext& c) { extremum_kernel<true>(c, true); }, {}, doc);

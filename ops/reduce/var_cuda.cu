@@ -1,7 +1,9 @@
 // CUDA kernel of var over `dims`, reading the input through its strides (no copy). Two passes
 // per output, as in the CPU reference (the mean, then the sum of squared deviations), which avoids
 // the cancellation of E[x²] - E[x]²; accumulation in double for f64, float otherwise.
-//   - few reduced elements (<= 64): one thread per output; wins with many short rows;
+//   - few reduced elements (<= 64), or strided reduced elements with enough outputs to fill the
+//     device (statistics over the batch dim: neighbouring threads read neighbouring addresses):
+//     one thread per output;
 //   - otherwise: one block per output, each pass combined with a shared-memory tree.
 // N <= correction divides by 0 (inf or NaN), N == 0 gives NaN, like the reference.
 #include "ops/common/cuda_loops.cuh"
@@ -11,6 +13,7 @@ namespace osprey::ops {
 namespace {
 
 constexpr int kBlock = 256;
+constexpr int64_t kManyOutputs = 8192;  // enough threads to fill the device with one per output
 
 template <typename T>
 using acc_t = std::conditional_t<std::is_same_v<T, double>, double, float>;
@@ -117,13 +120,15 @@ void var_kernel(KernelContext& ctx) {
   if (g.outputs == 0) return;
   const double denom =
       static_cast<double>(std::max<int64_t>(0, g.n - ctx.attrs().get_int("correction")));
+  // The innermost reduced dim is not the contiguous one.
+  const bool columns = g.reduced.ndim > 0 && g.reduced.strides[0][g.reduced.ndim - 1] != 1;
   cuda::DeviceGuard guard(input.device().index);
   cudaStream_t stream = cuda::current_stream();
   OSPREY_DISPATCH_FLOAT_AND_HALF(input.dtype(), "var", [&]<typename T>() {
     const T* in = static_cast<const T*>(input.raw_data());
     T* o = static_cast<T*>(out.raw_data());
     const auto d = static_cast<acc_t<T>>(denom);
-    if (g.n <= 64) {
+    if (g.n <= 64 || (columns && g.outputs >= kManyOutputs)) {
       var_thread_per_output<T>
           <<<cuda_detail::blocks_for(g.outputs), cuda_detail::kThreads, 0, stream>>>(g, in, o, d);
     } else {
@@ -135,8 +140,9 @@ void var_kernel(KernelContext& ctx) {
 }
 
 const bool registered = [] {
-  register_kernel("var", DeviceType::cuda, "native", 0, var_kernel, {},
-                  "strided two-pass: thread per output for <= 64 elements, else block per output");
+  register_kernel(
+      "var", DeviceType::cuda, "native", 0, var_kernel, {},
+      "strided two-pass: thread per output for short or column reductions, else block per output");
   return true;
 }();
 
