@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "framework/dispatch/registry.h"
+#include "ops/cat/cat.h"
 #include "ops/index/index.h"
 #include "ops/reduce/reduce.h"
 #include "ops/sort/sort.h"
@@ -118,6 +119,27 @@ TEST(CudaExtremum, LongRowsKeepFirstTieAndFirstNan) {
     EXPECT_EQ(testing::compare(gv, cv, kExact), "");
     EXPECT_EQ(testing::compare(ops::argmin(on_gpu(x), 1), ops::argmin(x, 1), kExact), "");
     EXPECT_EQ(testing::compare(ops::argmax(on_gpu(x), 0), ops::argmax(x, 0), kExact), "");
+  }
+}
+
+TEST(CudaIndex, CopyingOpsEveryDType) {
+  OSPREY_SKIP_WITHOUT_GPU();
+  Tensor index = Tensor::from_vector<int64_t>({2, 0, 2, 1}, {4});
+  Tensor gather_index = Tensor::from_vector<int64_t>({3, 0, 1, 1, 2, 0}, {3, 2}).to(DType::i32);
+  for (DType dtype : kAllDTypes) {
+    SCOPED_TRACE(dtype_name(dtype));
+    Tensor x = tricky(dtype).narrow(0, 0, 3);  // [3, 6]
+    Tensor g = on_gpu(x);
+    EXPECT_EQ(testing::compare(ops::index_select(g, 1, on_gpu(index)),
+                               ops::index_select(x, 1, index), kExact),
+              "");
+    EXPECT_EQ(testing::compare(ops::gather(g.transpose(0, 1), 0, on_gpu(gather_index)),
+                               ops::gather(x.transpose(0, 1), 0, gather_index), kExact),
+              "");
+    EXPECT_EQ(testing::compare(ops::cat({g, g.narrow(0, 1, 2)}, 0),
+                               ops::cat({x, x.narrow(0, 1, 2)}, 0), kExact),
+              "");
+    EXPECT_EQ(testing::compare(ops::stack({g, g}, 2), ops::stack({x, x}, 2), kExact), "");
   }
 }
 
