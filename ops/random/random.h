@@ -19,7 +19,8 @@
 //       a uniformly random permutation of 0..n-1 by Fisher-Yates: for k = 0 .. n-2 the position
 //       j = n-1-k swaps with position r_k mod (j+1), where r_k is the 64-bit number made of lanes
 //       2(k%2) (low word) and 2(k%2)+1 (high word) of block offset + k/2. The bias of the modulo
-//       is below n / 2^64. CPU only (a sequential algorithm).
+//       is below n / 2^64. A sequential algorithm: the CUDA kernel (given a CUDA out=) runs the
+//       same shuffle on the host and copies it over (randperm_cuda.cu).
 #pragma once
 
 #include "framework/core/tensor.h"
