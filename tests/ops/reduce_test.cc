@@ -165,6 +165,18 @@ TEST(Reduce, ErrorsNameTheOp) {
   EXPECT_NE(msg.find("var"), std::string::npos) << msg;
 }
 
+TEST(Reduce, HalfPrecisionInputs) {
+  for (DType dtype : {DType::f16, DType::bf16}) {
+    Tensor x = matrix().to(dtype);
+    Tensor s = ops::sum(x, {1});
+    EXPECT_EQ(s.dtype(), dtype);
+    EXPECT_EQ(s.to_vector<float>(), (std::vector<float>{6, 15}));
+    EXPECT_EQ(ops::mean(x).to_vector<float>(), (std::vector<float>{3.5f}));
+    EXPECT_EQ(ops::max(x, 0).second.to_vector<int64_t>(), (std::vector<int64_t>{1, 1, 1}));
+    EXPECT_NEAR(ops::var(x, {1}).to_vector<float>()[0], 1.0f, 1e-2f);
+  }
+}
+
 TEST(Reduce, ScalarInputs) {
   Tensor s = Tensor::scalar<float>(2.5f);
   EXPECT_EQ(ops::sum(s).item<float>(), 2.5f);
