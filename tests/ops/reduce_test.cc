@@ -78,16 +78,18 @@ TEST(Reduce, Mean) {
 }
 
 TEST(Reduce, VarCorrection) {
-  Tensor x = Tensor::from_vector<double>({1, 2, 3, 4}, {4});
-  EXPECT_NEAR(ops::var(x).item<double>(), 5.0 / 3.0, 1e-12);  // unbiased by default
-  EXPECT_NEAR(ops::var(x, {}, 0).item<double>(), 1.25, 1e-12);
-  EXPECT_NEAR(ops::var(x, {0}, 2).item<double>(), 2.5, 1e-12);
-  Tensor m = Tensor::from_vector<double>({1, 3, 2, 6}, {2, 2});
-  Tensor v = ops::var(m, {1}, 1, true);
-  EXPECT_EQ(v.shape(), (Shape{2, 1}));
-  EXPECT_EQ(v.to_vector<double>(), (std::vector<double>{2, 8}));
-  // A single element with correction 1 divides by 0.
-  EXPECT_TRUE(std::isnan(ops::var(Tensor::from_vector<double>({3}, {1})).item<double>()));
+  for_each_kernel("var", [] {
+    Tensor x = Tensor::from_vector<double>({1, 2, 3, 4}, {4});
+    EXPECT_NEAR(ops::var(x).item<double>(), 5.0 / 3.0, 1e-12);  // unbiased by default
+    EXPECT_NEAR(ops::var(x, {}, 0).item<double>(), 1.25, 1e-12);
+    EXPECT_NEAR(ops::var(x, {0}, 2).item<double>(), 2.5, 1e-12);
+    Tensor m = Tensor::from_vector<double>({1, 3, 2, 6}, {2, 2});
+    Tensor v = ops::var(m, {1}, 1, true);
+    EXPECT_EQ(v.shape(), (Shape{2, 1}));
+    EXPECT_EQ(v.to_vector<double>(), (std::vector<double>{2, 8}));
+    // A single element with correction 1 divides by 0.
+    EXPECT_TRUE(std::isnan(ops::var(Tensor::from_vector<double>({3}, {1})).item<double>()));
+  });
 }
 
 TEST(Reduce, MaxMinTiesTakeTheFirstIndex) {
