@@ -13,6 +13,9 @@ void set_exit_code(int value) {
 
 void add_all_commands(CLI::App& app) {
   add_ops_command(app);
+  add_op_command(app);
+  add_check_kernel_command(app);
+  add_demo_command(app);
 }
 
 }  // namespace osprey::cli

@@ -4,11 +4,25 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "framework/core/device.h"
 
 namespace osprey {
+
+// Memory accounting of a caching backend, in bytes (allocated: handed out to tensors, rounded to
+// the allocator's block sizes; reserved: held from the device, cached or not).
+struct MemoryStats {
+  int64_t allocated = 0;
+  int64_t reserved = 0;
+  int64_t peak_allocated = 0;
+  int64_t peak_reserved = 0;
+  int64_t num_allocs = 0;       // allocate() calls
+  int64_t num_cache_hits = 0;   // allocate() calls served from cached blocks
+  int64_t num_device_allocs = 0;  // segments obtained from the device (cudaMalloc)
+  int64_t num_device_frees = 0;   // segments returned to the device (cudaFree)
+};
 
 class Backend {
  public:
@@ -25,6 +39,11 @@ class Backend {
   virtual void copy(void* dst, Device dst_device, const void* src, Device src_device,
                     size_t nbytes) = 0;
   virtual void synchronize(Device device) = 0;
+  // Caching backends report their accounting and can return cached memory; the defaults suit
+  // backends without a cache.
+  virtual MemoryStats memory_stats(Device) const { return {}; }
+  virtual void reset_peak_stats(Device) {}
+  virtual void empty_cache(Device) {}
 };
 
 // Registered backends; CPU is always present. Throws a device error naming the build option when

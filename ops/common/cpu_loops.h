@@ -9,10 +9,6 @@
 #include <tuple>
 #include <utility>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 #include "framework/core/offset_calculator.h"
 #include "framework/core/tensor.h"
 #include "ops/common/op_helpers.h"
@@ -73,16 +69,13 @@ void cpu_map(const Tensor& out, F f, const std::conditional_t<true, Tensor, A>&.
     if (n < kParallelGrain) {
       body(0, n);
     } else {
-#pragma omp parallel
-      {
-#ifdef _OPENMP
-        int64_t threads = omp_get_num_threads(), id = omp_get_thread_num();
-#else
-        int64_t threads = 1, id = 0;
-#endif
-        int64_t chunk = (n + threads - 1) / threads;
-        int64_t begin = std::min(n, id * chunk), end = std::min(n, begin + chunk);
-        body(begin, end);
+      // Fixed-size blocks handed out dynamically rather than one static slice per thread: when a
+      // core is busy with other work, the remaining threads take over its blocks instead of
+      // waiting at the barrier. Blocks are large enough that scheduling costs nothing measurable.
+      const int64_t blocks = (n + kParallelGrain - 1) / kParallelGrain;
+#pragma omp parallel for schedule(dynamic, 1)
+      for (int64_t blk = 0; blk < blocks; ++blk) {
+        body(blk * kParallelGrain, std::min(n, (blk + 1) * kParallelGrain));
       }
     }
     return;

@@ -67,3 +67,9 @@ inline Tensor operator/(const Tensor& a, double s) {
   return ops::affine(a, 1.0 / s);
 }
 }  // namespace osprey
+
+// The rest of the element-wise family, so that this header gives all of it.
+#include "ops/elementwise/binary_math.h"
+#include "ops/elementwise/compare.h"
+#include "ops/elementwise/unary.h"
+#include "ops/elementwise/where.h"

@@ -21,10 +21,21 @@ if(OSPREY_WITH_CUDA)
     set(CMAKE_CUDA_ARCHITECTURES 90)  # sm_90 SASS + compute_90 PTX
   endif()
   enable_language(CUDA)
+  # CUDA_STANDARD falls back to CXX_STANDARD (20), which CMake 3.25 has no nvcc flag for; newer
+  # CMake knows it already.
+  if(NOT DEFINED CMAKE_CUDA20_STANDARD_COMPILE_OPTION)
+    set(CMAKE_CUDA20_STANDARD_COMPILE_OPTION "-std=c++20")
+    set(CMAKE_CUDA20_EXTENSION_COMPILE_OPTION "-std=c++20")
+  endif()
   find_package(CUDAToolkit REQUIRED)
   find_package(CUDNN REQUIRED)
   find_package(NCCL QUIET)
-  set(CMAKE_CUDA_FLAGS "${CMAKE_CUDA_FLAGS} -std=c++20 --expt-relaxed-constexpr -Xcompiler=-fopenmp")
+  # One shared cudart for the whole process: the static default would give .cu objects their own
+  # runtime next to the shared one that cuBLAS/cuDNN use.
+  set(CMAKE_CUDA_RUNTIME_LIBRARY Shared)
+  # fmt turns its constexpr support off under nvcc but keeps consteval format strings, which nvcc
+  # then rejects; forcing constexpr on keeps .cu files consistent with the host compiler's view.
+  set(CMAKE_CUDA_FLAGS "${CMAKE_CUDA_FLAGS} -std=c++20 --expt-relaxed-constexpr -Xcompiler=-fopenmp -DFMT_USE_CONSTEXPR=1")
   message(STATUS "Osprey: CUDA backend ON (nvcc ${CMAKE_CUDA_COMPILER_VERSION}, cuDNN ${CUDNN_INCLUDE_DIR})")
 else()
   message(STATUS "Osprey: CUDA backend OFF")
