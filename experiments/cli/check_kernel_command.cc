@@ -152,10 +152,12 @@ int run_check_kernel(const CheckKernelOptions& options, std::ostream& out) {
       try {
         actual = run_case(def, c, device, options.impl, with_grad, options.seed);
       } catch (const Error& e) {
-        std::string what = e.message();
-        out << fmt::format("{:<5} {:<24} {:<16} {:>11} {:>11}  unsupported: {}\n",
-                           dtype_name(dtype), c.name, shape, "-", "-", what);
-        ++unsupported;
+        // A kernel that declines a call (its supports() or its dtype switch) is not wrong; any
+        // other error is.
+        bool declined = e.kind() == ErrorKind::not_found || e.kind() == ErrorKind::dtype;
+        out << fmt::format("{:<5} {:<24} {:<16} {:>11} {:>11}  {}: {}\n", dtype_name(dtype), c.name,
+                           shape, "-", "-", declined ? "unsupported" : "ERROR", e.message());
+        ++(declined ? unsupported : mismatches);
         continue;
       }
       ++compared;

@@ -47,11 +47,14 @@ struct CheckKernelOptions {
 // Prints a table of every case; returns the number of mismatching cases (0: the kernel agrees).
 int run_check_kernel(const CheckKernelOptions& options, std::ostream& out);
 
-// `osprey demo mlp [--steps N] [--seed S]`
+// `osprey demo mlp [--steps N] [--seed S] [--hidden H] [--lr LR] [--device cpu|cuda]`
 struct DemoMlpOptions {
-  int steps = 300;
+  int steps = 500;
   uint64_t seed = 0;
-  int print_every = 0;  // 0: about ten lines
+  int64_t hidden = 32;
+  double lr = 0.1;
+  std::string device = "cpu";  // a CUDA device that is not there is a device error
+  int print_every = 0;         // 0: about ten lines
 };
 // Returns the loss before the first step and after the last.
 std::pair<double, double> run_demo_mlp(const DemoMlpOptions& options, std::ostream& out);

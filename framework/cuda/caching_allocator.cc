@@ -9,7 +9,9 @@
 namespace osprey::cuda {
 namespace {
 
-size_t round_up(size_t n, size_t multiple) { return (n + multiple - 1) / multiple * multiple; }
+size_t round_up(size_t n, size_t multiple) {
+  return (n + multiple - 1) / multiple * multiple;
+}
 
 }  // namespace
 
@@ -43,9 +45,9 @@ CachingAllocator::Block* CachingAllocator::find_free(Pool& pool, const void* str
 
 CachingAllocator::Block* CachingAllocator::new_segment(size_t size, const void* stream,
                                                        bool small) {
-  size_t segment = small ? kSmallSegment
-                         : (size < kMinLargeSegmentRequest ? kLargeSegment
-                                                           : round_up(size, kSmallSegment));
+  size_t segment =
+      small ? kSmallSegment
+            : (size < kMinLargeSegmentRequest ? kLargeSegment : round_up(size, kSmallSegment));
   void* ptr = raw_->allocate(segment);
   if (!ptr) {
     release_free_segments();

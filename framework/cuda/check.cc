@@ -7,10 +7,10 @@ namespace osprey::cuda {
 
 void throw_cuda_error(cudaError_t status, const char* call, const char* file, int line) {
   cudaGetLastError();  // clears a non-sticky error so the next call does not report it again
-  throw Error(ErrorKind::cuda,
-              fmt::format("{} failed: {} ({})", call, cudaGetErrorName(status),
-                          cudaGetErrorString(status)),
-              file, line);
+  throw Error(
+      ErrorKind::cuda,
+      fmt::format("{} failed: {} ({})", call, cudaGetErrorName(status), cudaGetErrorString(status)),
+      file, line);
 }
 
 void throw_cublas_error(cublasStatus_t status, const char* call, const char* file, int line) {

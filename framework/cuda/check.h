@@ -17,7 +17,8 @@
 
 namespace osprey::cuda {
 
-[[noreturn]] void throw_cuda_error(cudaError_t status, const char* call, const char* file, int line);
+[[noreturn]] void throw_cuda_error(cudaError_t status, const char* call, const char* file,
+                                   int line);
 [[noreturn]] void throw_cublas_error(cublasStatus_t status, const char* call, const char* file,
                                      int line);
 [[noreturn]] void throw_cudnn_error(cudnnStatus_t status, const char* call, const char* file,
@@ -29,28 +30,28 @@ void check_launch(const char* file, int line);
 
 }  // namespace osprey::cuda
 
-#define OSPREY_CUDA_CHECK(CALL)                                                        \
-  do {                                                                                 \
-    cudaError_t osprey_status_ = (CALL);                                               \
-    if (osprey_status_ != cudaSuccess) {                                               \
-      ::osprey::cuda::throw_cuda_error(osprey_status_, #CALL, __FILE__, __LINE__);     \
-    }                                                                                  \
+#define OSPREY_CUDA_CHECK(CALL)                                                    \
+  do {                                                                             \
+    cudaError_t osprey_status_ = (CALL);                                           \
+    if (osprey_status_ != cudaSuccess) {                                           \
+      ::osprey::cuda::throw_cuda_error(osprey_status_, #CALL, __FILE__, __LINE__); \
+    }                                                                              \
   } while (0)
 
-#define OSPREY_CUBLAS_CHECK(CALL)                                                      \
-  do {                                                                                 \
-    cublasStatus_t osprey_status_ = (CALL);                                            \
-    if (osprey_status_ != CUBLAS_STATUS_SUCCESS) {                                     \
-      ::osprey::cuda::throw_cublas_error(osprey_status_, #CALL, __FILE__, __LINE__);   \
-    }                                                                                  \
+#define OSPREY_CUBLAS_CHECK(CALL)                                                    \
+  do {                                                                               \
+    cublasStatus_t osprey_status_ = (CALL);                                          \
+    if (osprey_status_ != CUBLAS_STATUS_SUCCESS) {                                   \
+      ::osprey::cuda::throw_cublas_error(osprey_status_, #CALL, __FILE__, __LINE__); \
+    }                                                                                \
   } while (0)
 
-#define OSPREY_CUDNN_CHECK(CALL)                                                       \
-  do {                                                                                 \
-    cudnnStatus_t osprey_status_ = (CALL);                                             \
-    if (osprey_status_ != CUDNN_STATUS_SUCCESS) {                                      \
-      ::osprey::cuda::throw_cudnn_error(osprey_status_, #CALL, __FILE__, __LINE__);    \
-    }                                                                                  \
+#define OSPREY_CUDNN_CHECK(CALL)                                                    \
+  do {                                                                              \
+    cudnnStatus_t osprey_status_ = (CALL);                                          \
+    if (osprey_status_ != CUDNN_STATUS_SUCCESS) {                                   \
+      ::osprey::cuda::throw_cudnn_error(osprey_status_, #CALL, __FILE__, __LINE__); \
+    }                                                                               \
   } while (0)
 
 #define OSPREY_CUDA_LAUNCH_CHECK() ::osprey::cuda::check_launch(__FILE__, __LINE__)

@@ -16,7 +16,9 @@ void check_device_index(int device) {
                     "CUDA device {} does not exist ({} device(s) present)", device, count);
 }
 
-int resolve(int device) { return device < 0 ? current_device() : device; }
+int resolve(int device) {
+  return device < 0 ? current_device() : device;
+}
 
 // This thread's current stream per device (nullptr: the legacy default stream).
 std::vector<cudaStream_t>& thread_streams() {
@@ -29,7 +31,12 @@ std::vector<cudaStream_t>& thread_streams() {
 // Handles of this thread, per device. Destroyed when the thread ends; errors are ignored because
 // the CUDA runtime may already be unloading at process exit.
 struct ThreadHandles {
+  struct Binding {
+    cudaStream_t stream = nullptr;
+    int tf32 = -1;  // -1: not bound yet
+  };
   std::vector<cublasHandle_t> cublas;
+  std::vector<Binding> cublas_bound;
   std::vector<cudnnHandle_t> cudnn;
   ~ThreadHandles() {
     for (auto h : cublas) {
@@ -45,6 +52,7 @@ ThreadHandles& thread_handles() {
   thread_local ThreadHandles handles;
   size_t count = static_cast<size_t>(device_count());
   if (handles.cublas.size() < count) handles.cublas.resize(count, nullptr);
+  if (handles.cublas_bound.size() < count) handles.cublas_bound.resize(count);
   if (handles.cudnn.size() < count) handles.cudnn.resize(count, nullptr);
   return handles;
 }
@@ -88,7 +96,9 @@ const cudaDeviceProp& device_properties(int device) {
   return props[device];
 }
 
-int sm_count(int device) { return device_properties(device).multiProcessorCount; }
+int sm_count(int device) {
+  return device_properties(device).multiProcessorCount;
+}
 
 DeviceGuard::DeviceGuard(int device) {
   previous_ = current_device();
@@ -121,7 +131,9 @@ Stream::~Stream() {
   if (stream_) cudaStreamDestroy(stream_);
 }
 
-void Stream::synchronize() const { OSPREY_CUDA_CHECK(cudaStreamSynchronize(stream_)); }
+void Stream::synchronize() const {
+  OSPREY_CUDA_CHECK(cudaStreamSynchronize(stream_));
+}
 
 bool Stream::query() const {
   cudaError_t status = cudaStreamQuery(stream_);
@@ -138,7 +150,9 @@ StreamGuard::StreamGuard(cudaStream_t stream, int device)
   set_current_stream(stream, device_);
 }
 
-StreamGuard::~StreamGuard() { thread_streams()[device_] = previous_; }
+StreamGuard::~StreamGuard() {
+  thread_streams()[device_] = previous_;
+}
 
 Event::Event(bool timing) {
   OSPREY_CUDA_CHECK(cudaEventCreateWithFlags(&event_, timing ? 0 : cudaEventDisableTiming));
@@ -148,13 +162,17 @@ Event::~Event() {
   if (event_) cudaEventDestroy(event_);
 }
 
-void Event::record(cudaStream_t stream) { OSPREY_CUDA_CHECK(cudaEventRecord(event_, stream)); }
+void Event::record(cudaStream_t stream) {
+  OSPREY_CUDA_CHECK(cudaEventRecord(event_, stream));
+}
 
 void Event::wait(cudaStream_t stream) const {
   OSPREY_CUDA_CHECK(cudaStreamWaitEvent(stream, event_, 0));
 }
 
-void Event::synchronize() const { OSPREY_CUDA_CHECK(cudaEventSynchronize(event_)); }
+void Event::synchronize() const {
+  OSPREY_CUDA_CHECK(cudaEventSynchronize(event_));
+}
 
 bool Event::query() const {
   cudaError_t status = cudaEventQuery(event_);
@@ -172,16 +190,31 @@ float Event::elapsed_ms(const Event& end) const {
   return ms;
 }
 
-void set_allow_tf32(bool allow) { tf32_allowed.store(allow); }
-bool allow_tf32() { return tf32_allowed.load(); }
+void set_allow_tf32(bool allow) {
+  tf32_allowed.store(allow);
+}
+bool allow_tf32() {
+  return tf32_allowed.load();
+}
 
 cublasHandle_t cublas_handle() {
   int device = current_device();
-  auto& handle = thread_handles().cublas.at(device);
+  ThreadHandles& handles = thread_handles();
+  auto& handle = handles.cublas.at(device);
+  auto& bound = handles.cublas_bound.at(device);
+  cudaStream_t stream = current_stream(device);
+  int tf32 = allow_tf32() ? 1 : 0;
   if (!handle) OSPREY_CUBLAS_CHECK(cublasCreate(&handle));
-  OSPREY_CUBLAS_CHECK(cublasSetStream(handle, current_stream(device)));
-  OSPREY_CUBLAS_CHECK(
-      cublasSetMathMode(handle, allow_tf32() ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
+  // Rebinding resets cuBLAS's workspace, so it is done only when something changed.
+  if (bound.tf32 < 0 || bound.stream != stream) {
+    OSPREY_CUBLAS_CHECK(cublasSetStream(handle, stream));
+    bound.stream = stream;
+  }
+  if (bound.tf32 != tf32) {
+    OSPREY_CUBLAS_CHECK(
+        cublasSetMathMode(handle, tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
+    bound.tf32 = tf32;
+  }
   return handle;
 }
 

@@ -59,7 +59,8 @@ class StagingPool {
         }
         if (attempt == 1 || total_ + size <= kPinnedSoftLimit) break;
       }
-      OSPREY_CUDA_CHECK(cudaStreamSynchronize(stream));  // lets this stream's callbacks return buffers
+      OSPREY_CUDA_CHECK(
+          cudaStreamSynchronize(stream));  // lets this stream's callbacks return buffers
     }
     auto buffer = std::make_unique<StagingBuffer>();
     buffer->size = std::max<size_t>(size, size_t{1} << 16);
@@ -148,6 +149,8 @@ void copy_device_to_host(void* dst, const void* src, size_t nbytes, cudaStream_t
   }
 }
 
-size_t staging_bytes() { return staging_pool().total(); }
+size_t staging_bytes() {
+  return staging_pool().total();
+}
 
 }  // namespace osprey::cuda

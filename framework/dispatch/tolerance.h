@@ -1,5 +1,5 @@
 // How close a kernel's results must be to the reference's: one tolerance table per dtype, used by
-// `osprey check-kernel` at run time (the test suite keeps its own copy in tests/support).
+// `osprey check-kernel` at run time and by the test suite.
 #pragma once
 
 #include <string>

@@ -2,8 +2,10 @@
 #include "ops/activation/activation.h"
 
 #include "framework/dispatch/registry.h"
+#include "ops/elementwise/compare.h"
 #include "ops/elementwise/elementwise.h"
 #include "ops/elementwise/elementwise_cases.h"
+#include "ops/elementwise/where.h"
 #include "ops/factory/factory.h"
 
 namespace osprey::ops {
@@ -133,7 +135,8 @@ OpDef backward_def(const char* name, const char* saved_name, bool saved_differen
 }
 
 std::vector<AttrSpec> softplus_schema_attrs() {
-  return {{"beta", AttrType::real, 1.0}, {"threshold", AttrType::real, 20.0}};
+  return {{"beta", AttrType::real, 1.0, "scale of the input inside the curve"},
+          {"threshold", AttrType::real, 20.0, "linear where beta*input exceeds this"}};
 }
 
 dispatch::CaseFn softplus_cases() {
@@ -168,7 +171,8 @@ const bool registered = [] {
       "threshold_backward", "input", false, threshold_backward_grads,
       backward_cases(away_from_zero_values(), {{"threshold", 0.0}}),
       "grad_output where input > threshold, else 0 (relu's backward, given relu's output)");
-  threshold.schema.attrs = {{"threshold", AttrType::real, 0.0}};
+  threshold.schema.attrs = {
+      {"threshold", AttrType::real, 0.0, "gradient passes where input > threshold"}};
   r.add_op(std::move(threshold));
   r.add_op(backward_def("sigmoid_backward", "output", true, sigmoid_backward_grads,
                         backward_cases(uniform_values(0.05, 0.95)),

@@ -209,4 +209,12 @@ std::vector<Tensor> chunk(const Tensor& input, int64_t chunks, int64_t dim) {
   return split(input, (n + chunks - 1) / chunks, dim);
 }
 
+std::vector<Tensor> unbind(const Tensor& input, int64_t dim) {
+  OSPREY_CHECK_KIND(shape, input.dim() > 0, "unbind: cannot unbind a 0-d tensor");
+  dim = wrap_dim(dim, input.dim(), "unbind dim");
+  std::vector<Tensor> pieces;
+  for (int64_t i = 0; i < input.size(dim); ++i) pieces.push_back(input.select(dim, i));
+  return pieces;
+}
+
 }  // namespace osprey::ops

@@ -9,6 +9,7 @@
 //                             gradients flow through slice); the last piece of a split_size split
 //                             may be smaller. chunk(input, chunks; dim=0) makes `chunks` pieces
 //                             of ceil(size / chunks) (fewer when the size runs out).
+//   unbind(input; dim=0)      the size(dim) views select(input, dim, i), the inverse of stack.
 // Inputs of cat and stack must share a dtype (any dtype) and a device.
 #pragma once
 
@@ -23,6 +24,7 @@ Tensor stack(const std::vector<Tensor>& tensors, int64_t dim = 0);
 std::vector<Tensor> split(const Tensor& input, int64_t split_size, int64_t dim = 0);
 std::vector<Tensor> split(const Tensor& input, const std::vector<int64_t>& sizes, int64_t dim = 0);
 std::vector<Tensor> chunk(const Tensor& input, int64_t chunks, int64_t dim = 0);
+std::vector<Tensor> unbind(const Tensor& input, int64_t dim = 0);
 
 // Shape rules shared by the ops' validation and their kernels (errors name the op, the tensor's
 // position and both shapes). `dim` comes back wrapped.

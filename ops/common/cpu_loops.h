@@ -9,6 +9,10 @@
 #include <tuple>
 #include <utility>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include "framework/core/offset_calculator.h"
 #include "framework/core/tensor.h"
 #include "ops/common/op_helpers.h"
@@ -18,8 +22,7 @@ namespace osprey::ops {
 inline constexpr int64_t kParallelGrain = 32768;
 
 template <int N>
-OffsetCalculator<N> make_offset_calculator(const Tensor& out,
-                                           const std::array<const Tensor*, N>& ops) {
+OffsetCalculator<N> make_offset_calculator(const Tensor& out, const std::array<const Tensor*, N>& ops) {
   OffsetCalculator<N> calc;
   const Shape& shape = out.shape();
   OSPREY_CHECK_KIND(shape, static_cast<int>(shape.size()) <= kMaxDims, "tensors of rank {} > {}",
@@ -45,10 +48,8 @@ inline bool all_contiguous_same_shape(const Tensor& out, std::initializer_list<c
 // f(p0[off[0]], p1[off[1]], ...) for a pack of pointers.
 template <typename F, size_t M, typename... P>
 inline auto apply_at(F& f, const std::array<int64_t, M>& off, const P*... p) {
-  return [&]<size_t... I>(std::index_sequence<I...>) {
-    return f(p[off[I]]...);
-  }
-  (std::make_index_sequence<M>{});
+  return [&]<size_t... I>(std::index_sequence<I...>) { return f(p[off[I]]...); }(
+             std::make_index_sequence<M>{});
 }
 
 template <typename R, typename... A, typename F>
@@ -69,13 +70,16 @@ void cpu_map(const Tensor& out, F f, const std::conditional_t<true, Tensor, A>&.
     if (n < kParallelGrain) {
       body(0, n);
     } else {
-      // Fixed-size blocks handed out dynamically rather than one static slice per thread: when a
-      // core is busy with other work, the remaining threads take over its blocks instead of
-      // waiting at the barrier. Blocks are large enough that scheduling costs nothing measurable.
-      const int64_t blocks = (n + kParallelGrain - 1) / kParallelGrain;
-#pragma omp parallel for schedule(dynamic, 1)
-      for (int64_t blk = 0; blk < blocks; ++blk) {
-        body(blk * kParallelGrain, std::min(n, (blk + 1) * kParallelGrain));
+#pragma omp parallel
+      {
+#ifdef _OPENMP
+        int64_t threads = omp_get_num_threads(), id = omp_get_thread_num();
+#else
+        int64_t threads = 1, id = 0;
+#endif
+        int64_t chunk = (n + threads - 1) / threads;
+        int64_t begin = std::min(n, id * chunk), end = std::min(n, begin + chunk);
+        body(begin, end);
       }
     }
     return;

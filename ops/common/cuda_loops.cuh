@@ -52,8 +52,7 @@ OSPREY_INLINE void apply_vector(const F& f, Vector<R, N>& out, const Vector<A, N
 }
 
 template <int N, typename R, typename F, typename... A>
-__global__ void contiguous_map_kernel(int64_t n, F f, R* out,
-                                      const A*... in) {
+__global__ void contiguous_map_kernel(int64_t n, F f, R* out, const A*... in) {
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   const int64_t tid = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   const int64_t vectors = n / N;
@@ -106,8 +105,8 @@ void cuda_map(const Tensor& out, F f, const std::conditional_t<true, Tensor, A>&
   cudaStream_t stream = cuda::current_stream();
   R* out_ptr = static_cast<R*>(out.raw_data());
   constexpr int V = vector_width<R, A...>();
-  bool vectorisable = aligned(out_ptr, sizeof(R) * V) &&
-                      (aligned(ins.raw_data(), sizeof(A) * V) && ... && true);
+  bool vectorisable =
+      aligned(out_ptr, sizeof(R) * V) && (aligned(ins.raw_data(), sizeof(A) * V) && ... && true);
   if (vectorisable && all_contiguous_same_shape(out, {&ins...})) {
     contiguous_map_kernel<V, R, F, A...><<<blocks_for(n / V + 1), kThreads, 0, stream>>>(
         n, f, out_ptr, static_cast<const A*>(ins.raw_data())...);

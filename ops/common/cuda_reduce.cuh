@@ -24,9 +24,9 @@ using cuda_acc_t = std::conditional_t<std::is_same_v<T, double>, double,
 namespace cuda_detail {
 
 template <typename T, typename Acc>
-__global__ void sum_thread_per_output(int64_t outputs, int64_t reduced, OffsetCalculator<2> out_calc,
-                                      OffsetCalculator<1> red_calc, const T* in, T* out,
-                                      Acc scale) {
+__global__ void sum_thread_per_output(int64_t outputs, int64_t reduced,
+                                      OffsetCalculator<2> out_calc, OffsetCalculator<1> red_calc,
+                                      const T* in, T* out, Acc scale) {
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t o = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; o < outputs;
        o += stride) {
@@ -45,7 +45,8 @@ __global__ void sum_thread_per_output(int64_t outputs, int64_t reduced, OffsetCa
 template <typename Acc>
 __device__ Acc block_sum(Acc value) {
   __shared__ Acc warp_sums[32];
-  for (int offset = 16; offset > 0; offset /= 2) value += __shfl_down_sync(0xffffffffu, value, offset);
+  for (int offset = 16; offset > 0; offset /= 2)
+    value += __shfl_down_sync(0xffffffffu, value, offset);
   int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   if (lane == 0) warp_sums[warp] = value;
   __syncthreads();
@@ -73,7 +74,8 @@ __global__ void sum_block_per_output(int64_t outputs, int64_t reduced, OffsetCal
       acc += static_cast<Acc>(static_cast<cuda_compute_t<T>>(in[base[0] + off[0]]));
     }
     acc = block_sum(acc);
-    if (threadIdx.x == 0) out[base[1]] = static_cast<T>(static_cast<cuda_compute_t<T>>(acc * scale));
+    if (threadIdx.x == 0)
+      out[base[1]] = static_cast<T>(static_cast<cuda_compute_t<T>>(acc * scale));
   }
 }
 

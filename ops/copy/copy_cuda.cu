@@ -31,9 +31,8 @@ struct ConstantFn {
 
 void convert_copy(const Tensor& dst, const Tensor& src) {
   OSPREY_DISPATCH_ALL(dst.dtype(), "copy", [&]<typename D>() {
-    OSPREY_DISPATCH_ALL(src.dtype(), "copy", [&]<typename S>() {
-      cuda_map<D, S>(dst, ConvertFn<D, S>{}, src);
-    });
+    OSPREY_DISPATCH_ALL(src.dtype(), "copy",
+                        [&]<typename S>() { cuda_map<D, S>(dst, ConvertFn<D, S>{}, src); });
   });
 }
 

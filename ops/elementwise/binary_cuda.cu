@@ -78,17 +78,15 @@ void add_kernel(KernelContext& ctx) {
   if (alpha == 1.0) {
     binary_kernel<PlainAddFn>(ctx, []<typename T>() { return PlainAddFn<T>{}; });
   } else {
-    binary_kernel<AddFn>(ctx, [alpha]<typename T>() {
-      return AddFn<T>{static_cast<cuda_compute_t<T>>(alpha)};
-    });
+    binary_kernel<AddFn>(
+        ctx, [alpha]<typename T>() { return AddFn<T>{static_cast<cuda_compute_t<T>>(alpha)}; });
   }
 }
 
 void sub_kernel(KernelContext& ctx) {
   double alpha = ctx.attrs().get_float("alpha");
-  binary_kernel<SubFn>(ctx, [alpha]<typename T>() {
-    return SubFn<T>{static_cast<cuda_compute_t<T>>(alpha)};
-  });
+  binary_kernel<SubFn>(
+      ctx, [alpha]<typename T>() { return SubFn<T>{static_cast<cuda_compute_t<T>>(alpha)}; });
 }
 
 void mul_kernel(KernelContext& ctx) {

@@ -9,6 +9,11 @@
 //   affine(input; scale=1, shift=0)  scale*input + shift (scalar arithmetic without a tensor
 //                               for the scalar)      d/dinput = scale*g
 // Gradients of broadcast inputs are summed back to the input's shape.
+//
+// The rest of the family has its own headers (not included here, so that ops::exp, ops::sqrt, ...
+// do not hide the <cmath> functions from unqualified calls in every file that needs add or mul):
+// unary.h (exp, log, sqrt, abs, sign, pow, clamp), binary_math.h (maximum, minimum, pow_tensor),
+// compare.h (eq, ne, lt, le, gt, ge), where.h.
 #pragma once
 
 #include "framework/core/tensor.h"
@@ -68,8 +73,3 @@ inline Tensor operator/(const Tensor& a, double s) {
 }
 }  // namespace osprey
 
-// The rest of the element-wise family, so that this header gives all of it.
-#include "ops/elementwise/binary_math.h"
-#include "ops/elementwise/compare.h"
-#include "ops/elementwise/unary.h"
-#include "ops/elementwise/where.h"

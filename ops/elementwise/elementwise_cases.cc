@@ -23,6 +23,9 @@ dispatch::CaseFn unary_value_cases(ValueGen gen, Attrs attrs) {
     cases.push_back({"empty", {gen(rng, {0, 3}, dtype)}, attrs});
     cases.push_back({"size-1-dims", {gen(rng, {1, 5, 1}, dtype)}, attrs});
     cases.push_back({"non-contiguous", {non_contiguous(gen(rng, {4, 3}, dtype))}, attrs});
+    cases.push_back({"channels-last",
+                     {gen(rng, {2, 3, 2, 2}, dtype).contiguous(MemoryFormat::channels_last)},
+                     attrs});
     cases.push_back({"large", {gen(rng, {70000}, dtype)}, attrs, true});
     return cases;
   };

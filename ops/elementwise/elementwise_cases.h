@@ -18,7 +18,8 @@ ValueGen uniform_values(double lo = -1.0, double hi = 1.0);
 ValueGen away_from_zero_values(double gap = 0.1, double hi = 1.0);
 
 // One input drawn by `gen`: a matrix, a 0-d scalar, an empty tensor, size-1 dims, a non-contiguous
-// layout and a large tensor (values only, no gradient check), all with `attrs`.
+// layout, a channels-last 4-d tensor and a large tensor (values only, no gradient check), all with
+// `attrs`.
 dispatch::CaseFn unary_value_cases(ValueGen gen, Attrs attrs = {});
 
 }  // namespace osprey::ops

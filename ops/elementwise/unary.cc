@@ -120,7 +120,7 @@ const bool registered = [] {
 
   OpDef pow_def = unary_def("pow", "input^exponent (scalar exponent)", pow_backward,
                             unary_value_cases(uniform_values(0.5, 2.0), {{"exponent", 2.5}}), true);
-  pow_def.schema.attrs = {{"exponent", AttrType::real}};
+  pow_def.schema.attrs = {{"exponent", AttrType::real, std::nullopt, "scalar power"}};
   auto base_cases = pow_def.cases;
   pow_def.cases = [base_cases](DType dtype, uint64_t seed) {
     auto cases = base_cases(dtype, seed);
@@ -139,15 +139,17 @@ const bool registered = [] {
 
   OpDef clamp_def =
       unary_def("clamp", "min(max(input, min), max)", clamp_backward, clamp_cases(), false);
-  clamp_def.schema.attrs = {{"min", AttrType::real, -kInf}, {"max", AttrType::real, kInf}};
+  clamp_def.schema.attrs = {{"min", AttrType::real, -kInf, "lower bound (-inf: none)"},
+                            {"max", AttrType::real, kInf, "upper bound (+inf: none)"}};
   r.add_op(std::move(clamp_def));
 
   OpDef clamp_bw;
-  clamp_bw.schema = {"clamp_backward",
-                     {{"grad_output"}, {"input", false}},
-                     {{"min", AttrType::real, -kInf}, {"max", AttrType::real, kInf}},
-                     {{"grad_input"}},
-                     "grad_output where min <= input <= max, else 0"};
+  clamp_bw.schema = {
+      "clamp_backward",
+      {{"grad_output"}, {"input", false}},
+      {{"min", AttrType::real, -kInf, "lower bound"}, {"max", AttrType::real, kInf, "upper bound"}},
+      {{"grad_input"}},
+      "grad_output where min <= input <= max, else 0"};
   clamp_bw.validate = [](const KernelContext& ctx) {
     check_same_dtype(ctx);
     OSPREY_CHECK_KIND(shape, ctx.input(0).shape() == ctx.input(1).shape(),

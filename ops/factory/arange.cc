@@ -30,10 +30,10 @@ const bool registered = [] {
   OpDef def;
   def.schema = {"arange",
                 {},
-                {{"start", AttrType::real, 0.0},
-                 {"end", AttrType::real},
-                 {"step", AttrType::real, 1.0},
-                 {"dtype", AttrType::dtype, DType::f32}},
+                {{"start", AttrType::real, 0.0, "first value"},
+                 {"end", AttrType::real, std::nullopt, "exclusive bound"},
+                 {"step", AttrType::real, 1.0, "spacing (non-zero)"},
+                 {"dtype", AttrType::dtype, DType::f32, "element type of the output"}},
                 {{"output", false}},
                 "start + i*step for i in [0, ceil((end - start) / step))"};
   def.validate = [](const KernelContext& ctx) {

@@ -1,3 +1,4 @@
+// The matmul-family shape rule and the strided matrix views the CPU kernels read (see gemm_plan.h).
 #include "ops/matmul/gemm_plan.h"
 
 #include "ops/common/op_helpers.h"

@@ -33,9 +33,11 @@ void for_each_block(int64_t n, Stream stream, Fill fill) {
   }
 }
 
-// Shared body of uniform and normal: `block_fn(philox, a, b, values)` fills four values.
+// Shared body of uniform and normal: `block_fn(philox, a, b, values)` fills four values. With
+// `below_b` (uniform), a 16-bit value that rounds up to b is folded to a, keeping [low, high).
 template <typename BlockFn>
-void generate_kernel(KernelContext& ctx, const char* a_name, const char* b_name, BlockFn block_fn) {
+void generate_kernel(KernelContext& ctx, const char* a_name, const char* b_name, bool below_b,
+                     BlockFn block_fn) {
   DType dtype = ctx.attrs().get_dtype("dtype");
   const Tensor& out = ctx.output(0, ctx.attrs().get_ints("shape"), dtype);
   const int64_t n = out.numel();
@@ -46,20 +48,26 @@ void generate_kernel(KernelContext& ctx, const char* a_name, const char* b_name,
     for_each_block(n, stream_of(ctx), [&](const random::PhiloxBlock& r, int64_t first) {
       C values[4];
       block_fn(r, C(a), C(b), values);
-      for (int k = 0; k < 4 && first + k < n; ++k) ptr[first + k] = T(values[k]);
+      for (int k = 0; k < 4 && first + k < n; ++k) {
+        T value = T(values[k]);
+        if constexpr (!std::is_same_v<T, C>) {
+          if (below_b && !(C(value) < C(b))) value = T(C(a));
+        }
+        ptr[first + k] = value;
+      }
     });
   });
 }
 
 void uniform_kernel(KernelContext& ctx) {
-  generate_kernel(ctx, "low", "high",
+  generate_kernel(ctx, "low", "high", true,
                   [](const random::PhiloxBlock& r, auto low, auto high, auto* values) {
                     random_detail::uniform_block(r, low, high, values);
                   });
 }
 
 void normal_kernel(KernelContext& ctx) {
-  generate_kernel(ctx, "mean", "std",
+  generate_kernel(ctx, "mean", "std", false,
                   [](const random::PhiloxBlock& r, auto mean, auto std, auto* values) {
                     random_detail::normal_block(r, mean, std, values);
                   });

@@ -1,9 +1,12 @@
 // CUDA kernels of uniform, normal and bernoulli: one thread per Philox block, writing the four
 // elements the block serves, with the same per-element arithmetic as the CPU reference
 // (random_elements.h), so a (seed, offset) pair gives the same numbers on both devices (normals up
-// to libm-versus-CUDA-math rounding). f32 and f64; the stream is the default stream.
+// to libm-versus-CUDA-math rounding). f32 and f64; launched on the current stream of the output's
+// device, with that device made current for the launch.
 #include <cuda_runtime.h>
 
+#include "framework/cuda/check.h"
+#include "framework/cuda/context.h"
 #include "ops/common/op_helpers.h"
 #include "ops/random/random_elements.h"
 
@@ -12,45 +15,46 @@ namespace {
 
 constexpr int kThreads = 256;
 
-struct Stream {
+// Where in the Philox sequence a call starts.
+struct PhiloxPosition {
   uint64_t seed;
   uint64_t offset;
 };
 
 template <typename T>
-__global__ void uniform_cuda_kernel(T* out, int64_t n, Stream stream, T low, T high) {
+__global__ void uniform_cuda_kernel(T* out, int64_t n, PhiloxPosition position, T low, T high) {
   int64_t b = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   int64_t first = 4 * b;
   if (first >= n) return;
   T values[4];
-  random_detail::uniform_block(random::philox_block(stream.seed, stream.offset + b), low, high,
+  random_detail::uniform_block(random::philox_block(position.seed, position.offset + b), low, high,
                                values);
   for (int k = 0; k < 4 && first + k < n; ++k) out[first + k] = values[k];
 }
 
 template <typename T>
-__global__ void normal_cuda_kernel(T* out, int64_t n, Stream stream, T mean, T std) {
+__global__ void normal_cuda_kernel(T* out, int64_t n, PhiloxPosition position, T mean, T std) {
   int64_t b = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   int64_t first = 4 * b;
   if (first >= n) return;
   T values[4];
-  random_detail::normal_block(random::philox_block(stream.seed, stream.offset + b), mean, std,
+  random_detail::normal_block(random::philox_block(position.seed, position.offset + b), mean, std,
                               values);
   for (int k = 0; k < 4 && first + k < n; ++k) out[first + k] = values[k];
 }
 
 template <typename T>
-__global__ void bernoulli_cuda_kernel(const T* p, T* out, int64_t n, Stream stream) {
+__global__ void bernoulli_cuda_kernel(const T* p, T* out, int64_t n, PhiloxPosition position) {
   int64_t b = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   int64_t first = 4 * b;
   if (first >= n) return;
-  random::PhiloxBlock r = random::philox_block(stream.seed, stream.offset + b);
+  random::PhiloxBlock r = random::philox_block(position.seed, position.offset + b);
   for (int k = 0; k < 4 && first + k < n; ++k) {
     out[first + k] = random_detail::bernoulli_element<T>(r.v[k], p[first + k]);
   }
 }
 
-Stream stream_of(const KernelContext& ctx) {
+PhiloxPosition position_of(const KernelContext& ctx) {
   return {static_cast<uint64_t>(ctx.attrs().get_int("seed")),
           static_cast<uint64_t>(ctx.attrs().get_int("offset"))};
 }
@@ -60,10 +64,10 @@ unsigned grid_for(int64_t n) {
   return static_cast<unsigned>((blocks + kThreads - 1) / kThreads);
 }
 
-void check_launch(const char* op) {
-  cudaError_t status = cudaGetLastError();
-  OSPREY_CHECK_KIND(cuda, status == cudaSuccess, "{}: kernel launch failed: {}", op,
-                    cudaGetErrorString(status));
+// The kernels write element i at offset i, so an output passed in (out=) must be contiguous.
+void check_contiguous_output(const KernelContext& ctx, const Tensor& out) {
+  OSPREY_CHECK_KIND(value, out.is_contiguous(), "op '{}': output {} must be contiguous",
+                    ctx.op().schema.name, out.describe());
 }
 
 template <typename T>
@@ -71,19 +75,24 @@ void launch_generate(KernelContext& ctx, const Tensor& out, bool is_normal) {
   const int64_t n = out.numel();
   if (n == 0) return;
   T* ptr = static_cast<T*>(out.raw_data());
+  cuda::DeviceGuard guard(out.device().index);
+  cudaStream_t stream = cuda::current_stream();
   if (is_normal) {
     T mean = T(ctx.attrs().get_float("mean")), std = T(ctx.attrs().get_float("std"));
-    normal_cuda_kernel<T><<<grid_for(n), kThreads>>>(ptr, n, stream_of(ctx), mean, std);
+    normal_cuda_kernel<T>
+        <<<grid_for(n), kThreads, 0, stream>>>(ptr, n, position_of(ctx), mean, std);
   } else {
     T low = T(ctx.attrs().get_float("low")), high = T(ctx.attrs().get_float("high"));
-    uniform_cuda_kernel<T><<<grid_for(n), kThreads>>>(ptr, n, stream_of(ctx), low, high);
+    uniform_cuda_kernel<T>
+        <<<grid_for(n), kThreads, 0, stream>>>(ptr, n, position_of(ctx), low, high);
   }
-  check_launch(ctx.op().schema.name.c_str());
+  OSPREY_CUDA_LAUNCH_CHECK();
 }
 
 void generate_kernel(KernelContext& ctx, bool is_normal) {
   DType dtype = ctx.attrs().get_dtype("dtype");
   const Tensor& out = ctx.output(0, ctx.attrs().get_ints("shape"), dtype);
+  check_contiguous_output(ctx, out);
   if (dtype == DType::f32) {
     launch_generate<float>(ctx, out, is_normal);
   } else if (dtype == DType::f64) {
@@ -94,21 +103,24 @@ void generate_kernel(KernelContext& ctx, bool is_normal) {
 }
 
 template <typename T>
-void launch_bernoulli(const Tensor& p, const Tensor& out, Stream stream) {
+void launch_bernoulli(const Tensor& p, const Tensor& out, PhiloxPosition position) {
   const int64_t n = out.numel();
   if (n == 0) return;
-  bernoulli_cuda_kernel<T><<<grid_for(n), kThreads>>>(static_cast<const T*>(p.raw_data()),
-                                                      static_cast<T*>(out.raw_data()), n, stream);
-  check_launch("bernoulli");
+  cuda::DeviceGuard guard(out.device().index);
+  cudaStream_t stream = cuda::current_stream();
+  bernoulli_cuda_kernel<T><<<grid_for(n), kThreads, 0, stream>>>(
+      static_cast<const T*>(p.raw_data()), static_cast<T*>(out.raw_data()), n, position);
+  OSPREY_CUDA_LAUNCH_CHECK();
 }
 
 void bernoulli_kernel(KernelContext& ctx) {
   Tensor p = ctx.input(0).contiguous();
   const Tensor& out = ctx.output(0, p.shape(), p.dtype());
+  check_contiguous_output(ctx, out);
   if (p.dtype() == DType::f32) {
-    launch_bernoulli<float>(p, out, stream_of(ctx));
+    launch_bernoulli<float>(p, out, position_of(ctx));
   } else if (p.dtype() == DType::f64) {
-    launch_bernoulli<double>(p, out, stream_of(ctx));
+    launch_bernoulli<double>(p, out, position_of(ctx));
   } else {
     throw_unsupported_dtype(p.dtype(), "bernoulli");
   }

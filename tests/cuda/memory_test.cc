@@ -39,9 +39,7 @@ TEST(CudaBackend, AllocatorReusesFreedMemory) {
   OSPREY_SKIP_WITHOUT_GPU();
   Backend& cuda = backend(DeviceType::cuda);
   Device device = Device::cuda();
-  {
-    Tensor warm = Tensor::empty({1 << 18}, DType::f32, device);
-  }
+  { Tensor warm = Tensor::empty({1 << 18}, DType::f32, device); }
   MemoryStats before = cuda.memory_stats(device);
   {
     Tensor t = Tensor::empty({1 << 18}, DType::f32, device);  // 1 MiB: the cached block

@@ -160,8 +160,8 @@ TEST_P(CudaParity, GradientsMatchCpu) {
       }
       ASSERT_TRUE(actual[i].defined()) << describe_case(c) << " gradient " << i;
       auto message = testing::compare(actual[i], expected[i], {1e-4, 1e-3});
-      EXPECT_TRUE(message.empty()) << "case " << describe_case(c) << " gradient " << i << ": "
-                                   << message;
+      EXPECT_TRUE(message.empty())
+          << "case " << describe_case(c) << " gradient " << i << ": " << message;
     }
   }
 }

@@ -90,6 +90,18 @@ TEST(Softplus, ValuesAndThreshold) {
   EXPECT_TRUE(called.count("softplus_backward"));
 }
 
+TEST(Activation, HalfPrecisionComputesInFloat) {
+  Tensor x = Tensor::from_vector<float>({-2.0f, 0.0f, 3.0f}, {3});
+  for (DType dtype : {DType::f16, DType::bf16}) {
+    Tensor h = x.to(dtype);
+    EXPECT_EQ(ops::relu(h).dtype(), dtype);
+    EXPECT_EQ(ops::relu(h).to_vector<float>(), (std::vector<float>{0.0f, 0.0f, 3.0f}));
+    EXPECT_EQ(ops::sigmoid(h).to_vector<float>()[1], 0.5f);
+    EXPECT_EQ(ops::tanh(h).to_vector<float>()[1], 0.0f);
+    EXPECT_NEAR(ops::softplus(h).to_vector<float>()[1], std::log(2.0f), 1e-2);
+  }
+}
+
 TEST(Activation, DoubleBackwardThroughBackwardOps) {
   // d/dy of sigmoid_backward(g, y) = g * (1 - 2y); checks the backward ops' own derivatives.
   Tensor g = f64({2.0}).set_requires_grad();

@@ -100,6 +100,16 @@ TEST(Split, BySizeAndBySizes) {
   EXPECT_EQ(chunks[2].shape(), (Shape{1, 2}));
 }
 
+TEST(Unbind, InvertsStack) {
+  Tensor t = f32({0, 1, 2, 3, 4, 5}, {2, 3});
+  auto cols = ops::unbind(t, 1);
+  ASSERT_EQ(cols.size(), 3u);
+  EXPECT_EQ(cols[2].shape(), (Shape{2}));
+  EXPECT_EQ(cols[2].to_vector<float>(), (std::vector<float>{2, 5}));
+  EXPECT_EQ(ops::stack(cols, 1).to_vector<float>(), t.to_vector<float>());
+  EXPECT_THROW(ops::unbind(Tensor::scalar<float>(1.0f)), Error);
+}
+
 TEST(Split, GradientFlowsThroughPieces) {
   Tensor t = f32({1, 2, 3, 4}, {4}).set_requires_grad();
   auto pieces = ops::split(t, std::vector<int64_t>{1, 3});

@@ -7,7 +7,11 @@
 #include <limits>
 
 #include "framework/dispatch/registry.h"
+#include "ops/elementwise/binary_math.h"
+#include "ops/elementwise/compare.h"
 #include "ops/elementwise/elementwise.h"
+#include "ops/elementwise/unary.h"
+#include "ops/elementwise/where.h"
 
 namespace osprey {
 namespace {

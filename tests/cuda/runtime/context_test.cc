@@ -122,7 +122,8 @@ TEST(CudaMemory, LargeCopiesGoThroughStagingChunks) {
   OSPREY_SKIP_WITHOUT_GPU();
   std::vector<float> values(40u << 20 >> 2);  // 40 MiB: three staging chunks
   for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>(i % 9973);
-  Tensor device = Tensor::from_vector(values, {static_cast<int64_t>(values.size())}, Device::cuda());
+  Tensor device =
+      Tensor::from_vector(values, {static_cast<int64_t>(values.size())}, Device::cuda());
   EXPECT_EQ(device.to_vector<float>(), values);
   EXPECT_GT(staging_bytes(), 0u);
 }
