@@ -47,6 +47,9 @@ std::vector<OpCase> reduce_cases(DType dtype, uint64_t seed, bool empty_is_nan) 
       {"large-rows", {rng.uniform({64, 1100}, dtype)}, {{"dims", Dims{1}}}, true},
       {"large-columns", {rng.uniform({300, 260}, dtype)}, {{"dims", Dims{0}}}, true},
       {"large-all", {rng.uniform({50000}, dtype)}, {}, true},
+      {"large-nchw", {rng.uniform({8, 16, 24, 24}, dtype)}, {{"dims", Dims{0, 2, 3}}}, true},
+      {"large-middle", {rng.uniform({6, 300, 20}, dtype)}, {{"dims", Dims{1}}}, true},
+      {"size-1-dims-mixed", {rng.uniform({3, 1, 4, 1}, dtype)}, {{"dims", Dims{1, 2}}}},
   };
   // Reducing an empty dim: sum gives 0, mean NaN (which the poison check cannot tell apart).
   cases.push_back(

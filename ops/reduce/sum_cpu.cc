@@ -1,14 +1,15 @@
 // CPU kernels of sum and mean.
 //   reference: the input permuted to rows of reduced elements (a copy unless already laid out
 //     that way), each row summed serially in double (int64 for integers). Every dtype.
-//   blocked: f32/f64 contiguous inputs whose reduced dims are adjacent, read in place as
-//     [outer, reduced, inner] with no copy. inner == 1 (trailing dims, e.g. a row sum) sums each
-//     row with eight independent double accumulators; inner > 1 (leading or middle dims, e.g. a
-//     bias gradient) adds whole rows of `inner` into a double buffer, which vectorises. OpenMP
-//     splits outer rows (or inner blocks when there are few rows). Wins over the reference by
-//     skipping the copy and running in parallel: several times faster on large tensors.
+//   blocked: f32/f64 contiguous inputs read in place, with no copy, as groups of adjacent kept or
+//     reduced dims. When the last group is reduced (a row sum, or [N, C, H*W] summed over N and
+//     H*W for batch norm) each output sums contiguous rows with eight independent double
+//     accumulators; when it is kept (a column sum such as a bias gradient) whole rows are added
+//     into a double buffer, which vectorises. OpenMP over outputs (and column blocks). Single
+//     threaded it is 4x (rows) to 20x (columns) faster than the reference, which copies first.
 #include <cmath>
 
+#include "ops/reduce/reduce_groups.h"
 #include "ops/reduce/reduce_util.h"
 
 namespace osprey::ops {
@@ -57,22 +58,8 @@ void mean_reference(KernelContext& ctx) {
   reduce_reference(ctx, true);
 }
 
-// [outer, reduced, inner] geometry of a contiguous input whose reduced dims are adjacent.
-struct Blocks {
-  int64_t outer = 1, reduced = 1, inner = 1;
-};
-
-bool adjacent_dims(const std::vector<int64_t>& dims) {
-  for (size_t i = 1; i < dims.size(); ++i) {
-    if (dims[i] != dims[i - 1] + 1) return false;
-  }
-  return true;
-}
-
 bool blocked_supports(const KernelContext& ctx) {
-  const Tensor& input = ctx.input(0);
-  if (!inputs_are_float(ctx) || !input.is_contiguous() || input.dim() == 0) return false;
-  return adjacent_dims(reduction_dims(input.shape(), ctx.attrs().get_ints("dims"), "sum"));
+  return inputs_are_float(ctx) && ctx.input(0).is_contiguous() && ctx.input(0).dim() > 0;
 }
 
 template <typename T>
@@ -87,29 +74,34 @@ double row_sum(const T* p, int64_t n) {
 }
 
 template <typename T>
-void blocked_sum(const T* in, T* out, const Blocks& b, double scale) {
-  const int64_t work = b.outer * b.reduced * b.inner;
-  const bool parallel = work >= kParallelGrain;
-  if (b.inner == 1) {
+void blocked_sum(const T* in, T* out, const Grouping& g, double scale, bool parallel) {
+  const int64_t outer = g.kept.count(), steps = g.reduced.count(), n = g.inner;
+  if (g.inner_reduced) {
+    // Each output sums `steps` contiguous rows of n elements.
 #pragma omp parallel for schedule(static) if (parallel)
-    for (int64_t o = 0; o < b.outer; ++o) {
-      out[o] = static_cast<T>(row_sum(in + o * b.reduced, b.reduced) * scale);
+    for (int64_t o = 0; o < outer; ++o) {
+      const T* base = in + g.kept.offset(o);
+      double acc = 0;
+      for (int64_t p = 0; p < steps; ++p) acc += row_sum(base + g.reduced.offset(p), n);
+      out[o] = static_cast<T>(acc * scale);
     }
     return;
   }
+  // Each block of up to kBlock outputs adds the matching slice of `steps` rows.
   constexpr int64_t kBlock = 512;
-  const int64_t blocks = (b.inner + kBlock - 1) / kBlock;
+  const int64_t blocks = (n + kBlock - 1) / kBlock;
 #pragma omp parallel for schedule(static) if (parallel)
-  for (int64_t job = 0; job < b.outer * blocks; ++job) {
+  for (int64_t job = 0; job < outer * blocks; ++job) {
     const int64_t o = job / blocks, begin = (job % blocks) * kBlock;
-    const int64_t len = std::min(kBlock, b.inner - begin);
+    const int64_t len = std::min(kBlock, n - begin);
+    const T* base = in + g.kept.offset(o) + begin;
     double acc[kBlock];
     for (int64_t j = 0; j < len; ++j) acc[j] = 0;
-    for (int64_t r = 0; r < b.reduced; ++r) {
-      const T* row = in + (o * b.reduced + r) * b.inner + begin;
+    for (int64_t p = 0; p < steps; ++p) {
+      const T* row = base + g.reduced.offset(p);
       for (int64_t j = 0; j < len; ++j) acc[j] += static_cast<double>(row[j]);
     }
-    T* dst = out + o * b.inner + begin;
+    T* dst = out + o * n + begin;
     for (int64_t j = 0; j < len; ++j) dst[j] = static_cast<T>(acc[j] * scale);
   }
 }
@@ -120,21 +112,18 @@ void reduce_blocked(KernelContext& ctx, bool mean) {
   auto dims = reduction_dims(input.shape(), ctx.attrs().get_ints("dims"), op);
   const Tensor& out = ctx.output(
       0, reduced_shape(input.shape(), dims, ctx.attrs().get_bool("keepdim")), input.dtype());
-  Blocks b;
-  for (int64_t d = 0; d < input.dim(); ++d) {
-    if (!dims.empty() && d < dims.front()) {
-      b.outer *= input.size(d);
-    } else if (!dims.empty() && d <= dims.back()) {
-      b.reduced *= input.size(d);
-    } else {
-      b.inner *= input.size(d);
-    }
-  }
-  if (dims.empty()) b = {1, 1, input.numel()};  // nothing reduced: a copy
-  const double scale = mean ? 1.0 / static_cast<double>(b.reduced) : 1.0;
+  const int64_t count = reduced_count(input.shape(), dims);
+  const double scale = mean ? 1.0 / static_cast<double>(count) : 1.0;
   OSPREY_DISPATCH_FLOAT(input.dtype(), op, [&]<typename T>() {
     Tensor result = cpu_scratch_for(out);
-    if (result.numel() > 0) blocked_sum(input.data<T>(), result.data<T>(), b, scale);
+    T* dst = result.data<T>();
+    if (input.numel() == 0) {
+      // Outputs exist only when an empty dim is reduced: 0 for sum, 0/0 for mean.
+      std::fill(dst, dst + result.numel(), static_cast<T>(mean ? NAN : 0.0));
+    } else {
+      blocked_sum(input.data<T>(), dst, group_dims(input, dims), scale,
+                  input.numel() >= kParallelGrain);
+    }
     cpu_store<T>(out, result);
   });
 }

@@ -32,7 +32,11 @@ std::vector<OpCase> var_cases(DType dtype, uint64_t seed) {
       {"correction-2", {rng.uniform({2, 6}, dtype)}, {{"dims", Dims{1}}, {"correction", 2}}},
       {"non-contiguous", {non_contiguous(rng.uniform({4, 3}, dtype))}, {{"dims", Dims{1}}}},
       {"empty-kept", {rng.uniform({0, 3}, dtype)}, {{"dims", Dims{1}}}},
+      {"middle-dim", {rng.uniform({2, 5, 3}, dtype)}, {{"dims", Dims{1}}}},
+      {"empty-reduced", {rng.uniform({0, 3}, dtype)}, {{"dims", Dims{0}}}, true},
       {"large-rows", {rng.uniform({64, 1100}, dtype)}, {{"dims", Dims{1}}}, true},
+      {"large-nchw", {rng.uniform({8, 16, 24, 24}, dtype)}, {{"dims", Dims{0, 2, 3}}}, true},
+      {"large-columns", {rng.uniform({300, 260}, dtype)}, {{"dims", Dims{0}}}, true},
       // N - correction <= 0: NaN (0/0) like PyTorch, values only.
       {"single-element", {rng.uniform({3, 1}, dtype)}, {{"dims", Dims{1}}}, true},
   };

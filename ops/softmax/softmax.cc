@@ -4,6 +4,7 @@
 #include "framework/dispatch/registry.h"
 #include "ops/common/op_helpers.h"
 #include "ops/elementwise/elementwise.h"
+#include "ops/elementwise/unary.h"
 #include "ops/reduce/reduce.h"
 #include "ops/reduce/reduce_util.h"
 
@@ -50,6 +51,17 @@ std::vector<Tensor> softmax_backward_grad(const BackwardContext& ctx) {
     Tensor centered = sub(g, sum_along(mul(g, y), dim));
     grads[1] = sub(mul(h, centered), mul(g, sum_along(mul(h, y), dim)));
   }
+  return grads;
+}
+
+// out = g - p S with p = exp(y), S = Σ g:  d/dg = h - Σ h p,  d/dy = -h p S.
+std::vector<Tensor> log_softmax_backward_grad(const BackwardContext& ctx) {
+  const Tensor& h = ctx.grad_output();
+  int64_t dim = dim_of(ctx);
+  Tensor hp = mul(h, exp(ctx.input(1)));
+  std::vector<Tensor> grads(2);
+  if (ctx.needs_grad(0)) grads[0] = sub(h, sum_along(hp, dim));
+  if (ctx.needs_grad(1)) grads[1] = neg(mul(hp, sum_along(ctx.input(0), dim)));
   return grads;
 }
 
@@ -122,7 +134,7 @@ const bool registered = [] {
   r.add_op(forward_def("log_softmax", log_softmax_grad, "x - max - log(sum(exp(x - max)))"));
   r.add_op(backward_def("softmax_backward", softmax_backward_grad,
                         "y * (g - sum(g * y)) along dim: the gradient of softmax"));
-  r.add_op(backward_def("log_softmax_backward", {},
+  r.add_op(backward_def("log_softmax_backward", log_softmax_backward_grad,
                         "g - exp(y) * sum(g) along dim: the gradient of log_softmax"));
   return true;
 }();

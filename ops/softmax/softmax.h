@@ -9,9 +9,9 @@
 //   softmax_backward(grad_output, output; dim)      dx = y (g - Σ_j g_j y_j)
 //   log_softmax_backward(grad_output, output; dim)  dx = g - exp(y) Σ_j g_j
 //
-// softmax_backward is differentiable in both inputs (double backward of softmax):
-//   d/dg = softmax_backward(h, y),  d/dy = h (g - Σ g y) - g Σ h y   (h: the incoming gradient).
-// log_softmax_backward has no derivative (it would need exp as an op).
+// Both backward ops are differentiable in both inputs (h: the incoming gradient):
+//   softmax_backward:      d/dg = softmax_backward(h, y),  d/dy = h (g - Σ g y) - g Σ h y
+//   log_softmax_backward:  d/dg = h - Σ h exp(y),          d/dy = -h exp(y) Σ g
 // Floating inputs only. A slice that is all -inf, or holds inf or NaN, gives NaN (as PyTorch).
 // A 0-d input is one slice of one element: softmax gives 1, log_softmax 0.
 #pragma once

@@ -1,6 +1,7 @@
 // CPU kernels of softmax, log_softmax, softmax_backward and log_softmax_backward.
 //   reference: every input permuted so the dim is last and copied to contiguous rows; each row
 //     computed serially in double; the result written back through the output's permuted view.
+//     f32, f64, f16 and bf16.
 //   lastdim: f32/f64 contiguous inputs reduced along the last dim (the usual logits layout), read
 //     and written in place, rows split across OpenMP threads; exp in the input's precision with
 //     the row sum in double. Wins on large batches (no copies, parallel).
@@ -113,13 +114,14 @@ void rows_lastdim(KernelContext& ctx, RowFn<T, T> row, bool log) {
 
 template <bool Backward>
 void reference_kernel(KernelContext& ctx, bool log) {
-  OSPREY_DISPATCH_FLOAT(ctx.input(0).dtype(), ctx.op().schema.name.c_str(), [&]<typename T>() {
-    if constexpr (Backward) {
-      rows_reference<T>(ctx, softmax_backward_row<T, double>, log);
-    } else {
-      rows_reference<T>(ctx, softmax_row<T, double>, log);
-    }
-  });
+  OSPREY_DISPATCH_FLOAT_AND_HALF(ctx.input(0).dtype(), ctx.op().schema.name.c_str(),
+                                 [&]<typename T>() {
+                                   if constexpr (Backward) {
+                                     rows_reference<T>(ctx, softmax_backward_row<T, double>, log);
+                                   } else {
+                                     rows_reference<T>(ctx, softmax_row<T, double>, log);
+                                   }
+                                 });
 }
 
 template <bool Backward>

@@ -1,13 +1,37 @@
-// CPU reference kernel of index_scatter_grad: zero the output, then walk grad and indices with
-// one strided loop and add each gradient at its index. Serial, so repeated indices accumulate
-// without races; out-of-range indices are an error.
+// CPU reference kernels of index_scatter_grad and index_gather_grad: one serial loop over the
+// indices, mapping each index element to the element it names in the other tensor (its own
+// coordinates with indices[i] at dim) through that tensor's strides. Serial, so repeated indices
+// accumulate without races; out-of-range indices are an error.
 #include "ops/common/cpu_loops.h"
 #include "ops/reduce/reduce_util.h"
 
 namespace osprey::ops {
 namespace {
 
-void index_scatter_grad_reference(KernelContext& ctx) {
+// Calls fn(i, k, other_offset) for every element i (row-major) of indices, k = indices[i], with
+// the offset, through `other_strides`, of i's coordinates with k at `dim`.
+template <typename Fn>
+void for_each_index(const Tensor& indices, int64_t dim, int64_t size, const Shape& other_strides,
+                    const char* op, Fn fn) {
+  Tensor idx = cpu_scratch_for(indices);
+  if (!indices.is_contiguous())
+    cpu_map<int64_t, int64_t>(
+        idx, [](int64_t v) { return v; }, indices);
+  const int64_t* k_ptr = idx.data<int64_t>();
+  for (int64_t i = 0; i < indices.numel(); ++i) {
+    const int64_t k = k_ptr[i];
+    OSPREY_CHECK(k >= 0 && k < size, "{}: index {} is out of range [0, {})", op, k, size);
+    int64_t rest = i, offset = 0;
+    for (int64_t d = indices.dim() - 1; d >= 0; --d) {
+      const int64_t coord = rest % indices.size(d);
+      rest /= indices.size(d);
+      offset += (d == dim ? k : coord) * other_strides[d];
+    }
+    fn(i, offset);
+  }
+}
+
+void scatter_reference(KernelContext& ctx) {
   const Tensor& grad = ctx.input(0);
   const Tensor& indices = ctx.input(1);
   const int64_t dim = single_dim(ctx.attrs().get_int("dim"), grad.dim(), "index_scatter_grad");
@@ -19,33 +43,37 @@ void index_scatter_grad_reference(KernelContext& ctx) {
     Tensor result = Tensor::empty(shape, grad.dtype());
     T* dst = result.data<T>();
     std::fill(dst, dst + result.numel(), T(0.0f));
-    const Shape out_strides = contiguous_strides(shape);
-    auto calc = make_offset_calculator<2>(grad, {&grad, &indices});
-    const T* g = static_cast<const T*>(grad.raw_data());
-    const int64_t* idx = static_cast<const int64_t*>(indices.raw_data());
-    for (int64_t i = 0; i < grad.numel(); ++i) {
-      int64_t off[2];
-      calc.offsets(i, off);
-      const int64_t k = idx[off[1]];
-      OSPREY_CHECK(k >= 0 && k < size, "index_scatter_grad: index {} is out of range [0, {})", k,
-                   size);
-      // The output offset of element i with its dim coordinate replaced by k.
-      int64_t rest = i, offset = 0;
-      for (int64_t d = grad.dim() - 1; d >= 0; --d) {
-        int64_t coord = rest % grad.size(d);
-        rest /= grad.size(d);
-        offset += (d == dim ? k : coord) * out_strides[d];
-      }
-      dst[offset] =
-          static_cast<T>(static_cast<double>(dst[offset]) + static_cast<double>(g[off[0]]));
-    }
+    Tensor g = cpu_rows<T>(grad, {});  // row-major values, like the index loop
+    const T* src = g.data<T>();
+    for_each_index(indices, dim, size, contiguous_strides(shape), "index_scatter_grad",
+                   [&](int64_t i, int64_t offset) {
+                     dst[offset] = static_cast<T>(static_cast<double>(dst[offset]) +
+                                                  static_cast<double>(src[i]));
+                   });
+    cpu_store<T>(out, result);
+  });
+}
+
+void gather_reference(KernelContext& ctx) {
+  const Tensor& input = ctx.input(0);
+  const Tensor& indices = ctx.input(1);
+  const int64_t dim = single_dim(ctx.attrs().get_int("dim"), input.dim(), "index_gather_grad");
+  const Tensor& out = ctx.output(0, indices.shape(), input.dtype());
+  OSPREY_DISPATCH_FLOAT_AND_HALF(input.dtype(), "index_gather_grad", [&]<typename T>() {
+    Tensor result = cpu_scratch_for(out);
+    T* dst = result.data<T>();
+    const T* src = input.data<T>();
+    for_each_index(indices, dim, input.size(dim), input.strides(), "index_gather_grad",
+                   [&](int64_t i, int64_t offset) { dst[i] = src[offset]; });
     cpu_store<T>(out, result);
   });
 }
 
 const bool registered = [] {
-  register_kernel("index_scatter_grad", DeviceType::cpu, "reference", 0,
-                  index_scatter_grad_reference, {}, "serial strided scatter-add into zeros");
+  register_kernel("index_scatter_grad", DeviceType::cpu, "reference", 0, scatter_reference, {},
+                  "serial scatter-add into zeros");
+  register_kernel("index_gather_grad", DeviceType::cpu, "reference", 0, gather_reference, {},
+                  "serial strided gather");
   return true;
 }();
 

@@ -31,11 +31,12 @@ TEST(Reduce, SumOverDims) {
     EXPECT_EQ(ops::sum(matrix(), {0}).to_vector<float>(), (std::vector<float>{5, 7, 9}));
     EXPECT_EQ(ops::sum(matrix(), {-1, 0}).item<float>(), 21.0f);
   });
-  // Dims that are not adjacent (the reference only).
   Tensor cube = Tensor::from_vector<double>({1, 2, 3, 4, 5, 6, 7, 8}, {2, 2, 2});
-  EXPECT_EQ(ops::sum(cube, {0, 2}).to_vector<double>(), (std::vector<double>{14, 22}));
-  EXPECT_EQ(ops::sum(cube, {0, 2}, true).shape(), (Shape{1, 2, 1}));
-  EXPECT_EQ(dispatch::last_kernel_key(), "sum/cpu/reference");
+  for_each_kernel("sum", [&] {
+    EXPECT_EQ(ops::sum(cube, {0, 2}).to_vector<double>(), (std::vector<double>{14, 22}));
+    EXPECT_EQ(ops::sum(cube, {0, 2}, true).shape(), (Shape{1, 2, 1}));
+    EXPECT_EQ(ops::sum(cube, {1}).to_vector<double>(), (std::vector<double>{4, 6, 12, 14}));
+  });
 }
 
 TEST(Reduce, SumOfIntegersIsInt64) {
@@ -77,16 +78,18 @@ TEST(Reduce, Mean) {
 }
 
 TEST(Reduce, VarCorrection) {
-  Tensor x = Tensor::from_vector<double>({1, 2, 3, 4}, {4});
-  EXPECT_NEAR(ops::var(x).item<double>(), 5.0 / 3.0, 1e-12);  // unbiased by default
-  EXPECT_NEAR(ops::var(x, {}, 0).item<double>(), 1.25, 1e-12);
-  EXPECT_NEAR(ops::var(x, {0}, 2).item<double>(), 2.5, 1e-12);
-  Tensor m = Tensor::from_vector<double>({1, 3, 2, 6}, {2, 2});
-  Tensor v = ops::var(m, {1}, 1, true);
-  EXPECT_EQ(v.shape(), (Shape{2, 1}));
-  EXPECT_EQ(v.to_vector<double>(), (std::vector<double>{2, 8}));
-  // A single element with correction 1 divides by 0.
-  EXPECT_TRUE(std::isnan(ops::var(Tensor::from_vector<double>({3}, {1})).item<double>()));
+  for_each_kernel("var", [] {
+    Tensor x = Tensor::from_vector<double>({1, 2, 3, 4}, {4});
+    EXPECT_NEAR(ops::var(x).item<double>(), 5.0 / 3.0, 1e-12);  // unbiased by default
+    EXPECT_NEAR(ops::var(x, {}, 0).item<double>(), 1.25, 1e-12);
+    EXPECT_NEAR(ops::var(x, {0}, 2).item<double>(), 2.5, 1e-12);
+    Tensor m = Tensor::from_vector<double>({1, 3, 2, 6}, {2, 2});
+    Tensor v = ops::var(m, {1}, 1, true);
+    EXPECT_EQ(v.shape(), (Shape{2, 1}));
+    EXPECT_EQ(v.to_vector<double>(), (std::vector<double>{2, 8}));
+    // A single element with correction 1 divides by 0.
+    EXPECT_TRUE(std::isnan(ops::var(Tensor::from_vector<double>({3}, {1})).item<double>()));
+  });
 }
 
 TEST(Reduce, MaxMinTiesTakeTheFirstIndex) {
@@ -162,6 +165,18 @@ TEST(Reduce, ErrorsNameTheOp) {
   EXPECT_NE(msg.find("size 0"), std::string::npos) << msg;
   msg = error_message([] { ops::var(matrix(), {5}); });
   EXPECT_NE(msg.find("var"), std::string::npos) << msg;
+}
+
+TEST(Reduce, HalfPrecisionInputs) {
+  for (DType dtype : {DType::f16, DType::bf16}) {
+    Tensor x = matrix().to(dtype);
+    Tensor s = ops::sum(x, {1});
+    EXPECT_EQ(s.dtype(), dtype);
+    EXPECT_EQ(s.to_vector<float>(), (std::vector<float>{6, 15}));
+    EXPECT_EQ(ops::mean(x).to_vector<float>(), (std::vector<float>{3.5f}));
+    EXPECT_EQ(ops::max(x, 0).second.to_vector<int64_t>(), (std::vector<int64_t>{1, 1, 1}));
+    EXPECT_NEAR(ops::var(x, {1}).to_vector<float>()[0], 1.0f, 1e-2f);
+  }
 }
 
 TEST(Reduce, ScalarInputs) {

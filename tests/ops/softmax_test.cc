@@ -102,6 +102,15 @@ TEST(Softmax, Errors) {
   EXPECT_NE(msg.find("softmax_backward"), std::string::npos) << msg;
 }
 
+TEST(Softmax, HalfPrecisionReference) {
+  Tensor x = Tensor::from_vector<float>({0, 1, 2, 3}, {2, 2});
+  for (DType dtype : {DType::f16, DType::bf16}) {
+    auto y = ops::softmax(x.to(dtype), 1).to_vector<float>();
+    auto expected = ops::softmax(x, 1).to_vector<float>();
+    for (size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(y[i], expected[i], 1e-2f);
+  }
+}
+
 TEST(Softmax, ScalarAndEmpty) {
   EXPECT_EQ(ops::softmax(Tensor::scalar<float>(3.0f), 0).item<float>(), 1.0f);
   EXPECT_EQ(ops::log_softmax(Tensor::scalar<float>(3.0f), -1).item<float>(), 0.0f);

@@ -59,6 +59,8 @@ TEST(Sort, AlongOtherDims) {
   auto [v, i] = ops::sort(x, 0);
   EXPECT_EQ(v.to_vector<float>(), (std::vector<float>{1, 0, 2, 4, 3, 5}));
   EXPECT_EQ(i.to_vector<int64_t>(), (I{1, 0, 2, 1, 0, 2}));
+  Tensor half = Tensor::from_vector<float>({0.5f, -2, 1}, {3}).to(DType::f16);
+  EXPECT_EQ(ops::sort(half).second.to_vector<int64_t>(), (I{1, 0, 2}));
   Tensor ints = Tensor::from_vector<int32_t>({5, -1, 3}, {3});
   EXPECT_EQ(ops::sort(ints).first.to_vector<int32_t>(), (std::vector<int32_t>{-1, 3, 5}));
 }
