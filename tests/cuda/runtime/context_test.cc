@@ -55,7 +55,7 @@ TEST(CudaContext, DeviceGuardRestoresDevice) {
     EXPECT_EQ(current_device(), device_count() - 1);
   }
   EXPECT_EQ(current_device(), before);
-  EXPECT_THROW(DeviceGuard(device_count()), Error);
+  EXPECT_THROW({ DeviceGuard guard(device_count()); }, Error);
 }
 
 TEST(CudaContext, StreamGuardSwitchesCurrentStream) {
