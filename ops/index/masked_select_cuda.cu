@@ -37,6 +37,7 @@ void masked_select_kernel(KernelContext& ctx) {
       OSPREY_CUDA_CHECK(cub::DeviceSelect::Flagged(temp.raw_data(), bytes, values.data<T>(), flags,
                                                    selected.data<T>(), count.data<int32_t>(),
                                                    static_cast<int>(n), stream));
+      OSPREY_CUDA_LAUNCH_CHECK();
     };
     if (mask.dtype() == DType::boolean) {
       select(mask.data<bool>());

@@ -118,6 +118,7 @@ std::pair<Tensor, Tensor> sort_rows(const Tensor& rows, int64_t count, int64_t s
   Tensor temp =
       Tensor::empty({static_cast<int64_t>(std::max<size_t>(bytes, 1))}, DType::u8, device);
   run(temp.raw_data(), bytes);
+  OSPREY_CUDA_LAUNCH_CHECK();
   Tensor values = Tensor::empty({count, k}, rows.dtype(), device);
   Tensor indices = Tensor::empty({count, k}, DType::i64, device);
   if (count * k > 0) {
