@@ -4,9 +4,18 @@ namespace osprey::cli {
 namespace {
 int code = 0;
 }
-int exit_code() { return code; }
-void set_exit_code(int value) { code = value; }
+int exit_code() {
+  return code;
+}
+void set_exit_code(int value) {
+  code = value;
+}
 
-void add_all_commands(CLI::App& app) { add_ops_command(app); }
+void add_all_commands(CLI::App& app) {
+  add_ops_command(app);
+  add_op_command(app);
+  add_check_kernel_command(app);
+  add_demo_command(app);
+}
 
 }  // namespace osprey::cli

@@ -27,7 +27,8 @@ void add_ops_command(CLI::App& app) {
     for (const auto& name : registry.op_names()) {
       std::string keys;
       for (const auto* k : registry.kernels(name)) {
-        keys += (keys.empty() ? "" : "  ") + std::string(device_type_name(k->device)) + "/" + k->impl;
+        keys +=
+            (keys.empty() ? "" : "  ") + std::string(device_type_name(k->device)) + "/" + k->impl;
       }
       fmt::print("{:<22} {}\n", name, keys);
     }

@@ -76,8 +76,8 @@ std::vector<Tensor> run(const std::vector<Tensor>& roots, const std::vector<Tens
     return buffer;
   };
   for (size_t i = 0; i < roots.size(); ++i) {
-    Tensor g = grad_roots.empty() || !grad_roots[i].defined() ? ones_like_root(roots[i])
-                                                              : grad_roots[i];
+    Tensor g =
+        grad_roots.empty() || !grad_roots[i].defined() ? ones_like_root(roots[i]) : grad_roots[i];
     if (g.shape() != roots[i].shape()) {
       OSPREY_THROW(shape, "backward: gradient {} does not match its root {}", g.describe(),
                    roots[i].describe());
@@ -108,9 +108,9 @@ std::vector<Tensor> run(const std::vector<Tensor>& roots, const std::vector<Tens
       }
       if (slot < node->retained.size()) {
         if (auto keep = node->retained[slot].lock()) {
-          keep->grad = keep->grad ? dispatch::call1("add", {Tensor(keep->grad), grads[slot]})
-                                        .impl_ptr()
-                                  : grads[slot].clone().impl_ptr();
+          keep->grad = keep->grad
+                           ? dispatch::call1("add", {Tensor(keep->grad), grads[slot]}).impl_ptr()
+                           : grads[slot].clone().impl_ptr();
         }
       }
     }
@@ -143,8 +143,9 @@ void backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grad_
   run(roots, grad_roots, retain_graph, nullptr);
 }
 
-std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs,
-                         const std::vector<Tensor>& inputs, bool retain_graph) {
+std::vector<Tensor> grad(const std::vector<Tensor>& outputs,
+                         const std::vector<Tensor>& grad_outputs, const std::vector<Tensor>& inputs,
+                         bool retain_graph) {
   std::vector<Capture> captures;
   std::vector<Edge> keep;  // holds accumulators made here alive for the run
   for (size_t i = 0; i < inputs.size(); ++i) {

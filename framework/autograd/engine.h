@@ -13,7 +13,8 @@ void backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grad_
               bool retain_graph = false);
 
 // Gradients of `outputs` w.r.t. `inputs` without touching any .grad (used by the gradient check).
-std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs,
-                         const std::vector<Tensor>& inputs, bool retain_graph = false);
+std::vector<Tensor> grad(const std::vector<Tensor>& outputs,
+                         const std::vector<Tensor>& grad_outputs, const std::vector<Tensor>& inputs,
+                         bool retain_graph = false);
 
 }  // namespace osprey::autograd

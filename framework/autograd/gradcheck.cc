@@ -22,8 +22,9 @@ struct Check {
     result.max_abs_error = std::max(result.max_abs_error, err);
     if (result.ok && !(err <= options.atol + options.rtol * std::abs(numerical))) {
       result.ok = false;
-      result.message = fmt::format("{}: {} at flat index {}: analytical {:.10g} vs numerical {:.10g}",
-                                   name, what, index, analytical, numerical);
+      result.message =
+          fmt::format("{}: {} at flat index {}: analytical {:.10g} vs numerical {:.10g}", name,
+                      what, index, analytical, numerical);
     }
   }
   void fail(std::string message) {
@@ -163,7 +164,8 @@ GradcheckResult gradcheck(const std::string& name, const Function& fn,
       int64_t n = base.numel();
       std::vector<Tensor> perturbed = inputs;
       for (auto& t : perturbed) t = t.defined() ? t.detach() : t;
-      std::string what = fmt::format("input {}{}", in, full ? fmt::format(" (output element {})", round) : "");
+      std::string what =
+          fmt::format("input {}{}", in, full ? fmt::format(" (output element {})", round) : "");
       if (n <= options.per_element_max_inputs) {
         for (int64_t e = 0; e < n && check.result.ok; ++e) {
           Tensor plus = base.clone(), minus = base.clone();
@@ -210,9 +212,10 @@ GradcheckResult gradcheck(const std::string& name, const Function& fn,
         auto a = analytical[i].to_vector<double>();
         for (size_t e = 0; e < got.size(); ++e) {
           if (std::abs(got[e] - (0.5 + a[e])) > 1e-9 * (1 + std::abs(a[e]))) {
-            check.fail(fmt::format("backward did not accumulate onto .grad of input {} at {}: "
-                                   "{} instead of 0.5 + {}",
-                                   input_index[i], e, got[e], a[e]));
+            check.fail(
+                fmt::format("backward did not accumulate onto .grad of input {} at {}: "
+                            "{} instead of 0.5 + {}",
+                            input_index[i], e, got[e], a[e]));
             break;
           }
         }

@@ -35,7 +35,7 @@ struct GradcheckResult {
   bool ok = true;
   std::string message;  // empty when ok; the first failure otherwise
   double max_abs_error = 0.0;
-  int64_t checks = 0;   // number of compared values
+  int64_t checks = 0;  // number of compared values
   explicit operator bool() const { return ok; }
 };
 
@@ -43,8 +43,7 @@ using Function = std::function<std::vector<Tensor>(const std::vector<Tensor>&)>;
 
 // `inputs` should be f64. `differentiable[i]` false skips input i (default: every floating input).
 GradcheckResult gradcheck(const std::string& name, const Function& fn,
-                          const std::vector<Tensor>& inputs,
-                          std::vector<bool> differentiable = {},
+                          const std::vector<Tensor>& inputs, std::vector<bool> differentiable = {},
                           const GradcheckOptions& options = {});
 
 // Checks op `op` on one of its cases with the case's inputs converted to f64, forcing the op's

@@ -18,7 +18,9 @@ OpNode::OpNode(const dispatch::OpDef& op, dispatch::BackwardContext saved,
   retained.resize(output_shapes_.size());
 }
 
-std::string OpNode::name() const { return op_.schema.name + "_backward"; }
+std::string OpNode::name() const {
+  return op_.schema.name + "_backward";
+}
 
 void OpNode::release_saved() {
   saved_.inputs.assign(saved_.inputs.size(), Tensor());
@@ -71,12 +73,14 @@ std::vector<Tensor> OpNode::apply(std::vector<Tensor> grad_outputs) {
       continue;
     }
     if (!grads[i].defined()) {
-      OSPREY_THROW(internal, "backward of op '{}' returned no gradient for input '{}'",
-                   schema.name, schema.input_spec(i).name);
+      OSPREY_THROW(internal, "backward of op '{}' returned no gradient for input '{}'", schema.name,
+                   schema.input_spec(i).name);
     }
     if (grads[i].shape() != saved_.input_shapes[i]) {
-      OSPREY_THROW(internal, "backward of op '{}' returned a gradient of shape {} for input '{}' of "
-                   "shape {}", schema.name, shape_str(grads[i].shape()), schema.input_spec(i).name,
+      OSPREY_THROW(internal,
+                   "backward of op '{}' returned a gradient of shape {} for input '{}' of "
+                   "shape {}",
+                   schema.name, shape_str(grads[i].shape()), schema.input_spec(i).name,
                    shape_str(saved_.input_shapes[i]));
     }
     if (grads[i].dtype() != saved_.input_dtypes[i]) grads[i] = grads[i].to(saved_.input_dtypes[i]);

@@ -48,15 +48,21 @@ Backend& backend(DeviceType type) {
   return *b;
 }
 
-bool has_backend(DeviceType type) { return type == DeviceType::cpu || slot(type) != nullptr; }
+bool has_backend(DeviceType type) {
+  return type == DeviceType::cpu || slot(type) != nullptr;
+}
 
-void register_backend(Backend* b) { slot(b->type()) = b; }
+void register_backend(Backend* b) {
+  slot(b->type()) = b;
+}
 
 int cuda_device_count() {
   return has_backend(DeviceType::cuda) ? backend(DeviceType::cuda).device_count() : 0;
 }
 
-bool cuda_available() { return cuda_device_count() > 0; }
+bool cuda_available() {
+  return cuda_device_count() > 0;
+}
 
 Storage::Storage(size_t nbytes, Device device) : nbytes_(nbytes), device_(device) {
   data_ = backend(device.type).allocate(nbytes, device);

@@ -30,7 +30,8 @@ class Backend {
   virtual DeviceType type() const = 0;
   // Number of usable devices of this type; 0 when none (for CUDA: no driver, no GPU).
   virtual int device_count() const = 0;
-  // Memory for `nbytes` on `device`, aligned to at least 64 bytes. Never returns null for nbytes > 0.
+  // Memory for `nbytes` on `device`, aligned to at least 64 bytes. Never returns null for nbytes >
+  // 0.
   virtual void* allocate(size_t nbytes, Device device) = 0;
   virtual void deallocate(void* ptr, size_t nbytes, Device device) = 0;
   // Copies between this backend's devices and the host (or within). Asynchronous on the current

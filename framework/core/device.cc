@@ -6,7 +6,9 @@
 
 namespace osprey {
 
-const char* device_type_name(DeviceType type) { return type == DeviceType::cpu ? "cpu" : "cuda"; }
+const char* device_type_name(DeviceType type) {
+  return type == DeviceType::cpu ? "cpu" : "cuda";
+}
 
 std::string Device::str() const {
   return is_cpu() ? std::string("cpu") : fmt::format("cuda:{}", index);

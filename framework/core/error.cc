@@ -4,15 +4,24 @@ namespace osprey {
 
 const char* error_kind_name(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::value: return "value error";
-    case ErrorKind::shape: return "shape error";
-    case ErrorKind::dtype: return "dtype error";
-    case ErrorKind::device: return "device error";
-    case ErrorKind::not_found: return "not found";
-    case ErrorKind::autograd: return "autograd error";
-    case ErrorKind::io: return "io error";
-    case ErrorKind::cuda: return "cuda error";
-    case ErrorKind::internal: return "internal error";
+    case ErrorKind::value:
+      return "value error";
+    case ErrorKind::shape:
+      return "shape error";
+    case ErrorKind::dtype:
+      return "dtype error";
+    case ErrorKind::device:
+      return "device error";
+    case ErrorKind::not_found:
+      return "not found";
+    case ErrorKind::autograd:
+      return "autograd error";
+    case ErrorKind::io:
+      return "io error";
+    case ErrorKind::cuda:
+      return "cuda error";
+    case ErrorKind::internal:
+      return "internal error";
   }
   return "error";
 }

@@ -34,7 +34,8 @@ OSPREY_INLINE float bits_float(uint32_t u) {
 struct Half {
   uint16_t bits = 0;
   Half() = default;
-  OSPREY_INLINE Half(float f) : bits(from_float(f)) {}  // NOLINT: implicit like a builtin float type
+  OSPREY_INLINE Half(float f)
+      : bits(from_float(f)) {}  // NOLINT: implicit like a builtin float type
   OSPREY_INLINE operator float() const { return to_float(bits); }
 
   // Round-to-nearest-even conversion, handling subnormals, infinities and NaN.
@@ -42,9 +43,10 @@ struct Half {
     uint32_t x = detail::float_bits(f);
     uint32_t sign = (x >> 16) & 0x8000u;
     uint32_t abs = x & 0x7fffffffu;
-    if (abs >= 0x7f800000u) return static_cast<uint16_t>(sign | (abs > 0x7f800000u ? 0x7e00u : 0x7c00u));
+    if (abs >= 0x7f800000u)
+      return static_cast<uint16_t>(sign | (abs > 0x7f800000u ? 0x7e00u : 0x7c00u));
     if (abs >= 0x477ff000u) return static_cast<uint16_t>(sign | 0x7c00u);  // overflow to inf
-    if (abs < 0x38800000u) {                                                // subnormal or zero
+    if (abs < 0x38800000u) {                                               // subnormal or zero
       if (abs < 0x33000000u) return static_cast<uint16_t>(sign);
       uint32_t mant = (abs & 0x7fffffu) | 0x800000u;
       int shift = 113 - static_cast<int>(abs >> 23) + 13;
@@ -75,11 +77,14 @@ struct BFloat16 {
   uint16_t bits = 0;
   BFloat16() = default;
   OSPREY_INLINE BFloat16(float f) : bits(from_float(f)) {}  // NOLINT: implicit like a builtin type
-  OSPREY_INLINE operator float() const { return detail::bits_float(static_cast<uint32_t>(bits) << 16); }
+  OSPREY_INLINE operator float() const {
+    return detail::bits_float(static_cast<uint32_t>(bits) << 16);
+  }
 
   static OSPREY_INLINE uint16_t from_float(float f) {
     uint32_t x = detail::float_bits(f);
-    if ((x & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((x >> 16) | 0x40u);  // quiet NaN
+    if ((x & 0x7fffffffu) > 0x7f800000u)
+      return static_cast<uint16_t>((x >> 16) | 0x40u);  // quiet NaN
     uint32_t rounding = 0x7fffu + ((x >> 16) & 1u);
     return static_cast<uint16_t>((x + rounding) >> 16);
   }

@@ -1,6 +1,6 @@
-// A block of device memory shared by a tensor and all its views. It also carries the version counter
-// that autograd uses to notice in-place changes to tensors saved for backward: every view of the same
-// storage sees the same counter.
+// A block of device memory shared by a tensor and all its views. It also carries the version
+// counter that autograd uses to notice in-place changes to tensors saved for backward: every view
+// of the same storage sees the same counter.
 #pragma once
 
 #include <cstddef>

@@ -35,7 +35,9 @@ int64_t shape_numel(const Shape& shape) {
   return n;
 }
 
-std::string shape_str(const Shape& shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
+std::string shape_str(const Shape& shape) {
+  return fmt::format("[{}]", fmt::join(shape, ", "));
+}
 
 int64_t wrap_dim(int64_t dim, int64_t ndim, const char* what) {
   int64_t lo = ndim == 0 ? -1 : -ndim, hi = ndim == 0 ? 0 : ndim - 1;
@@ -51,8 +53,8 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, Device device, MemoryForma
   }
   auto impl = std::make_shared<TensorImpl>();
   impl->shape = shape;
-  impl->strides =
-      format == MemoryFormat::channels_last ? channels_last_strides(shape) : contiguous_strides(shape);
+  impl->strides = format == MemoryFormat::channels_last ? channels_last_strides(shape)
+                                                        : contiguous_strides(shape);
   impl->dtype = dtype;
   impl->storage = std::make_shared<Storage>(shape_numel(shape) * dtype_size(dtype), device);
   return Tensor(std::move(impl));
@@ -81,9 +83,15 @@ Tensor Tensor::from_vector(const std::vector<T>& values, const Shape& shape, Dev
   return device.is_cpu() ? t : t.to(device);
 }
 
-int64_t Tensor::size(int64_t d) const { return shape()[wrap_dim(d, dim())]; }
-int64_t Tensor::stride(int64_t d) const { return strides()[wrap_dim(d, dim())]; }
-int64_t Tensor::numel() const { return shape_numel(shape()); }
+int64_t Tensor::size(int64_t d) const {
+  return shape()[wrap_dim(d, dim())];
+}
+int64_t Tensor::stride(int64_t d) const {
+  return strides()[wrap_dim(d, dim())];
+}
+int64_t Tensor::numel() const {
+  return shape_numel(shape());
+}
 
 bool Tensor::is_contiguous(MemoryFormat format) const {
   const auto& sh = shape();
@@ -140,14 +148,14 @@ Tensor Tensor::transpose(int64_t dim0, int64_t dim1) const {
 }
 
 Tensor Tensor::slice(int64_t d, int64_t start, int64_t end, int64_t step) const {
-  return call1("slice", {*this},
-               Attrs{{"dim", d}, {"start", start}, {"end", end}, {"step", step}});
+  return call1("slice", {*this}, Attrs{{"dim", d}, {"start", start}, {"end", end}, {"step", step}});
 }
 
 Tensor Tensor::narrow(int64_t d, int64_t start, int64_t length) const {
   int64_t wd = wrap_dim(d, dim());
   OSPREY_CHECK(start >= 0 && length >= 0 && start + length <= size(wd),
-               "narrow: [{}, {}) is outside dim {} of size {}", start, start + length, wd, size(wd));
+               "narrow: [{}, {}) is outside dim {} of size {}", start, start + length, wd,
+               size(wd));
   return slice(wd, start, start + length, 1);
 }
 
@@ -207,7 +215,9 @@ Tensor Tensor::contiguous(MemoryFormat format) const {
                Attrs{{"channels_last", format == MemoryFormat::channels_last}});
 }
 
-Tensor Tensor::clone() const { return call1("clone", {*this}); }
+Tensor Tensor::clone() const {
+  return call1("clone", {*this});
+}
 
 Tensor Tensor::to(Device device) const {
   if (device == this->device()) return *this;
@@ -219,7 +229,9 @@ Tensor Tensor::to(DType dtype) const {
   return call1("cast", {*this}, Attrs{{"dtype", dtype}});
 }
 
-Tensor Tensor::to(Device device, DType dtype) const { return to(dtype).to(device); }
+Tensor Tensor::to(Device device, DType dtype) const {
+  return to(dtype).to(device);
+}
 
 Tensor& Tensor::copy_(const Tensor& src) {
   Tensor source = src;
@@ -251,8 +263,8 @@ T Tensor::item() const {
 
 template <typename T>
 T Tensor::at(std::initializer_list<int64_t> index) const {
-  OSPREY_CHECK_KIND(shape, static_cast<int64_t>(index.size()) == dim(),
-                    "at: {} indices for {}", index.size(), describe());
+  OSPREY_CHECK_KIND(shape, static_cast<int64_t>(index.size()) == dim(), "at: {} indices for {}",
+                    index.size(), describe());
   int64_t offset_elems = 0;
   int64_t d = 0;
   for (int64_t i : index) {
@@ -267,7 +279,9 @@ T Tensor::at(std::initializer_list<int64_t> index) const {
 
 // --- autograd ---
 
-bool Tensor::requires_grad() const { return checked().requires_grad || checked().grad_fn; }
+bool Tensor::requires_grad() const {
+  return checked().requires_grad || checked().grad_fn;
+}
 
 Tensor& Tensor::set_requires_grad(bool value) {
   OSPREY_CHECK_KIND(autograd, is_leaf(),
@@ -317,11 +331,11 @@ void Tensor::register_hook(GradHook hook) const {
   }
 }
 
-#define OSPREY_INSTANTIATE(T)                                                               \
-  template Tensor Tensor::from_vector<T>(const std::vector<T>&, const Shape&, Device);      \
-  template T* Tensor::data<T>() const;                                                      \
-  template std::vector<T> Tensor::to_vector<T>() const;                                     \
-  template T Tensor::item<T>() const;                                                       \
+#define OSPREY_INSTANTIATE(T)                                                          \
+  template Tensor Tensor::from_vector<T>(const std::vector<T>&, const Shape&, Device); \
+  template T* Tensor::data<T>() const;                                                 \
+  template std::vector<T> Tensor::to_vector<T>() const;                                \
+  template T Tensor::item<T>() const;                                                  \
   template T Tensor::at<T>(std::initializer_list<int64_t>) const;
 OSPREY_INSTANTIATE(float)
 OSPREY_INSTANTIATE(double)

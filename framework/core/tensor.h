@@ -31,7 +31,7 @@ using GradHook = std::function<Tensor(const Tensor&)>;  // returns a replacement
 struct TensorImpl {
   std::shared_ptr<Storage> storage;
   Shape shape;
-  Shape strides;  // in elements
+  Shape strides;       // in elements
   int64_t offset = 0;  // in elements
   DType dtype = DType::f32;
 
@@ -41,7 +41,7 @@ struct TensorImpl {
   int output_nr = 0;  // which output of grad_fn this tensor is
   std::shared_ptr<TensorImpl> grad;
   std::weak_ptr<autograd::Node> grad_accumulator;  // leaves only, made on first use
-  std::vector<GradHook> hooks;                      // leaves only; non-leaf hooks live on grad_fn
+  std::vector<GradHook> hooks;                     // leaves only; non-leaf hooks live on grad_fn
   bool retains_grad = false;
 };
 
@@ -125,7 +125,7 @@ class Tensor {
   template <typename T>
   T at(std::initializer_list<int64_t> index) const;
   template <typename T>
-  std::vector<T> to_vector() const;  // row-major values of any layout
+  std::vector<T> to_vector() const;                // row-major values of any layout
   std::string str(int64_t max_per_dim = 6) const;  // readable printing
 
   // --- autograd ---

@@ -27,14 +27,16 @@ void print_dim(std::string& out, const std::vector<double>& values, const Shape&
   int64_t head = elide ? max_per_dim / 2 : n;
   for (int64_t i = 0; i < n; ++i) {
     if (elide && i == head) {
-      out += dim + 1 == static_cast<int64_t>(shape.size()) ? "..., " : "...,\n" +
-                                                                           std::string(indent + 1, ' ');
+      out += dim + 1 == static_cast<int64_t>(shape.size())
+                 ? "..., "
+                 : "...,\n" + std::string(indent + 1, ' ');
       i = n - max_per_dim / 2;
     }
     print_dim(out, values, shape, strides, dim + 1, base + i * strides[dim], max_per_dim, integral,
               indent + 1);
     if (i + 1 < n) {
-      out += dim + 1 == static_cast<int64_t>(shape.size()) ? ", " : ",\n" + std::string(indent + 1, ' ');
+      out += dim + 1 == static_cast<int64_t>(shape.size()) ? ", "
+                                                           : ",\n" + std::string(indent + 1, ' ');
     }
   }
   out += "]";
@@ -46,8 +48,8 @@ std::string Tensor::str(int64_t max_per_dim) const {
   if (!defined()) return "tensor(undefined)";
   std::vector<double> values = to_vector<double>();
   std::string out = "tensor(" + describe() + (requires_grad() ? ", requires_grad" : "") + ",\n ";
-  print_dim(out, values, shape(), contiguous_strides(shape()), 0, 0, std::max<int64_t>(max_per_dim, 2),
-            !is_floating(dtype()), 1);
+  print_dim(out, values, shape(), contiguous_strides(shape()), 0, 0,
+            std::max<int64_t>(max_per_dim, 2), !is_floating(dtype()), 1);
   return out + ")";
 }
 

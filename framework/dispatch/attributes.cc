@@ -11,13 +11,20 @@ namespace osprey::dispatch {
 
 const char* attr_type_name(AttrType type) {
   switch (type) {
-    case AttrType::integer: return "int";
-    case AttrType::real: return "float";
-    case AttrType::boolean: return "bool";
-    case AttrType::string: return "string";
-    case AttrType::integers: return "int[]";
-    case AttrType::reals: return "float[]";
-    case AttrType::dtype: return "dtype";
+    case AttrType::integer:
+      return "int";
+    case AttrType::real:
+      return "float";
+    case AttrType::boolean:
+      return "bool";
+    case AttrType::string:
+      return "string";
+    case AttrType::integers:
+      return "int[]";
+    case AttrType::reals:
+      return "float[]";
+    case AttrType::dtype:
+      return "dtype";
   }
   return "?";
 }
@@ -79,13 +86,16 @@ std::vector<std::string_view> split_commas(std::string_view text) {
 
 AttrValue parse_attr_value(std::string_view name, AttrType type, std::string_view text) {
   switch (type) {
-    case AttrType::integer: return parse_int(name, text);
-    case AttrType::real: return parse_real(name, text);
+    case AttrType::integer:
+      return parse_int(name, text);
+    case AttrType::real:
+      return parse_real(name, text);
     case AttrType::boolean:
       if (text == "true" || text == "1" || text == "True") return true;
       if (text == "false" || text == "0" || text == "False") return false;
       OSPREY_THROW(value, "attribute '{}': '{}' is not a boolean (true/false)", name, text);
-    case AttrType::string: return std::string(text);
+    case AttrType::string:
+      return std::string(text);
     case AttrType::integers: {
       std::vector<int64_t> v;
       for (auto part : split_commas(text)) v.push_back(parse_int(name, part));
@@ -96,7 +106,8 @@ AttrValue parse_attr_value(std::string_view name, AttrType type, std::string_vie
       for (auto part : split_commas(text)) v.push_back(parse_real(name, part));
       return v;
     }
-    case AttrType::dtype: return dtype_from_name(text);
+    case AttrType::dtype:
+      return dtype_from_name(text);
   }
   OSPREY_THROW(internal, "unknown attribute type");
 }

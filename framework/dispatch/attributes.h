@@ -16,8 +16,8 @@ namespace osprey::dispatch {
 enum class AttrType { integer, real, boolean, string, integers, reals, dtype };
 const char* attr_type_name(AttrType type);
 
-using AttrValue =
-    std::variant<int64_t, double, bool, std::string, std::vector<int64_t>, std::vector<double>, DType>;
+using AttrValue = std::variant<int64_t, double, bool, std::string, std::vector<int64_t>,
+                               std::vector<double>, DType>;
 
 std::string attr_value_str(const AttrValue& value);
 // Parses text as `type` ("2", "0.5", "true", "7,7", "f32"); errors name the attribute.

@@ -27,7 +27,8 @@ HookList& hook_list() {
 void apply_environment_overrides() {
   static std::once_flag once;
   std::call_once(once, [] {
-    if (const char* spec = std::getenv("OSPREY_KERNELS")) Registry::instance().apply_overrides(spec);
+    if (const char* spec = std::getenv("OSPREY_KERNELS"))
+      Registry::instance().apply_overrides(spec);
   });
 }
 
@@ -138,8 +139,8 @@ void record_autograd(const OpDef& op, const std::vector<Tensor>& inputs, const A
   std::vector<bool> needs(inputs.size(), false);
   bool any = false;
   for (size_t i = 0; i < inputs.size(); ++i) {
-    needs[i] = inputs[i].defined() && schema.input_spec(i).differentiable &&
-               inputs[i].requires_grad();
+    needs[i] =
+        inputs[i].defined() && schema.input_spec(i).differentiable && inputs[i].requires_grad();
     any |= needs[i];
   }
   if (!any) return;
@@ -177,9 +178,9 @@ void record_autograd(const OpDef& op, const std::vector<Tensor>& inputs, const A
     out_shapes.push_back(t.shape());
     out_dtypes.push_back(t.dtype());
   }
-  auto node = std::make_shared<autograd::OpNode>(op, std::move(saved), std::move(versions),
-                                                 std::move(out_shapes), std::move(out_dtypes),
-                                                 device);
+  auto node =
+      std::make_shared<autograd::OpNode>(op, std::move(saved), std::move(versions),
+                                         std::move(out_shapes), std::move(out_dtypes), device);
   for (size_t i = 0; i < inputs.size(); ++i) {
     node->next_edges.push_back(needs[i] ? autograd::gradient_edge(inputs[i]) : autograd::Edge{});
   }
@@ -206,13 +207,14 @@ std::vector<Tensor> call(std::string_view name, std::vector<Tensor> inputs, cons
   const OpSchema& schema = op.schema;
 
   if (schema.is_variadic()) {
-    OSPREY_CHECK(inputs.size() >= schema.inputs.size(), "op '{}' takes at least {} inputs, got {}: {}",
-                 schema.name, schema.inputs.size(), inputs.size(), schema.str());
+    OSPREY_CHECK(inputs.size() >= schema.inputs.size(),
+                 "op '{}' takes at least {} inputs, got {}: {}", schema.name, schema.inputs.size(),
+                 inputs.size(), schema.str());
   } else {
     if (inputs.size() < schema.inputs.size()) inputs.resize(schema.inputs.size());
     if (inputs.size() > schema.inputs.size()) {
-      OSPREY_THROW(value, "op '{}' takes {} inputs, got {}: {}", schema.name,
-                   schema.inputs.size(), inputs.size(), schema.str());
+      OSPREY_THROW(value, "op '{}' takes {} inputs, got {}: {}", schema.name, schema.inputs.size(),
+                   inputs.size(), schema.str());
     }
   }
   for (size_t i = 0; i < inputs.size(); ++i) {
@@ -255,7 +257,11 @@ std::vector<Tensor> call(std::string_view name, std::vector<Tensor> inputs, cons
     kernel = &registry.select(ctx);
     ctx.set_kernel(kernel);
     last_key = kernel->key();
-    kernel->fn(ctx);
+    {
+      // Kernels that compose other ops must not record them: the op's own node is the record.
+      autograd::NoGradGuard no_grad;
+      kernel->fn(ctx);
+    }
     for (size_t i = 0; i < ctx.outputs().size(); ++i) {
       if (!ctx.outputs()[i].defined()) {
         OSPREY_THROW(internal, "kernel did not produce output '{}'", schema.outputs[i].name);
@@ -307,7 +313,9 @@ void call_out(std::string_view name, const Tensor& out, std::vector<Tensor> inpu
   call(name, std::move(inputs), attrs, {out});
 }
 
-const std::string& last_kernel_key() { return last_key; }
+const std::string& last_kernel_key() {
+  return last_key;
+}
 
 int add_forward_hook(ForwardHook hook) {
   HookList& hooks = hook_list();

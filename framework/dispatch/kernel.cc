@@ -10,14 +10,20 @@ namespace {
 thread_local bool poison_outputs = false;
 }
 
-bool output_poisoning_enabled() { return poison_outputs; }
+bool output_poisoning_enabled() {
+  return poison_outputs;
+}
 
 PoisonOutputsGuard::PoisonOutputsGuard(bool enabled) : previous_(poison_outputs) {
   poison_outputs = enabled;
 }
-PoisonOutputsGuard::~PoisonOutputsGuard() { poison_outputs = previous_; }
+PoisonOutputsGuard::~PoisonOutputsGuard() {
+  poison_outputs = previous_;
+}
 
-std::string Kernel::key() const { return op + "/" + device_type_name(device) + "/" + impl; }
+std::string Kernel::key() const {
+  return op + "/" + device_type_name(device) + "/" + impl;
+}
 
 KernelContext::KernelContext(const OpDef& op, std::vector<Tensor> inputs, const Attrs& attrs,
                              std::vector<Tensor> outputs, Device device)
@@ -33,7 +39,9 @@ KernelContext::KernelContext(const OpDef& op, std::vector<Tensor> inputs, const 
   }
 }
 
-const Tensor& KernelContext::input(int index) const { return inputs_.at(index); }
+const Tensor& KernelContext::input(int index) const {
+  return inputs_.at(index);
+}
 
 const Tensor& KernelContext::input(std::string_view name) const {
   int index = op_.schema.input_index(name);
@@ -41,7 +49,9 @@ const Tensor& KernelContext::input(std::string_view name) const {
   return inputs_[index];
 }
 
-bool KernelContext::has_preset_output(int index) const { return preset_.at(index); }
+bool KernelContext::has_preset_output(int index) const {
+  return preset_.at(index);
+}
 
 Tensor& KernelContext::output(int index, const Shape& shape, DType dtype, MemoryFormat format) {
   Tensor& out = outputs_.at(index);
@@ -61,6 +71,8 @@ Tensor& KernelContext::output(int index, const Shape& shape, DType dtype, Memory
   return out;
 }
 
-void KernelContext::set_output(int index, Tensor tensor) { outputs_.at(index) = std::move(tensor); }
+void KernelContext::set_output(int index, Tensor tensor) {
+  outputs_.at(index) = std::move(tensor);
+}
 
 }  // namespace osprey::dispatch

@@ -31,9 +31,9 @@ class KernelContext {
   const Tensor& input(std::string_view name) const;
   const std::vector<Tensor>& inputs() const { return inputs_; }
 
-  // The output tensor `index`: the one the caller passed (out=), checked against shape and dtype, or
-  // a new one on the op's device. New outputs are filled with NaN while poisoning is on, so a kernel
-  // that forgets to write part of its output is caught by the gradient-check harness.
+  // The output tensor `index`: the one the caller passed (out=), checked against shape and dtype,
+  // or a new one on the op's device. New outputs are filled with NaN while poisoning is on, so a
+  // kernel that forgets to write part of its output is caught by the gradient-check harness.
   Tensor& output(int index, const Shape& shape, DType dtype,
                  MemoryFormat format = MemoryFormat::contiguous);
   // For view ops and kernels that produce their result another way (an alias, a returned tensor).
@@ -58,8 +58,8 @@ using SupportsFn = std::function<bool(const KernelContext&)>;
 struct Kernel {
   std::string op;
   DeviceType device = DeviceType::cpu;
-  std::string impl;     // "reference", "openblas", "cublas", ...
-  int priority = 0;     // the highest supporting kernel runs unless overridden
+  std::string impl;  // "reference", "openblas", "cublas", ...
+  int priority = 0;  // the highest supporting kernel runs unless overridden
   KernelFn fn;
   SupportsFn supports;  // empty: supports every call the schema accepts
   std::string doc;      // what the variant does and when it wins

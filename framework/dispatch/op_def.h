@@ -16,12 +16,12 @@ namespace osprey::dispatch {
 struct BackwardContext {
   const OpDef* op = nullptr;
   Attrs attrs;
-  std::vector<Tensor> inputs;    // saved inputs (undefined when the op saves none)
-  std::vector<Tensor> outputs;   // saved outputs (undefined when the op saves none)
+  std::vector<Tensor> inputs;   // saved inputs (undefined when the op saves none)
+  std::vector<Tensor> outputs;  // saved outputs (undefined when the op saves none)
   std::vector<Shape> input_shapes;
   std::vector<DType> input_dtypes;
   std::vector<bool> input_defined;
-  Device device;  // where the op ran (all its inputs' device)
+  Device device;                     // where the op ran (all its inputs' device)
   std::vector<Tensor> grad_outputs;  // one per output; zeros where no gradient arrived
   std::vector<bool> needs_input_grad;
 

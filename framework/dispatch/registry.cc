@@ -39,7 +39,9 @@ void Registry::add_kernel(Kernel kernel) {
                    [](const Kernel& a, const Kernel& b) { return a.priority > b.priority; });
 }
 
-bool Registry::has_op(std::string_view name) const { return ops_.find(name) != ops_.end(); }
+bool Registry::has_op(std::string_view name) const {
+  return ops_.find(name) != ops_.end();
+}
 
 const OpDef& Registry::op(std::string_view name) const {
   auto it = ops_.find(name);
@@ -92,8 +94,8 @@ const Kernel& Registry::kernel(std::string_view op, DeviceType device,
   for (const auto* k : list) {
     if (k->impl == impl) return *k;
   }
-  OSPREY_THROW(not_found, "no kernel '{}/{}/{}'; kernels of '{}': {}", op,
-               device_type_name(device), impl, op, kernel_list(kernels(op)));
+  OSPREY_THROW(not_found, "no kernel '{}/{}/{}'; kernels of '{}': {}", op, device_type_name(device),
+               impl, op, kernel_list(kernels(op)));
 }
 
 const Kernel& Registry::select(const KernelContext& ctx) const {

@@ -21,7 +21,7 @@ class Registry {
  public:
   static Registry& instance();
 
-  void add_op(OpDef op);          // a duplicate name is an error
+  void add_op(OpDef op);           // a duplicate name is an error
   void add_kernel(Kernel kernel);  // a duplicate key is an error
   bool has_op(std::string_view name) const;
   const OpDef& op(std::string_view name) const;  // not_found lists the known ops
@@ -63,8 +63,8 @@ struct KernelRegistrar {
 // Runs op `name`: checks the call against the schema and the op's validator, selects and runs a
 // kernel, and records the autograd node when gradients are needed. `outputs` may hold tensors to
 // write into (out= / in-place), which never records autograd.
-std::vector<Tensor> call(std::string_view name, std::vector<Tensor> inputs,
-                         const Attrs& attrs = {}, std::vector<Tensor> outputs = {});
+std::vector<Tensor> call(std::string_view name, std::vector<Tensor> inputs, const Attrs& attrs = {},
+                         std::vector<Tensor> outputs = {});
 // The single-output form.
 Tensor call1(std::string_view name, std::vector<Tensor> inputs, const Attrs& attrs = {});
 // Writes op `name`'s output 0 into `out` (broadcast-compatible kernels only): in-place updates.

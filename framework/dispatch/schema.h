@@ -11,6 +11,13 @@
 namespace osprey::dispatch {
 
 struct InputSpec {
+  InputSpec(std::string name_, bool differentiable_ = true, bool optional_ = false,
+            bool variadic_ = false)
+      : name(std::move(name_)),
+        differentiable(differentiable_),
+        optional(optional_),
+        variadic(variadic_) {}
+  InputSpec(const char* name_) : InputSpec(std::string(name_)) {}  // NOLINT: {"input"} lists
   std::string name;
   bool differentiable = true;
   bool optional = false;  // may be passed as an undefined Tensor (e.g. bias)
@@ -18,6 +25,12 @@ struct InputSpec {
 };
 
 struct AttrSpec {
+  AttrSpec(std::string name_, AttrType type_, std::optional<AttrValue> default_value_ = std::nullopt,
+           std::string doc_ = {})
+      : name(std::move(name_)),
+        type(type_),
+        default_value(std::move(default_value_)),
+        doc(std::move(doc_)) {}
   std::string name;
   AttrType type = AttrType::integer;
   std::optional<AttrValue> default_value;  // none: required
@@ -25,6 +38,9 @@ struct AttrSpec {
 };
 
 struct OutputSpec {
+  OutputSpec(std::string name_, bool differentiable_ = true)
+      : name(std::move(name_)), differentiable(differentiable_) {}
+  OutputSpec(const char* name_) : OutputSpec(std::string(name_)) {}  // NOLINT: {"output"} lists
   std::string name;
   bool differentiable = true;  // indices and masks are not
 };

@@ -69,8 +69,8 @@ void check_same_dtype(const KernelContext& ctx) {
 void check_floating(const KernelContext& ctx, int input) {
   const Tensor& t = ctx.input(input);
   if (t.defined() && !is_floating(t.dtype())) {
-    OSPREY_THROW(dtype, "op '{}': input '{}' must be floating point, got {}",
-                 ctx.op().schema.name, ctx.op().schema.input_spec(input).name, t.describe());
+    OSPREY_THROW(dtype, "op '{}': input '{}' must be floating point, got {}", ctx.op().schema.name,
+                 ctx.op().schema.input_spec(input).name, t.describe());
   }
 }
 

@@ -10,8 +10,8 @@
 
 namespace osprey::ops {
 
-using dispatch::AttrSpec;
 using dispatch::Attrs;
+using dispatch::AttrSpec;
 using dispatch::AttrType;
 using dispatch::BackwardContext;
 using dispatch::InputSpec;

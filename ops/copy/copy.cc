@@ -6,7 +6,9 @@
 namespace osprey::ops {
 namespace {
 
-std::vector<Tensor> pass_through(const BackwardContext& ctx) { return {ctx.grad_output()}; }
+std::vector<Tensor> pass_through(const BackwardContext& ctx) {
+  return {ctx.grad_output()};
+}
 
 std::vector<Tensor> cast_backward(const BackwardContext& ctx) {
   return {ctx.grad_output().to(ctx.input_dtypes[0])};
@@ -43,7 +45,10 @@ const bool registered = [] {
   auto& registry = dispatch::Registry::instance();
 
   OpDef copy;
-  copy.schema = {"copy", {{"src"}}, {}, {{"out"}},
+  copy.schema = {"copy",
+                 {{"src"}},
+                 {},
+                 {{"out"}},
                  "writes src (broadcast) into the given output tensor, or into a new one"};
   copy.backward = copy_backward;
   copy.save_inputs = false;
@@ -58,13 +63,17 @@ const bool registered = [] {
   };
   copy.cases = [](DType dtype, uint64_t seed) {
     CaseRandom rng(seed);
-    return std::vector<OpCase>{{"values", {rng.uniform({3, 4}, dtype)}, {}},
-                               {"non-contiguous", {non_contiguous(rng.uniform({3, 4}, dtype))}, {}}};
+    return std::vector<OpCase>{
+        {"values", {rng.uniform({3, 4}, dtype)}, {}},
+        {"non-contiguous", {non_contiguous(rng.uniform({3, 4}, dtype))}, {}}};
   };
   registry.add_op(std::move(copy));
 
   OpDef fill;
-  fill.schema = {"fill", {}, {{"value", AttrType::real}}, {{"out"}},
+  fill.schema = {"fill",
+                 {},
+                 {{"value", AttrType::real}},
+                 {{"out"}},
                  "writes value into every element of the given output"};
   fill.cases = [](DType, uint64_t) { return std::vector<OpCase>{}; };
   registry.add_op(std::move(fill));
@@ -90,19 +99,22 @@ const bool registered = [] {
     CaseRandom rng(seed);
     DType other = dtype == DType::f64 ? DType::f32 : DType::f64;
     // Narrowing casts lose the precision a finite-difference check needs: values only.
-    return std::vector<OpCase>{{"to-f64", {rng.uniform({2, 3}, dtype)}, {{"dtype", DType::f64}}},
-                               {"to-other", {rng.uniform({2, 3}, dtype)}, {{"dtype", other}}, true}};
+    return std::vector<OpCase>{
+        {"to-f64", {rng.uniform({2, 3}, dtype)}, {{"dtype", DType::f64}}},
+        {"to-other", {rng.uniform({2, 3}, dtype)}, {{"dtype", other}}, true}};
   };
   registry.add_op(std::move(cast));
 
-  OpDef to_device = unary_def("to_device", {{"device", AttrType::string}},
-                              [](const BackwardContext& ctx) {
-                                return std::vector<Tensor>{ctx.grad_output().to(ctx.device)};
-                              },
-                              "copies to another device");
+  OpDef to_device = unary_def(
+      "to_device", {{"device", AttrType::string}},
+      [](const BackwardContext& ctx) {
+        return std::vector<Tensor>{ctx.grad_output().to(ctx.device)};
+      },
+      "copies to another device");
   to_device.cases = [](DType dtype, uint64_t seed) {
     CaseRandom rng(seed);
-    return std::vector<OpCase>{{"to-cpu", {rng.uniform({2, 3}, dtype)}, {{"device", std::string("cpu")}}}};
+    return std::vector<OpCase>{
+        {"to-cpu", {rng.uniform({2, 3}, dtype)}, {{"device", std::string("cpu")}}}};
   };
   registry.add_op(std::move(to_device));
   return true;

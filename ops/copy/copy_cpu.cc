@@ -25,11 +25,14 @@ void convert_copy(const Tensor& dst, const Tensor& src) {
   OSPREY_DISPATCH_ALL(dst.dtype(), "copy", [&]<typename D>() {
     OSPREY_DISPATCH_ALL(src.dtype(), "copy", [&]<typename S>() {
       if constexpr (std::is_same_v<D, Half> || std::is_same_v<D, BFloat16>) {
-        cpu_map<D, S>(dst, [](S v) { return D(static_cast<float>(v)); }, src);
+        cpu_map<D, S>(
+            dst, [](S v) { return D(static_cast<float>(v)); }, src);
       } else if constexpr (std::is_same_v<S, Half> || std::is_same_v<S, BFloat16>) {
-        cpu_map<D, S>(dst, [](S v) { return static_cast<D>(static_cast<float>(v)); }, src);
+        cpu_map<D, S>(
+            dst, [](S v) { return static_cast<D>(static_cast<float>(v)); }, src);
       } else {
-        cpu_map<D, S>(dst, [](S v) { return convert<D, S>(v); }, src);
+        cpu_map<D, S>(
+            dst, [](S v) { return convert<D, S>(v); }, src);
       }
     });
   });
@@ -76,7 +79,9 @@ void cast_kernel(KernelContext& ctx) {
 
 }  // namespace
 
-void cpu_convert_copy(const Tensor& dst, const Tensor& src) { convert_copy(dst, src); }
+void cpu_convert_copy(const Tensor& dst, const Tensor& src) {
+  convert_copy(dst, src);
+}
 
 // Copies between the host and another device: the source is made contiguous on its own device,
 // then moved by the backend (which stages through pinned memory for CUDA).

@@ -22,7 +22,8 @@ std::vector<Tensor> add_backward(const BackwardContext& ctx) {
   double alpha = ctx.attrs.get_float("alpha");
   std::vector<Tensor> grads(2);
   if (ctx.needs_grad(0)) grads[0] = sum_to(g, ctx.input_shapes[0]);
-  if (ctx.needs_grad(1)) grads[1] = sum_to(alpha == 1.0 ? g : affine(g, alpha), ctx.input_shapes[1]);
+  if (ctx.needs_grad(1))
+    grads[1] = sum_to(alpha == 1.0 ? g : affine(g, alpha), ctx.input_shapes[1]);
   return grads;
 }
 
@@ -138,7 +139,9 @@ Tensor div(const Tensor& input, const Tensor& other) {
 Tensor affine(const Tensor& input, double scale, double shift) {
   return dispatch::call1("affine", {input}, Attrs{{"scale", scale}, {"shift", shift}});
 }
-Tensor neg(const Tensor& input) { return affine(input, -1.0); }
+Tensor neg(const Tensor& input) {
+  return affine(input, -1.0);
+}
 
 void add_(const Tensor& self, const Tensor& other, double alpha) {
   dispatch::call_out("add", self, {self, other.to(self.dtype())}, Attrs{{"alpha", alpha}});

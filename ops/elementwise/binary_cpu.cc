@@ -7,7 +7,8 @@ namespace osprey::ops {
 namespace {
 
 template <typename T>
-using Compute = std::conditional_t<std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>, float, T>;
+using Compute =
+    std::conditional_t<std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>, float, T>;
 
 template <typename Op>
 void binary_kernel(KernelContext& ctx, Op op) {
@@ -20,7 +21,8 @@ void binary_kernel(KernelContext& ctx, Op op) {
     if constexpr (std::is_same_v<T, bool>) {
       throw_unsupported_dtype(a.dtype(), ctx.op().schema.name.c_str());
     } else {
-      cpu_map<T, T, T>(out, [op](T x, T y) { return T(op(C(x), C(y))); }, a, b);
+      cpu_map<T, T, T>(
+          out, [op](T x, T y) { return T(op(C(x), C(y))); }, a, b);
     }
   });
 }
@@ -52,7 +54,8 @@ void affine_kernel(KernelContext& ctx) {
   const Tensor& out = ctx.output(0, a.shape(), a.dtype());
   double scale = ctx.attrs().get_float("scale"), shift = ctx.attrs().get_float("shift");
   OSPREY_DISPATCH_NUMERIC(a.dtype(), "affine", [&]<typename T>() {
-    cpu_map<T, T>(out, [s = T(scale), t = T(shift)](T x) { return T(s * x + t); }, a);
+    cpu_map<T, T>(
+        out, [s = T(scale), t = T(shift)](T x) { return T(s * x + t); }, a);
   });
 }
 

@@ -9,6 +9,11 @@
 //   affine(input; scale=1, shift=0)  scale*input + shift (scalar arithmetic without a tensor
 //                               for the scalar)      d/dinput = scale*g
 // Gradients of broadcast inputs are summed back to the input's shape.
+//
+// The rest of the family has its own headers (not included here, so that ops::exp, ops::sqrt, ...
+// do not hide the <cmath> functions from unqualified calls in every file that needs add or mul):
+// unary.h (exp, log, sqrt, abs, sign, pow, clamp), binary_math.h (maximum, minimum, pow_tensor),
+// compare.h (eq, ne, lt, le, gt, ge), where.h.
 #pragma once
 
 #include "framework/core/tensor.h"
@@ -30,16 +35,41 @@ void affine_(const Tensor& self, double scale, double shift = 0.0);
 }  // namespace osprey::ops
 
 namespace osprey {
-inline Tensor operator+(const Tensor& a, const Tensor& b) { return ops::add(a, b); }
-inline Tensor operator-(const Tensor& a, const Tensor& b) { return ops::sub(a, b); }
-inline Tensor operator*(const Tensor& a, const Tensor& b) { return ops::mul(a, b); }
-inline Tensor operator/(const Tensor& a, const Tensor& b) { return ops::div(a, b); }
-inline Tensor operator-(const Tensor& a) { return ops::affine(a, -1.0); }
-inline Tensor operator+(const Tensor& a, double s) { return ops::affine(a, 1.0, s); }
-inline Tensor operator+(double s, const Tensor& a) { return ops::affine(a, 1.0, s); }
-inline Tensor operator-(const Tensor& a, double s) { return ops::affine(a, 1.0, -s); }
-inline Tensor operator-(double s, const Tensor& a) { return ops::affine(a, -1.0, s); }
-inline Tensor operator*(const Tensor& a, double s) { return ops::affine(a, s); }
-inline Tensor operator*(double s, const Tensor& a) { return ops::affine(a, s); }
-inline Tensor operator/(const Tensor& a, double s) { return ops::affine(a, 1.0 / s); }
+inline Tensor operator+(const Tensor& a, const Tensor& b) {
+  return ops::add(a, b);
+}
+inline Tensor operator-(const Tensor& a, const Tensor& b) {
+  return ops::sub(a, b);
+}
+inline Tensor operator*(const Tensor& a, const Tensor& b) {
+  return ops::mul(a, b);
+}
+inline Tensor operator/(const Tensor& a, const Tensor& b) {
+  return ops::div(a, b);
+}
+inline Tensor operator-(const Tensor& a) {
+  return ops::affine(a, -1.0);
+}
+inline Tensor operator+(const Tensor& a, double s) {
+  return ops::affine(a, 1.0, s);
+}
+inline Tensor operator+(double s, const Tensor& a) {
+  return ops::affine(a, 1.0, s);
+}
+inline Tensor operator-(const Tensor& a, double s) {
+  return ops::affine(a, 1.0, -s);
+}
+inline Tensor operator-(double s, const Tensor& a) {
+  return ops::affine(a, -1.0, s);
+}
+inline Tensor operator*(const Tensor& a, double s) {
+  return ops::affine(a, s);
+}
+inline Tensor operator*(double s, const Tensor& a) {
+  return ops::affine(a, s);
+}
+inline Tensor operator/(const Tensor& a, double s) {
+  return ops::affine(a, 1.0 / s);
+}
 }  // namespace osprey
+

@@ -1,170 +1,77 @@
-// CUDA kernels of index_select, gather, scatter_add and the index-gradient ops index_gather_grad
-// and index_scatter_grad (the backward of max/min/sort/topk). One thread per position of the
-// iterated tensor (the output for gathers, the index for scatters), its operands reached through
-// OffsetCalculator strides, so expanded (stride-0) indices are read in place. Index values are
-// checked on the device: the first bad one is recorded and raised as a value error after the
-// launch, which costs one synchronisation per call. Scatters add with atomicAdd, so the order of
-// additions into one element varies between runs (f32 sums may differ in the last bits); f16/bf16
-// scatter through an f32 buffer. masked_select (a data-dependent output size) has no CUDA kernel.
-#include "framework/autograd/grad_mode.h"
-#include "framework/dispatch/registry.h"
+// CUDA kernels of index_select, gather, scatter_add and masked_select. Operands are read and
+// written through their strides (no copies; an expanded index stays expanded). i64 or i32 index
+// tensors are read in place.
+//   index_select, gather: one thread per output element, any dtype.
+//   scatter_add: the output is a copy of input, then one thread per index element adds its src
+//     element with an atomic add (every numeric dtype, f16/bf16 too). Float sums therefore add in
+//     arrival order, which may differ from the CPU's sequential order in the last bits.
+// Index values are checked on the device, in the kernels that read them (cuda_check_index in
+// ops/common/cuda_index.cuh): no host round trip, at the cost of a device-side trap for a bad
+// value (see there).
+//   masked_select: the output's length is the number of true mask elements, which the host must
+//     know to allocate the output, so this kernel synchronises once: flags of the broadcast mask
+//     are turned into output positions by an inclusive scan (CUB DeviceScan), the last position
+//     (the count) is copied to the host, then one thread per element copies the selected ones.
+#include <array>
+#include <cub/device/device_scan.cuh>
+
+#include "ops/common/cuda_index.cuh"
 #include "ops/common/cuda_loops.cuh"
 
 namespace osprey::ops {
 namespace {
 
-// status[0] = 1 once a bad index is seen; status[1] = that index.
-template <typename I>
-OSPREY_INLINE bool check_index(I k, int64_t size, unsigned long long* status) {
-#if defined(__CUDA_ARCH__)
-  if (k >= 0 && static_cast<int64_t>(k) < size) return true;
-  if (atomicCAS(status, 0ull, 1ull) == 0ull) status[1] = static_cast<unsigned long long>(k);
-  return false;
-#else
-  return k >= 0 && static_cast<int64_t>(k) < size;
-#endif
-}
-
-// out[o0] = in[o1 + index[o2] * in_dim_stride] over out's positions.
-template <typename T, typename I>
-__global__ void gather_kernel(int64_t n, OffsetCalculator<3> calc, T* out, const T* in,
-                              const I* index, int64_t in_dim_stride, int64_t size,
-                              unsigned long long* status) {
-  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
-       i += stride) {
-    int64_t off[3];
-    calc.offsets(i, off);
-    I k = index[off[2]];
-    if (check_index(k, size, status)) out[off[0]] = in[off[1] + k * in_dim_stride];
-  }
-}
-
 template <typename T>
-__device__ void atomic_add(T* p, T v) {
-  if constexpr (std::is_same_v<T, int64_t>) {
-    atomicAdd(reinterpret_cast<unsigned long long*>(p), static_cast<unsigned long long>(v));
+struct IdentityFn {
+  OSPREY_INLINE T operator()(T v) const { return v; }
+};
+
+// Calls fn.template operator()<I>() with I the C++ type of the index tensor (int64_t or int32_t).
+template <typename Fn>
+void with_index_type(const Tensor& index, Fn fn) {
+  if (index.dtype() == DType::i32) {
+    fn.template operator()<int32_t>();
   } else {
-    atomicAdd(p, v);
+    fn.template operator()<int64_t>();
   }
 }
 
-// out[o1 + index[o2] * out_dim_stride] += src[o0] over the index's positions.
-template <typename T, typename I>
-__global__ void scatter_add_kernel(int64_t n, OffsetCalculator<3> calc, T* out, const T* src,
-                                   const I* index, int64_t out_dim_stride, int64_t size,
-                                   unsigned long long* status) {
-  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
-       i += stride) {
-    int64_t off[3];
-    calc.offsets(i, off);
-    I k = index[off[2]];
-    if (check_index(k, size, status)) atomic_add(out + off[1] + k * out_dim_stride, src[off[0]]);
-  }
-}
-
-// Strides of the three operands over `shape`, each given as a full stride vector of its rank.
-OffsetCalculator<3> make_calc(const Shape& shape, const std::array<Shape, 3>& strides) {
+// Walks `shape` (row-major) with one stride list per operand. Operands may be larger than `shape`
+// (gather's input, scatter_add's src): only their first positions are visited.
+template <int N>
+OffsetCalculator<N> walker(const Shape& shape, const std::array<Shape, N>& strides) {
   OSPREY_CHECK_KIND(shape, static_cast<int>(shape.size()) <= kMaxDims, "tensors of rank {} > {}",
                     shape.size(), kMaxDims);
-  OffsetCalculator<3> calc;
+  OffsetCalculator<N> calc;
   calc.ndim = static_cast<int>(shape.size());
   for (int d = 0; d < calc.ndim; ++d) {
     calc.sizes[d] = shape[d];
-    for (int k = 0; k < 3; ++k) calc.strides[k][d] = strides[k][d];
+    for (int k = 0; k < N; ++k) calc.strides[k][d] = strides[k][d];
   }
   return calc;
 }
 
-Shape with_dim_zeroed(Shape strides, int64_t dim) {
-  if (!strides.empty()) strides[dim] = 0;
+Shape without_dim(Shape strides, int64_t dim) {
+  strides[dim] = 0;
   return strides;
 }
 
-// A device word pair for index errors, zeroed.
-Tensor make_status(Device device) {
-  Tensor status = Tensor::empty({2}, DType::i64, device);
-  status.zero_();
-  return status;
-}
+// ---- index_select
 
-void raise_if_bad(const Tensor& status, const char* op, int64_t dim, int64_t size) {
-  auto s = status.to_vector<int64_t>();
-  OSPREY_CHECK(s[0] == 0, "{}: index value {} is out of range for dim {} of size {}", op, s[1], dim,
-               size);
-}
-
-template <typename F>
-void dispatch_index(const Tensor& index, const char* op, F f) {
-  if (index.dtype() == DType::i64) {
-    f.template operator()<int64_t>();
-  } else if (index.dtype() == DType::i32) {
-    f.template operator()<int32_t>();
-  } else {
-    throw_unsupported_dtype(index.dtype(), op);
+template <typename T, typename I>
+__global__ void index_select_elements(int64_t numel, OffsetCalculator<2> calc, int64_t inner,
+                                      int64_t n, const I* index, int64_t index_stride,
+                                      int64_t dim_size, int64_t dim_stride, const T* in, T* out) {
+  const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < numel;
+       i += step) {
+    int64_t off[2];
+    calc.offsets(i, off);
+    const int64_t j = (i / inner) % n;
+    const int64_t v = static_cast<int64_t>(index[j * index_stride]);
+    cuda_check_index("index_select", "index", v, dim_size);
+    out[off[1]] = in[off[0] + v * dim_stride];
   }
-}
-
-// out (out_shape) = input gathered along dim by an index whose strides over out's positions are
-// `index_strides`.
-void run_gather(const Tensor& out, const Tensor& input, const Tensor& index,
-                const Shape& index_strides, int64_t dim, const char* op) {
-  const int64_t n = out.numel();
-  if (n == 0) return;
-  const int64_t size = input.dim() == 0 ? 1 : input.size(dim);
-  const int64_t dim_stride = input.dim() == 0 ? 0 : input.stride(dim);
-  auto calc =
-      make_calc(out.shape(), {out.strides(), with_dim_zeroed(input.strides(), dim), index_strides});
-  Tensor status = make_status(out.device());
-  cuda::DeviceGuard guard(out.device().index);
-  OSPREY_DISPATCH_ALL(input.dtype(), op, [&]<typename T>() {
-    dispatch_index(index, op, [&]<typename I>() {
-      gather_kernel<T, I>
-          <<<cuda_detail::blocks_for(n), cuda_detail::kThreads, 0, cuda::current_stream()>>>(
-              n, calc, static_cast<T*>(out.raw_data()), static_cast<const T*>(input.raw_data()),
-              static_cast<const I*>(index.raw_data()), dim_stride, size,
-              static_cast<unsigned long long*>(status.raw_data()));
-      OSPREY_CUDA_LAUNCH_CHECK();
-    });
-  });
-  raise_if_bad(status, op, dim, size);
-}
-
-// out += src scattered along dim by index (index and src iterated over index's shape).
-void run_scatter_add(const Tensor& out, const Tensor& index, const Tensor& src, int64_t dim,
-                     const char* op) {
-  const int64_t n = index.numel();
-  if (n == 0) return;
-  if (out.dtype() == DType::f16 || out.dtype() == DType::bf16) {
-    autograd::NoGradGuard no_grad;
-    Tensor wide = out.to(DType::f32);
-    run_scatter_add(wide, index, src.to(DType::f32), dim, op);
-    dispatch::call_out("copy", out, {wide.to(out.dtype())});
-    return;
-  }
-  const int64_t size = out.dim() == 0 ? 1 : out.size(dim);
-  const int64_t dim_stride = out.dim() == 0 ? 0 : out.stride(dim);
-  Shape src_strides(src.strides().begin(), src.strides().begin() + index.dim());
-  auto calc =
-      make_calc(index.shape(), {src_strides, with_dim_zeroed(out.strides(), dim), index.strides()});
-  Tensor status = make_status(out.device());
-  cuda::DeviceGuard guard(out.device().index);
-  OSPREY_DISPATCH_NUMERIC(out.dtype(), op, [&]<typename T>() {
-    if constexpr (std::is_same_v<T, uint8_t>) {
-      throw_unsupported_dtype(out.dtype(), op);
-    } else {
-      dispatch_index(index, op, [&]<typename I>() {
-        scatter_add_kernel<T, I>
-            <<<cuda_detail::blocks_for(n), cuda_detail::kThreads, 0, cuda::current_stream()>>>(
-                n, calc, static_cast<T*>(out.raw_data()), static_cast<const T*>(src.raw_data()),
-                static_cast<const I*>(index.raw_data()), dim_stride, size,
-                static_cast<unsigned long long*>(status.raw_data()));
-        OSPREY_CUDA_LAUNCH_CHECK();
-      });
-    }
-  });
-  raise_if_bad(status, op, dim, size);
 }
 
 void index_select_kernel(KernelContext& ctx) {
@@ -172,71 +79,203 @@ void index_select_kernel(KernelContext& ctx) {
   const Tensor& input = ctx.input(0);
   const Tensor& index = ctx.input(1);
   const int64_t dim = wrap_dim(ctx.attrs().get_int("dim"), input.dim());
+  const int64_t n = index.numel();
   Shape shape = input.shape();
-  if (!shape.empty()) shape[dim] = index.numel();
+  shape[dim] = n;
   const Tensor& out = ctx.output(0, shape, input.dtype());
-  Shape index_strides(shape.size(), 0);
-  if (!shape.empty() && index.dim() == 1) index_strides[dim] = index.stride(0);
-  run_gather(out, input, index, index_strides, dim, "index_select");
+  if (out.numel() == 0) return;
+  int64_t inner = 1;
+  for (int64_t d = dim + 1; d < input.dim(); ++d) inner *= shape[d];
+  auto calc = walker<2>(shape, {without_dim(input.strides(), dim), out.strides()});
+  const int64_t index_stride = index.dim() == 0 ? 0 : index.stride(0);
+  cuda::DeviceGuard guard(input.device().index);
+  cudaStream_t stream = cuda::current_stream();
+  OSPREY_DISPATCH_ALL(input.dtype(), "index_select", [&]<typename T>() {
+    with_index_type(index, [&]<typename I>() {
+      index_select_elements<T, I>
+          <<<cuda_detail::blocks_for(out.numel()), cuda_detail::kThreads, 0, stream>>>(
+              out.numel(), calc, inner, n, static_cast<const I*>(index.raw_data()), index_stride,
+              input.size(dim), input.stride(dim), static_cast<const T*>(input.raw_data()),
+              static_cast<T*>(out.raw_data()));
+      OSPREY_CUDA_LAUNCH_CHECK();
+    });
+  });
 }
 
-void gather_kernel_fn(KernelContext& ctx) {
+// ---- gather
+
+// Offsets over index's shape: (index, input without dim, out).
+template <typename T, typename I>
+__global__ void gather_elements(int64_t numel, OffsetCalculator<3> calc, const I* index,
+                                int64_t dim_size, int64_t dim_stride, const T* in, T* out) {
+  const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < numel;
+       i += step) {
+    int64_t off[3];
+    calc.offsets(i, off);
+    const int64_t v = static_cast<int64_t>(index[off[0]]);
+    cuda_check_index("gather", "index", v, dim_size);
+    out[off[2]] = in[off[1] + v * dim_stride];
+  }
+}
+
+void gather_kernel(KernelContext& ctx) {
   check_cuda_operands(ctx);
   const Tensor& input = ctx.input(0);
   const Tensor& index = ctx.input(1);
   const int64_t dim = wrap_dim(ctx.attrs().get_int("dim"), input.dim());
   const Tensor& out = ctx.output(0, index.shape(), input.dtype());
-  run_gather(out, input, index, index.strides(), dim, "gather");
+  if (out.numel() == 0) return;
+  // 0-d operands have no dims to walk: one element at offset 0, dim stride 0.
+  const int64_t dim_size = input.dim() == 0 ? 1 : input.size(dim);
+  const int64_t dim_stride = input.dim() == 0 ? 0 : input.stride(dim);
+  auto calc = walker<3>(
+      index.shape(),
+      {index.strides(), input.dim() == 0 ? input.strides() : without_dim(input.strides(), dim),
+       out.strides()});
+  cuda::DeviceGuard guard(input.device().index);
+  cudaStream_t stream = cuda::current_stream();
+  OSPREY_DISPATCH_ALL(input.dtype(), "gather", [&]<typename T>() {
+    with_index_type(index, [&]<typename I>() {
+      gather_elements<T, I>
+          <<<cuda_detail::blocks_for(out.numel()), cuda_detail::kThreads, 0, stream>>>(
+              out.numel(), calc, static_cast<const I*>(index.raw_data()), dim_size, dim_stride,
+              static_cast<const T*>(input.raw_data()), static_cast<T*>(out.raw_data()));
+      OSPREY_CUDA_LAUNCH_CHECK();
+    });
+  });
 }
 
-void scatter_add_kernel_fn(KernelContext& ctx) {
+// ---- scatter_add
+
+// Offsets over index's shape: (index, src, out without dim).
+template <typename T, typename I>
+__global__ void scatter_add_elements(int64_t numel, OffsetCalculator<3> calc, const I* index,
+                                     int64_t dim_size, int64_t dim_stride, const T* src, T* out) {
+  const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < numel;
+       i += step) {
+    int64_t off[3];
+    calc.offsets(i, off);
+    const int64_t v = static_cast<int64_t>(index[off[0]]);
+    cuda_check_index("scatter_add", "index", v, dim_size);
+    cuda_atomic_add(out + off[2] + v * dim_stride, src[off[1]]);
+  }
+}
+
+void scatter_add_kernel(KernelContext& ctx) {
   check_cuda_operands(ctx);
   const Tensor& input = ctx.input(0);
   const Tensor& index = ctx.input(1);
   const Tensor& src = ctx.input(2);
   const int64_t dim = wrap_dim(ctx.attrs().get_int("dim"), input.dim());
   const Tensor& out = ctx.output(0, input.shape(), input.dtype());
-  autograd::NoGradGuard no_grad;  // the copy below is part of this kernel, not of the graph
-  dispatch::call_out("copy", out, {input});
-  run_scatter_add(out, index, src, dim, "scatter_add");
+  const int64_t dim_size = input.dim() == 0 ? 1 : input.size(dim);
+  const int64_t dim_stride = input.dim() == 0 ? 0 : out.stride(dim);
+  OSPREY_DISPATCH_ALL(input.dtype(), "scatter_add", [&]<typename T>() {
+    if constexpr (std::is_same_v<T, bool>) {
+      throw_unsupported_dtype(input.dtype(), "scatter_add");
+    } else {
+      cuda_map<T, T>(out, IdentityFn<T>{}, input);
+      if (index.numel() == 0) return;
+      auto calc = walker<3>(index.shape(),
+                            {index.strides(), src.strides(),
+                             input.dim() == 0 ? out.strides() : without_dim(out.strides(), dim)});
+      cuda::DeviceGuard guard(input.device().index);
+      cudaStream_t stream = cuda::current_stream();
+      with_index_type(index, [&]<typename I>() {
+        scatter_add_elements<T, I>
+            <<<cuda_detail::blocks_for(index.numel()), cuda_detail::kThreads, 0, stream>>>(
+                index.numel(), calc, static_cast<const I*>(index.raw_data()), dim_size, dim_stride,
+                static_cast<const T*>(src.raw_data()), static_cast<T*>(out.raw_data()));
+        OSPREY_CUDA_LAUNCH_CHECK();
+      });
+    }
+  });
 }
 
-void index_gather_grad_kernel(KernelContext& ctx) {
+// ---- masked_select
+
+// flags[i] = 1 where the broadcast mask is true (offsets over the broadcast shape: mask).
+__global__ void mask_flags(int64_t numel, OffsetCalculator<1> calc, const uint8_t* mask,
+                           int64_t* flags) {
+  const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < numel;
+       i += step) {
+    int64_t off[1];
+    calc.offsets(i, off);
+    flags[i] = mask[off[0]] != 0 ? 1 : 0;
+  }
+}
+
+// positions = inclusive scan of the flags: a selected element i goes to positions[i] - 1.
+// Offsets over the broadcast shape: (input, mask).
+template <typename T>
+__global__ void masked_copy(int64_t numel, OffsetCalculator<2> calc, const uint8_t* mask,
+                            const int64_t* positions, const T* in, T* out, int64_t out_stride) {
+  const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < numel;
+       i += step) {
+    int64_t off[2];
+    calc.offsets(i, off);
+    if (mask[off[1]] != 0) out[(positions[i] - 1) * out_stride] = in[off[0]];
+  }
+}
+
+void masked_select_kernel(KernelContext& ctx) {
   check_cuda_operands(ctx);
   const Tensor& input = ctx.input(0);
-  const Tensor& indices = ctx.input(1);
-  const int64_t dim = input.dim() == 0 ? 0 : wrap_dim(ctx.attrs().get_int("dim"), input.dim());
-  const Tensor& out = ctx.output(0, indices.shape(), input.dtype());
-  run_gather(out, input, indices, indices.strides(), dim, "index_gather_grad");
-}
-
-void index_scatter_grad_kernel(KernelContext& ctx) {
-  check_cuda_operands(ctx);
-  const Tensor& grad = ctx.input(0);
-  const Tensor& indices = ctx.input(1);
-  const int64_t dim = grad.dim() == 0 ? 0 : wrap_dim(ctx.attrs().get_int("dim"), grad.dim());
-  OSPREY_CHECK_KIND(shape, grad.shape() == indices.shape(),
-                    "index_scatter_grad: grad {} and indices {} differ in shape", grad.describe(),
-                    indices.describe());
-  Shape shape = grad.shape();
-  if (!shape.empty()) shape[dim] = ctx.attrs().get_int("size");
-  Tensor out = ctx.output(0, shape, grad.dtype());
-  out.zero_();
-  run_scatter_add(out, indices, grad, dim, "index_scatter_grad");
+  const Tensor& mask = ctx.input(1);  // bool or u8: one byte, read as 0 / nonzero
+  Shape shape = broadcast_shapes(input.shape(), mask.shape(), "masked_select");
+  const int64_t numel = shape_numel(shape);
+  if (numel == 0) {
+    ctx.output(0, {0}, input.dtype());
+    return;
+  }
+  OSPREY_CHECK_KIND(shape, static_cast<int>(shape.size()) <= kMaxDims, "tensors of rank {} > {}",
+                    shape.size(), kMaxDims);
+  cuda::DeviceGuard guard(input.device().index);
+  cudaStream_t stream = cuda::current_stream();
+  const auto* m = static_cast<const uint8_t*>(mask.raw_data());
+  Tensor flags = Tensor::empty({numel}, DType::i64, input.device());
+  Tensor positions = Tensor::empty({numel}, DType::i64, input.device());
+  auto* flag = static_cast<int64_t*>(flags.raw_data());
+  auto* pos = static_cast<int64_t*>(positions.raw_data());
+  mask_flags<<<cuda_detail::blocks_for(numel), cuda_detail::kThreads, 0, stream>>>(
+      numel, walker<1>(shape, {broadcast_strides(mask, shape)}), m, flag);
+  OSPREY_CUDA_LAUNCH_CHECK();
+  size_t scratch_bytes = 0;
+  OSPREY_CUDA_CHECK(
+      cub::DeviceScan::InclusiveSum(nullptr, scratch_bytes, flag, pos, numel, stream));
+  Tensor scratch = Tensor::empty({static_cast<int64_t>(std::max<size_t>(scratch_bytes, 1))},
+                                 DType::u8, input.device());
+  OSPREY_CUDA_CHECK(
+      cub::DeviceScan::InclusiveSum(scratch.raw_data(), scratch_bytes, flag, pos, numel, stream));
+  // The one host synchronisation: the output's length.
+  int64_t count = 0;
+  OSPREY_CUDA_CHECK(
+      cudaMemcpyAsync(&count, pos + numel - 1, sizeof(int64_t), cudaMemcpyDeviceToHost, stream));
+  OSPREY_CUDA_CHECK(cudaStreamSynchronize(stream));
+  const Tensor& out = ctx.output(0, {count}, input.dtype());
+  if (count == 0) return;
+  auto calc = walker<2>(shape, {broadcast_strides(input, shape), broadcast_strides(mask, shape)});
+  OSPREY_DISPATCH_ALL(input.dtype(), "masked_select", [&]<typename T>() {
+    masked_copy<T><<<cuda_detail::blocks_for(numel), cuda_detail::kThreads, 0, stream>>>(
+        numel, calc, m, pos, static_cast<const T*>(input.raw_data()),
+        static_cast<T*>(out.raw_data()), out.stride(0));
+    OSPREY_CUDA_LAUNCH_CHECK();
+  });
 }
 
 const bool registered = [] {
-  const char* gather_doc = "thread per output position; device-side index check (one sync)";
-  const char* scatter_doc = "thread per index position, atomicAdd; device-side index check";
   register_kernel("index_select", DeviceType::cuda, "native", 0, index_select_kernel, {},
-                  gather_doc);
-  register_kernel("gather", DeviceType::cuda, "native", 0, gather_kernel_fn, {}, gather_doc);
-  register_kernel("scatter_add", DeviceType::cuda, "native", 0, scatter_add_kernel_fn, {},
-                  scatter_doc);
-  register_kernel("index_gather_grad", DeviceType::cuda, "native", 0, index_gather_grad_kernel, {},
-                  gather_doc);
-  register_kernel("index_scatter_grad", DeviceType::cuda, "native", 0, index_scatter_grad_kernel,
-                  {}, scatter_doc);
+                  "thread per output element, strided; any dtype");
+  register_kernel("gather", DeviceType::cuda, "native", 0, gather_kernel, {},
+                  "thread per output element, strided; any dtype");
+  register_kernel("scatter_add", DeviceType::cuda, "native", 0, scatter_add_kernel, {},
+                  "copy of input, then atomic adds, thread per index element");
+  register_kernel("masked_select", DeviceType::cuda, "native", 0, masked_select_kernel, {},
+                  "flags, CUB inclusive scan, one host sync for the count, scattered copy");
   return true;
 }();
 

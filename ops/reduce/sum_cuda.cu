@@ -1,9 +1,7 @@
-// CUDA kernels of sum, mean and var over `dims` (empty: all), through cuda_sum_into: one thread
-// per output for short reductions, one block per output with warp shuffles otherwise. Floating
-// inputs keep their dtype (float accumulation, double for f64); integer and bool inputs sum in
-// int64 to an i64 output, as on the CPU. mean scales by 1/N inside the same kernel (0/0 gives
-// NaN). var takes two passes like the CPU (the mean, then the squared deviations from it) to
-// avoid the cancellation of E[x^2] - E[x]^2.
+// CUDA kernels of sum and mean over `dims` (empty: all), through cuda_sum_into: one thread per
+// output for short reductions, one block per output with warp shuffles otherwise. Floating inputs
+// keep their dtype (float accumulation, double for f64); integer and bool inputs sum in int64 to an
+// i64 output, as on the CPU. mean scales by 1/N inside the same kernel (0/0 gives NaN).
 #include "ops/common/cuda_reduce.cuh"
 
 namespace osprey::ops {
@@ -15,18 +13,7 @@ std::vector<bool> reduced_mask(const Tensor& input, const std::vector<int64_t>& 
   return mask;
 }
 
-template <typename T>
-struct SquaredDeviationFn {
-  OSPREY_INLINE T operator()(T x, T mean) const {
-    using C = cuda_compute_t<T>;
-    C d = C(x) - C(mean);
-    return T(d * d);
-  }
-};
-
-enum class Reduction { sum, mean, var };
-
-template <Reduction R>
+template <bool Mean>
 void reduce_kernel(KernelContext& ctx) {
   check_cuda_operands(ctx);
   Tensor input = ctx.input(0);
@@ -58,20 +45,7 @@ void reduce_kernel(KernelContext& ctx) {
     }
   }
   Tensor view = Tensor::from_storage(out.storage(), shape, strides, out.offset(), out.dtype());
-  if constexpr (R == Reduction::var) {
-    // PyTorch clamps the divisor at 0: N <= correction gives inf or NaN.
-    double denom =
-        static_cast<double>(std::max<int64_t>(0, count - ctx.attrs().get_int("correction")));
-    OSPREY_DISPATCH_FLOAT_AND_HALF(input.dtype(), "var", [&]<typename T>() {
-      Tensor mean = Tensor::empty(shape, input.dtype(), input.device());
-      cuda_sum_into<T>(mean, input, 1.0 / static_cast<double>(count));
-      Tensor squares = Tensor::empty(input.shape(), input.dtype(), input.device());
-      cuda_map<T, T, T>(squares, SquaredDeviationFn<T>{}, input, mean);
-      cuda_sum_into<T>(view, squares, 1.0 / denom);
-    });
-    return;
-  }
-  double scale = R == Reduction::mean ? 1.0 / static_cast<double>(count) : 1.0;
+  double scale = Mean ? 1.0 / static_cast<double>(count) : 1.0;
   OSPREY_DISPATCH_ALL(input.dtype(), ctx.op().schema.name.c_str(), [&]<typename T>() {
     if constexpr (std::is_same_v<T, bool>) {
       throw_unsupported_dtype(input.dtype(), ctx.op().schema.name.c_str());
@@ -83,10 +57,8 @@ void reduce_kernel(KernelContext& ctx) {
 
 const bool registered = [] {
   const char* doc = "thread per output for short sums, block per output with warp shuffles else";
-  register_kernel("sum", DeviceType::cuda, "native", 0, reduce_kernel<Reduction::sum>, {}, doc);
-  register_kernel("mean", DeviceType::cuda, "native", 0, reduce_kernel<Reduction::mean>, {}, doc);
-  register_kernel("var", DeviceType::cuda, "native", 0, reduce_kernel<Reduction::var>, {},
-                  "two passes (mean, then squared deviations), each a cuda_sum_into");
+  register_kernel("sum", DeviceType::cuda, "native", 0, reduce_kernel<false>, {}, doc);
+  register_kernel("mean", DeviceType::cuda, "native", 0, reduce_kernel<true>, {}, doc);
   return true;
 }();
 

@@ -22,7 +22,8 @@ bool view_strides(const Shape& shape, const Shape& strides, const Shape& new_sha
   int64_t tensor_numel = 1, view_numel = 1;
   for (int64_t d = static_cast<int64_t>(shape.size()) - 1; d >= 0; --d) {
     tensor_numel *= shape[d];
-    bool chunk_ends = d == 0 || (shape[d - 1] != 1 && strides[d - 1] != tensor_numel * chunk_stride);
+    bool chunk_ends =
+        d == 0 || (shape[d - 1] != 1 && strides[d - 1] != tensor_numel * chunk_stride);
     if (!chunk_ends) continue;
     while (view_d >= 0 && (view_numel < tensor_numel || new_shape[view_d] == 1)) {
       new_strides[view_d] = view_numel * chunk_stride;
@@ -54,7 +55,8 @@ Shape infer_shape(const Shape& shape, int64_t numel, const char* op) {
   }
   if (infer >= 0) {
     OSPREY_CHECK_KIND(shape, known != 0 && numel % known == 0,
-                      "{}: cannot infer -1 in shape {} for {} elements", op, shape_str(shape), numel);
+                      "{}: cannot infer -1 in shape {} for {} elements", op, shape_str(shape),
+                      numel);
     out[infer] = numel / known;
   }
   OSPREY_CHECK_KIND(shape, shape_numel(out) == numel, "{}: shape {} does not hold {} elements", op,
@@ -226,9 +228,9 @@ const bool registered = [] {
   register_view(view_def("reshape", {{"shape", AttrType::integers}}, reshape_backward,
                          "a view when strides allow, else a contiguous copy"),
                 reshape_kernel, view_cases("reshape"));
-  register_view(view_def("permute", {{"dims", AttrType::integers}}, permute_backward,
-                         "reorders dims"),
-                permute_kernel, view_cases("permute"));
+  register_view(
+      view_def("permute", {{"dims", AttrType::integers}}, permute_backward, "reorders dims"),
+      permute_kernel, view_cases("permute"));
   register_view(view_def("slice",
                          {{"dim", AttrType::integer, int64_t{0}},
                           {"start", AttrType::integer, int64_t{0}},

@@ -2,8 +2,8 @@
 // the reference kernel, and every other CPU kernel against the reference (f32 and f64).
 #include <gtest/gtest.h>
 
-#include "framework/autograd/gradcheck.h"
 #include "framework/autograd/grad_mode.h"
+#include "framework/autograd/gradcheck.h"
 #include "framework/dispatch/registry.h"
 #include "tests/support/op_test_support.h"
 
@@ -59,8 +59,8 @@ TEST_P(OpCases, CpuKernelsMatchReference) {
         }
         for (size_t o = 0; o < expected.size(); ++o) {
           auto message = testing::compare(actual[o], expected[o], testing::tolerance_for(dtype));
-          EXPECT_TRUE(message.empty()) << k->key() << " case " << c.name << " output " << o << ": "
-                                       << message;
+          EXPECT_TRUE(message.empty())
+              << k->key() << " case " << c.name << " output " << o << ": " << message;
         }
       }
       registry.clear_override(GetParam(), DeviceType::cpu);
@@ -68,7 +68,9 @@ TEST_P(OpCases, CpuKernelsMatchReference) {
   }
 }
 
-std::vector<std::string> all_ops() { return Registry::instance().op_names(); }
+std::vector<std::string> all_ops() {
+  return Registry::instance().op_names();
+}
 
 INSTANTIATE_TEST_SUITE_P(AllOps, OpCases, ::testing::ValuesIn(all_ops()),
                          [](const auto& info) { return info.param; });
