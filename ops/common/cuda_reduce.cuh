@@ -2,9 +2,10 @@
 // out = scale * (sum of input over every dim where out has size 1 and input does not); `out` has
 // input's rank (a keepdim view of the real output, any strides). Accumulation is in double for
 // f64, float for f32/f16/bf16 and int64 for integers.
-//   - few elements per output (<= 64): one thread per output, a serial loop;
+//   - few elements per output (<= 64), or many outputs along the input's contiguous last dim: one
+//     thread per output, a serial loop (coalesced across threads in the second case);
 //   - otherwise: one block per output, threads stride over the reduced elements and combine with
-//     warp shuffles — reductions to a scalar or over a batch dimension fill the device this way.
+//     warp shuffles — reductions to a scalar or over long rows fill the device this way.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -114,7 +115,12 @@ void cuda_sum_into(const Tensor& out, const Tensor& input, double scale = 1.0) {
   const T* in_ptr = static_cast<const T*>(input.raw_data());
   T* out_ptr = static_cast<T*>(out.raw_data());
   Acc acc_scale = static_cast<Acc>(scale);
-  if (reduced <= 64) {
+  // Neighbouring outputs that are neighbouring input elements (the last dim kept, as in a bias
+  // gradient) make the serial loops of neighbouring threads read coalesced memory; with enough
+  // of them to fill the device that beats a block per output reading with a stride.
+  const bool inner_kept = input.dim() > 0 && input.size(-1) > 1 && input.stride(-1) == 1 &&
+                          out.size(-1) == input.size(-1);
+  if (reduced <= 64 || (inner_kept && outputs >= 8192)) {
     sum_thread_per_output<T, Acc><<<blocks_for(outputs), kThreads, 0, stream>>>(
         outputs, reduced, out_calc, red_calc, in_ptr, out_ptr, acc_scale);
   } else {

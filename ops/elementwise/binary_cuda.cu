@@ -55,9 +55,9 @@ struct AffineFn {
   OSPREY_INLINE T operator()(T x) const { return T(scale * cuda_compute_t<T>(x) + shift); }
 };
 
-// Runs Fn<T> over the broadcast of the two inputs; `make` builds the functor from the attributes.
-template <template <typename> class Fn, typename Make>
-void binary_kernel(KernelContext& ctx, Make make) {
+// Runs Fn<T>{args...} (args converted to the compute type) over the broadcast of the two inputs.
+template <template <typename> class Fn, typename... Args>
+void binary_kernel(KernelContext& ctx, Args... args) {
   check_cuda_operands(ctx);
   const Tensor& a = ctx.input(0);
   const Tensor& b = ctx.input(1);
@@ -68,7 +68,7 @@ void binary_kernel(KernelContext& ctx, Make make) {
     if constexpr (std::is_same_v<T, bool>) {
       throw_unsupported_dtype(a.dtype(), name);
     } else {
-      cuda_map<T, T, T>(out, make.template operator()<T>(), a, b);
+      cuda_map<T, T, T>(out, Fn<T>{static_cast<cuda_compute_t<T>>(args)...}, a, b);
     }
   });
 }
@@ -76,25 +76,20 @@ void binary_kernel(KernelContext& ctx, Make make) {
 void add_kernel(KernelContext& ctx) {
   double alpha = ctx.attrs().get_float("alpha");
   if (alpha == 1.0) {
-    binary_kernel<PlainAddFn>(ctx, []<typename T>() { return PlainAddFn<T>{}; });
+    binary_kernel<PlainAddFn>(ctx);
   } else {
-    binary_kernel<AddFn>(
-        ctx, [alpha]<typename T>() { return AddFn<T>{static_cast<cuda_compute_t<T>>(alpha)}; });
+    binary_kernel<AddFn>(ctx, alpha);
   }
 }
 
 void sub_kernel(KernelContext& ctx) {
-  double alpha = ctx.attrs().get_float("alpha");
-  binary_kernel<SubFn>(
-      ctx, [alpha]<typename T>() { return SubFn<T>{static_cast<cuda_compute_t<T>>(alpha)}; });
+  binary_kernel<SubFn>(ctx, ctx.attrs().get_float("alpha"));
 }
-
 void mul_kernel(KernelContext& ctx) {
-  binary_kernel<MulFn>(ctx, []<typename T>() { return MulFn<T>{}; });
+  binary_kernel<MulFn>(ctx);
 }
-
 void div_kernel(KernelContext& ctx) {
-  binary_kernel<DivFn>(ctx, []<typename T>() { return DivFn<T>{}; });
+  binary_kernel<DivFn>(ctx);
 }
 
 void affine_kernel(KernelContext& ctx) {

@@ -44,10 +44,14 @@ struct AbsFn {
 template <typename C>
 struct SignFn {
   OSPREY_INLINE C operator()(C x) const {
-    if constexpr (std::is_floating_point_v<C>) {
-      if (x != x) return x;  // NaN stays NaN
+    if constexpr (std::is_unsigned_v<C>) {
+      return C(x != C(0));
+    } else {
+      if constexpr (std::is_floating_point_v<C>) {
+        if (x != x) return x;  // NaN stays NaN
+      }
+      return C((C(0) < x) - (x < C(0)));
     }
-    return C((C(0) < x) - (x < C(0)));
   }
 };
 

@@ -7,6 +7,7 @@
 // Accumulation in float (double for f64); the row maximum is subtracted before exp.
 #include <cmath>
 
+#include "framework/autograd/grad_mode.h"
 #include "framework/dispatch/registry.h"
 #include "ops/common/cuda_loops.cuh"
 
@@ -131,6 +132,7 @@ template <Mode M>
 void softmax_kernel(KernelContext& ctx) {
   constexpr bool backward = M == Mode::softmax_backward || M == Mode::log_softmax_backward;
   check_cuda_operands(ctx);
+  autograd::NoGradGuard no_grad;  // layout copies made here are not part of the graph
   const Tensor& first = ctx.input(0);
   Tensor x = (backward ? ctx.input(1) : first).contiguous();
   Tensor g = backward ? first.contiguous() : Tensor();

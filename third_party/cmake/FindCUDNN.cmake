@@ -3,7 +3,8 @@
 find_path(CUDNN_INCLUDE_DIR cudnn.h
   HINTS ${CUDNN_ROOT} $ENV{CUDNN_ROOT} ${CUDAToolkit_INCLUDE_DIRS}
   PATHS /usr/local/cuda/include /usr/include/x86_64-linux-gnu /usr/include)
-find_library(CUDNN_LIBRARY cudnn
+# libcudnn.so.9 alone: a runtime-only package without the unversioned development link.
+find_library(CUDNN_LIBRARY NAMES cudnn libcudnn.so.9
   HINTS ${CUDNN_ROOT} $ENV{CUDNN_ROOT}
   PATHS /usr/local/cuda/lib64 /usr/lib/x86_64-linux-gnu)
 include(FindPackageHandleStandardArgs)

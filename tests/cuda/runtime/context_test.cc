@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "framework/cuda/memory.h"
+#include "framework/dispatch/registry.h"
 #include "tests/support/op_test_support.h"
 
 namespace osprey::cuda {
@@ -54,7 +55,7 @@ TEST(CudaContext, DeviceGuardRestoresDevice) {
     EXPECT_EQ(current_device(), device_count() - 1);
   }
   EXPECT_EQ(current_device(), before);
-  EXPECT_THROW(DeviceGuard(device_count()), Error);
+  EXPECT_THROW({ DeviceGuard guard(device_count()); }, Error);
 }
 
 TEST(CudaContext, StreamGuardSwitchesCurrentStream) {
@@ -116,6 +117,24 @@ TEST(CudaContext, HandlesFollowCurrentStreamAndTf32Switch) {
   cudaStream_t dnn_stream = nullptr;
   OSPREY_CUDNN_CHECK(cudnnGetStream(dnn, &dnn_stream));
   EXPECT_EQ(dnn_stream, stream.get());
+}
+
+TEST(CudaContext, Tf32SwitchGovernsMatmulPrecision) {
+  OSPREY_SKIP_WITHOUT_GPU();
+  if (!dispatch::Registry::instance().has_op("matmul")) GTEST_SKIP() << "no matmul op";
+  std::vector<float> values(256 * 256);
+  for (size_t i = 0; i < values.size(); ++i) values[i] = 1.0f + static_cast<float>(i % 7) / 3.0f;
+  Tensor a = Tensor::from_vector(values, {256, 256});
+  Tensor expected = dispatch::call1("matmul", {a, a});
+  Tensor gpu = a.to(Device::cuda());
+  set_allow_tf32(false);
+  Tensor exact = dispatch::call1("matmul", {gpu, gpu});
+  EXPECT_TRUE(testing::compare(exact, expected, {1e-3, 1e-5}).empty());
+  set_allow_tf32(true);
+  Tensor fast = dispatch::call1("matmul", {gpu, gpu});
+  set_allow_tf32(false);
+  // TF32 keeps 10 mantissa bits: close, but not to f32 precision.
+  EXPECT_TRUE(testing::compare(fast, expected, {1e-1, 5e-3}).empty());
 }
 
 TEST(CudaMemory, LargeCopiesGoThroughStagingChunks) {
