@@ -4,6 +4,8 @@
 // arrival order: float sums may differ from the CPU's sequential order in the last bits). Index
 // values are checked on the device (cuda_check_index: a trap, no host round trip). f32, f64, f16
 // and bf16, like the reference.
+// index_gather_grad is, element for element, `gather(input, indices; dim)`: its CUDA kernel runs
+// gather's CUDA kernel rather than keeping a second copy of the same loop.
 #include "ops/common/cuda_index.cuh"
 #include "ops/common/cuda_loops.cuh"
 #include "ops/reduce/reduce_util.h"
@@ -65,9 +67,23 @@ void index_scatter_grad_kernel(KernelContext& ctx) {
   });
 }
 
+void index_gather_grad_kernel(KernelContext& ctx) {
+  const Tensor& input = ctx.input(0);
+  const Tensor& indices = ctx.input(1);
+  const int64_t dim = single_dim(ctx.attrs().get_int("dim"), input.dim(), "index_gather_grad");
+  Tensor gathered = dispatch::call1("gather", {input, indices}, {{"dim", dim}});
+  if (ctx.has_preset_output(0)) {
+    ctx.output(0, gathered.shape(), gathered.dtype()).copy_(gathered);
+  } else {
+    ctx.set_output(0, gathered);
+  }
+}
+
 const bool registered = [] {
   register_kernel("index_scatter_grad", DeviceType::cuda, "native", 0, index_scatter_grad_kernel,
                   {}, "zero fill, then atomic adds, thread per gradient element; strided");
+  register_kernel("index_gather_grad", DeviceType::cuda, "gather", 0, index_gather_grad_kernel, {},
+                  "the gather op's CUDA kernel (the same map from indices to elements)");
   return true;
 }();
 
