@@ -18,8 +18,8 @@ struct MemoryStats {
   int64_t reserved = 0;
   int64_t peak_allocated = 0;
   int64_t peak_reserved = 0;
-  int64_t num_allocs = 0;       // allocate() calls
-  int64_t num_cache_hits = 0;   // allocate() calls served from cached blocks
+  int64_t num_allocs = 0;         // allocate() calls
+  int64_t num_cache_hits = 0;     // allocate() calls served from cached blocks
   int64_t num_device_allocs = 0;  // segments obtained from the device (cudaMalloc)
   int64_t num_device_frees = 0;   // segments returned to the device (cudaFree)
 };

@@ -25,8 +25,8 @@ struct InputSpec {
 };
 
 struct AttrSpec {
-  AttrSpec(std::string name_, AttrType type_, std::optional<AttrValue> default_value_ = std::nullopt,
-           std::string doc_ = {})
+  AttrSpec(std::string name_, AttrType type_,
+           std::optional<AttrValue> default_value_ = std::nullopt, std::string doc_ = {})
       : name(std::move(name_)),
         type(type_),
         default_value(std::move(default_value_)),

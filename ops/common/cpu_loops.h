@@ -22,7 +22,8 @@ namespace osprey::ops {
 inline constexpr int64_t kParallelGrain = 32768;
 
 template <int N>
-OffsetCalculator<N> make_offset_calculator(const Tensor& out, const std::array<const Tensor*, N>& ops) {
+OffsetCalculator<N> make_offset_calculator(const Tensor& out,
+                                           const std::array<const Tensor*, N>& ops) {
   OffsetCalculator<N> calc;
   const Shape& shape = out.shape();
   OSPREY_CHECK_KIND(shape, static_cast<int>(shape.size()) <= kMaxDims, "tensors of rank {} > {}",
@@ -48,8 +49,10 @@ inline bool all_contiguous_same_shape(const Tensor& out, std::initializer_list<c
 // f(p0[off[0]], p1[off[1]], ...) for a pack of pointers.
 template <typename F, size_t M, typename... P>
 inline auto apply_at(F& f, const std::array<int64_t, M>& off, const P*... p) {
-  return [&]<size_t... I>(std::index_sequence<I...>) { return f(p[off[I]]...); }(
-             std::make_index_sequence<M>{});
+  return [&]<size_t... I>(std::index_sequence<I...>) {
+    return f(p[off[I]]...);
+  }
+  (std::make_index_sequence<M>{});
 }
 
 template <typename R, typename... A, typename F>

@@ -72,4 +72,3 @@ inline Tensor operator/(const Tensor& a, double s) {
   return ops::affine(a, 1.0 / s);
 }
 }  // namespace osprey
-

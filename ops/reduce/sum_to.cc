@@ -8,7 +8,10 @@ namespace {
 
 const bool registered = [] {
   OpDef def;
-  def.schema = {"sum_to", {{"input"}}, {{"shape", AttrType::integers}}, {{"output"}},
+  def.schema = {"sum_to",
+                {{"input"}},
+                {{"shape", AttrType::integers}},
+                {{"output"}},
                 "sums input down to a shape that broadcasts to it"};
   def.save_inputs = false;
   def.validate = [](const KernelContext& ctx) {

@@ -12,10 +12,9 @@ void sum_to_reference(KernelContext& ctx) {
   OSPREY_DISPATCH_NUMERIC(input.dtype(), "sum_to", [&]<typename T>() {
     using Acc = std::conditional_t<std::is_floating_point_v<T>, double, int64_t>;
     std::vector<Acc> acc(out.numel(), Acc(0));
-    Tensor acc_view = Tensor::from_storage(out.storage(), input.shape(),
-                                           broadcast_strides(Tensor::empty(target, input.dtype()),
-                                                             input.shape()),
-                                           0, out.dtype());
+    Tensor acc_view = Tensor::from_storage(
+        out.storage(), input.shape(),
+        broadcast_strides(Tensor::empty(target, input.dtype()), input.shape()), 0, out.dtype());
     auto calc = make_offset_calculator<2>(input, {&input, &acc_view});
     const T* in = static_cast<const T*>(input.raw_data());
     for (int64_t i = 0; i < input.numel(); ++i) {
@@ -31,7 +30,8 @@ void sum_to_reference(KernelContext& ctx) {
     if (out.is_contiguous()) {
       std::copy(staged_ptr, staged_ptr + out.numel(), dst);
     } else {
-      cpu_map<T, T>(out, [](T v) { return v; }, staged);
+      cpu_map<T, T>(
+          out, [](T v) { return v; }, staged);
     }
   });
 }

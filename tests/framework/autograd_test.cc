@@ -10,7 +10,9 @@
 namespace osprey {
 namespace {
 
-Tensor total(const Tensor& t) { return dispatch::call1("sum_to", {t}, {{"shape", Shape{}}}); }
+Tensor total(const Tensor& t) {
+  return dispatch::call1("sum_to", {t}, {{"shape", Shape{}}});
+}
 
 Tensor leaf(std::vector<double> values, Shape shape) {
   Tensor t = Tensor::from_vector<double>(values, shape);
@@ -177,8 +179,10 @@ const bool test_ops_registered = [] {
 
 TEST(Gradcheck, PassesACorrectFunction) {
   auto r = autograd::gradcheck(
-      "x*y+x", [](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0] * in[1] + in[0]}; },
-      {Tensor::from_vector<double>({0.5, -1.5, 2}, {3}), Tensor::from_vector<double>({1, 2, 3}, {3})});
+      "x*y+x",
+      [](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0] * in[1] + in[0]}; },
+      {Tensor::from_vector<double>({0.5, -1.5, 2}, {3}),
+       Tensor::from_vector<double>({1, 2, 3}, {3})});
   EXPECT_TRUE(r.ok) << r.message;
   EXPECT_GT(r.checks, 0);
 }

@@ -73,25 +73,29 @@ TEST(Dispatch, OverridesByNameAndEnvironmentSyntax) {
 TEST(Dispatch, SchemaErrorsNameOpAndArgument) {
   Tensor a = Tensor::from_vector<float>({1, 2}, {2});
   std::string bad_attr = message_of([&] { dispatch::call("add", {a, a}, {{"beta", 2.0}}); });
-  EXPECT_NE(bad_attr.find("op 'add' has no attribute 'beta' (attributes: alpha)"), std::string::npos)
+  EXPECT_NE(bad_attr.find("op 'add' has no attribute 'beta' (attributes: alpha)"),
+            std::string::npos)
       << bad_attr;
   std::string missing = message_of([&] { dispatch::call("add", {a}); });
   EXPECT_NE(missing.find("input 'other' is required"), std::string::npos) << missing;
   std::string too_many = message_of([&] { dispatch::call("add", {a, a, a}); });
   EXPECT_NE(too_many.find("takes 2 inputs"), std::string::npos) << too_many;
-  std::string wrong_type =
-      message_of([&] { dispatch::call("add", {a, a}, {{"alpha", std::string("x")}}); });
+  std::string wrong_type = message_of([&] {
+    dispatch::call("add", {a, a}, {{"alpha", std::string("x")}});
+  });
   EXPECT_NE(wrong_type.find("attribute 'alpha' expects float"), std::string::npos) << wrong_type;
-  std::string dtype_mix =
-      message_of([&] { dispatch::call("add", {a, Tensor::from_vector<double>({1, 2}, {2})}); });
+  std::string dtype_mix = message_of([&] {
+    dispatch::call("add", {a, Tensor::from_vector<double>({1, 2}, {2})});
+  });
   EXPECT_NE(dtype_mix.find("input 'other' is f64 but 'input' is f32"), std::string::npos)
       << dtype_mix;
 }
 
 TEST(Dispatch, AttributesParseFromText) {
   using dispatch::AttrType;
-  EXPECT_EQ(std::get<std::vector<int64_t>>(dispatch::parse_attr_value("k", AttrType::integers, "7,7")),
-            (std::vector<int64_t>{7, 7}));
+  EXPECT_EQ(
+      std::get<std::vector<int64_t>>(dispatch::parse_attr_value("k", AttrType::integers, "7,7")),
+      (std::vector<int64_t>{7, 7}));
   EXPECT_EQ(std::get<bool>(dispatch::parse_attr_value("k", AttrType::boolean, "true")), true);
   EXPECT_EQ(std::get<double>(dispatch::parse_attr_value("k", AttrType::real, "0.5")), 0.5);
   EXPECT_EQ(std::get<DType>(dispatch::parse_attr_value("k", AttrType::dtype, "bf16")), DType::bf16);
