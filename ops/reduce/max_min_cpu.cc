@@ -7,14 +7,11 @@
 // Both keep the first index among ties and let the first NaN win (see reduce.h).
 #include <cmath>
 
+#include "ops/common/compute_type.h"
 #include "ops/reduce/reduce_util.h"
 
 namespace osprey::ops {
 namespace {
-
-template <typename T>
-using Compare =
-    std::conditional_t<std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>, float, T>;
 
 // Whether v replaces the current best: strictly better, or the first NaN.
 template <bool Largest, typename C>
@@ -51,7 +48,7 @@ void extremum_reference(KernelContext& ctx, bool with_values) {
   const std::vector<int64_t> dims =
       input.dim() == 0 ? std::vector<int64_t>{} : std::vector{out.dim};
   OSPREY_DISPATCH_ALL(input.dtype(), ctx.op().schema.name.c_str(), [&]<typename T>() {
-    using C = Compare<T>;
+    using C = compute_t<T>;
     Tensor rows = cpu_rows<T>(input, dims);
     const T* in = rows.data<T>();
     Tensor idx = cpu_scratch_for(out.indices);

@@ -24,6 +24,8 @@ int64_t single_dim(int64_t dim, int64_t ndim, const char* op);
 Shape reduced_shape(const Shape& shape, const std::vector<int64_t>& dims, bool keepdim);
 // Number of elements folded into each output element.
 int64_t reduced_count(const Shape& shape, const std::vector<int64_t>& dims);
+// var's divisor N - correction, clamped at 0 like PyTorch: N <= correction gives inf or NaN.
+double var_divisor(int64_t n, int64_t correction);
 // A gradient of the reduced output, broadcast back to `input_shape` (a contiguous tensor).
 Tensor expand_reduced(const Tensor& grad, const Shape& input_shape,
                       const std::vector<int64_t>& dims, bool keepdim);
