@@ -89,11 +89,7 @@ void inplace_scan(const T* in, T* values, int64_t* indices, int64_t outer, int64
     return;
   }
   constexpr int64_t kBlock = 256;
-  const int64_t blocks = (inner + kBlock - 1) / kBlock;
-#pragma omp parallel for schedule(static) if (parallel)
-  for (int64_t job = 0; job < outer * blocks; ++job) {
-    const int64_t o = job / blocks, begin = (job % blocks) * kBlock;
-    const int64_t len = std::min(kBlock, inner - begin);
+  for_each_column_block(outer, inner, kBlock, parallel, [&](int64_t o, int64_t begin, int64_t len) {
     const T* base = in + o * n * inner + begin;
     T best[kBlock];
     int64_t where[kBlock];
@@ -114,7 +110,7 @@ void inplace_scan(const T* in, T* values, int64_t* indices, int64_t outer, int64
       indices[o * inner + begin + j] = where[j];
       if (values) values[o * inner + begin + j] = best[j];
     }
-  }
+  });
 }
 
 template <bool Largest>

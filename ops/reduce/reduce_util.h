@@ -65,6 +65,20 @@ void cpu_store(const Tensor& out, const Tensor& values) {
   }
 }
 
+// The column-blocked walk of the CPU reductions along a non-last dim: for each of `outer` rows of
+// `inner` adjacent outputs, body(o, begin, len) handles outputs begin .. begin+len-1 (len <=
+// block), so a kernel keeps one block of accumulators on the stack and reads each input row
+// sequentially. OpenMP over (row, block) jobs when `parallel`.
+template <typename Body>
+void for_each_column_block(int64_t outer, int64_t inner, int64_t block, bool parallel, Body body) {
+  const int64_t blocks = (inner + block - 1) / block;
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int64_t job = 0; job < outer * blocks; ++job) {
+    const int64_t o = job / blocks, begin = (job % blocks) * block;
+    body(o, begin, std::min(block, inner - begin));
+  }
+}
+
 // A contiguous scratch tensor for a kernel's output: the output itself when it is contiguous.
 inline Tensor cpu_scratch_for(const Tensor& out) {
   return out.is_contiguous() ? out : Tensor::empty(out.shape(), out.dtype());

@@ -84,11 +84,7 @@ void blocked_var(const T* in, T* out, const Grouping& g, int64_t count, double d
     return;
   }
   constexpr int64_t kBlock = 256;
-  const int64_t blocks = (n + kBlock - 1) / kBlock;
-#pragma omp parallel for schedule(static) if (parallel)
-  for (int64_t job = 0; job < outer * blocks; ++job) {
-    const int64_t o = job / blocks, begin = (job % blocks) * kBlock;
-    const int64_t len = std::min(kBlock, n - begin);
+  for_each_column_block(outer, n, kBlock, parallel, [&](int64_t o, int64_t begin, int64_t len) {
     const T* base = in + g.kept.offset(o) + begin;
     double mean[kBlock], squares[kBlock];
     for (int64_t j = 0; j < len; ++j) mean[j] = squares[j] = 0;
@@ -106,7 +102,7 @@ void blocked_var(const T* in, T* out, const Grouping& g, int64_t count, double d
     }
     T* dst = out + o * n + begin;
     for (int64_t j = 0; j < len; ++j) dst[j] = static_cast<T>(squares[j] / denom);
-  }
+  });
 }
 
 void var_blocked(KernelContext& ctx) {
