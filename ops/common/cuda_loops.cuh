@@ -20,14 +20,10 @@
 #include "framework/core/tensor.h"
 #include "framework/cuda/check.h"
 #include "framework/cuda/context.h"
+#include "ops/common/compute_type.h"
 #include "ops/common/cpu_loops.h"
 
 namespace osprey::ops {
-
-// The type arithmetic on T is done in: float for the 16-bit types, T otherwise.
-template <typename T>
-using cuda_compute_t =
-    std::conditional_t<std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>, float, T>;
 
 namespace cuda_detail {
 

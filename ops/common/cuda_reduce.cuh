@@ -37,9 +37,9 @@ __global__ void sum_thread_per_output(int64_t outputs, int64_t reduced,
     for (int64_t r = 0; r < reduced; ++r) {
       int64_t off[1];
       red_calc.offsets(r, off);
-      acc += static_cast<Acc>(static_cast<cuda_compute_t<T>>(in[base[0] + off[0]]));
+      acc += static_cast<Acc>(static_cast<compute_t<T>>(in[base[0] + off[0]]));
     }
-    out[base[1]] = static_cast<T>(static_cast<cuda_compute_t<T>>(acc * scale));
+    out[base[1]] = static_cast<T>(static_cast<compute_t<T>>(acc * scale));
   }
 }
 
@@ -72,11 +72,10 @@ __global__ void sum_block_per_output(int64_t outputs, int64_t reduced, OffsetCal
     for (int64_t r = threadIdx.x; r < reduced; r += blockDim.x) {
       int64_t off[1];
       red_calc.offsets(r, off);
-      acc += static_cast<Acc>(static_cast<cuda_compute_t<T>>(in[base[0] + off[0]]));
+      acc += static_cast<Acc>(static_cast<compute_t<T>>(in[base[0] + off[0]]));
     }
     acc = block_sum(acc);
-    if (threadIdx.x == 0)
-      out[base[1]] = static_cast<T>(static_cast<cuda_compute_t<T>>(acc * scale));
+    if (threadIdx.x == 0) out[base[1]] = static_cast<T>(static_cast<compute_t<T>>(acc * scale));
   }
 }
 

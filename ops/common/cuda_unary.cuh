@@ -18,7 +18,7 @@ struct InComputeType {
   F f;
   template <typename... V>
   OSPREY_INLINE T operator()(V... v) const {
-    return static_cast<T>(f(static_cast<cuda_compute_t<T>>(v)...));
+    return static_cast<T>(f(static_cast<compute_t<T>>(v)...));
   }
 };
 
@@ -30,7 +30,7 @@ void float_unary_cuda(KernelContext& ctx, Args... args) {
   const Tensor& x = ctx.input(0);
   const Tensor& out = ctx.output(0, x.shape(), x.dtype());
   OSPREY_DISPATCH_FLOAT_AND_HALF(x.dtype(), ctx.op().schema.name.c_str(), [&]<typename T>() {
-    using C = cuda_compute_t<T>;
+    using C = compute_t<T>;
     using F = Fn<C>;
     cuda_map<T, T>(out, cuda_detail::InComputeType<T, F>{F{static_cast<C>(args)...}}, x);
   });
@@ -46,7 +46,7 @@ void numeric_unary_cuda(KernelContext& ctx, Args... args) {
     if constexpr (std::is_same_v<T, bool>) {
       throw_unsupported_dtype(x.dtype(), name);
     } else {
-      using C = cuda_compute_t<T>;
+      using C = compute_t<T>;
       using F = Fn<C>;
       cuda_map<T, T>(out, cuda_detail::InComputeType<T, F>{F{args...}}, x);
     }
@@ -61,7 +61,7 @@ void float_binary_cuda(KernelContext& ctx, Args... args) {
   Shape shape = broadcast_shapes(a.shape(), b.shape(), ctx.op().schema.name.c_str());
   const Tensor& out = ctx.output(0, shape, a.dtype());
   OSPREY_DISPATCH_FLOAT_AND_HALF(a.dtype(), ctx.op().schema.name.c_str(), [&]<typename T>() {
-    using C = cuda_compute_t<T>;
+    using C = compute_t<T>;
     using F = Fn<C>;
     cuda_map<T, T, T>(out, cuda_detail::InComputeType<T, F>{F{static_cast<C>(args)...}}, a, b);
   });

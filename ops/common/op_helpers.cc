@@ -17,6 +17,14 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
   return out;
 }
 
+Shape broadcast_input_shapes(const KernelContext& ctx) {
+  const char* name = ctx.op().schema.name.c_str();
+  Shape shape = ctx.input(0).shape();
+  for (int i = 1; i < ctx.num_inputs(); ++i)
+    shape = broadcast_shapes(shape, ctx.input(i).shape(), name);
+  return shape;
+}
+
 Shape broadcast_strides(const Tensor& t, const Shape& shape) {
   Shape strides(shape.size(), 0);
   size_t offset = shape.size() - t.shape().size();

@@ -22,6 +22,8 @@ using dispatch::OutputSpec;
 
 // The broadcast of two shapes (NumPy rules); errors name `op` and both shapes.
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
+// The broadcast of every input's shape, folded left to right; errors name the op.
+Shape broadcast_input_shapes(const KernelContext& ctx);
 // Strides that read `t` as if it had `shape` (size-1 and missing leading dims get stride 0).
 Shape broadcast_strides(const Tensor& t, const Shape& shape);
 // Sums `grad` down to `shape` (the inverse of broadcasting); returns grad itself when equal.

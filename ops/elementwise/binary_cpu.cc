@@ -2,27 +2,23 @@
 // broadcasting loop (cpu_map: flat and vectorised when operands are contiguous and unbroadcast,
 // OpenMP-parallel when large). Arithmetic on f16/bf16 happens in float.
 #include "ops/common/cpu_loops.h"
+#include "ops/elementwise/elementwise_functors.h"
 
 namespace osprey::ops {
 namespace {
 
-template <typename T>
-using Compute =
-    std::conditional_t<std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>, float, T>;
-
-template <typename Op>
-void binary_kernel(KernelContext& ctx, Op op) {
+// Runs Fn<T>{args...} (args converted to the compute type) over the broadcast of the two inputs.
+template <template <typename> class Fn, typename... Args>
+void binary_kernel(KernelContext& ctx, Args... args) {
   const Tensor& a = ctx.input(0);
   const Tensor& b = ctx.input(1);
   Shape shape = broadcast_shapes(a.shape(), b.shape(), ctx.op().schema.name.c_str());
   const Tensor& out = ctx.output(0, shape, a.dtype());
   OSPREY_DISPATCH_ALL(a.dtype(), ctx.op().schema.name.c_str(), [&]<typename T>() {
-    using C = Compute<T>;
     if constexpr (std::is_same_v<T, bool>) {
       throw_unsupported_dtype(a.dtype(), ctx.op().schema.name.c_str());
     } else {
-      cpu_map<T, T, T>(
-          out, [op](T x, T y) { return T(op(C(x), C(y))); }, a, b);
+      cpu_map<T, T, T>(out, Fn<T>{static_cast<compute_t<T>>(args)...}, a, b);
     }
   });
 }
@@ -30,23 +26,22 @@ void binary_kernel(KernelContext& ctx, Op op) {
 void add_kernel(KernelContext& ctx) {
   double alpha = ctx.attrs().get_float("alpha");
   if (alpha == 1.0) {
-    binary_kernel(ctx, [](auto x, auto y) { return x + y; });
+    binary_kernel<PlainAddFn>(ctx);
   } else {
-    binary_kernel(ctx, [alpha](auto x, auto y) { return x + static_cast<decltype(y)>(alpha) * y; });
+    binary_kernel<AddFn>(ctx, alpha);
   }
 }
 
 void sub_kernel(KernelContext& ctx) {
-  double alpha = ctx.attrs().get_float("alpha");
-  binary_kernel(ctx, [alpha](auto x, auto y) { return x - static_cast<decltype(y)>(alpha) * y; });
+  binary_kernel<SubFn>(ctx, ctx.attrs().get_float("alpha"));
 }
 
 void mul_kernel(KernelContext& ctx) {
-  binary_kernel(ctx, [](auto x, auto y) { return x * y; });
+  binary_kernel<MulFn>(ctx);
 }
 
 void div_kernel(KernelContext& ctx) {
-  binary_kernel(ctx, [](auto x, auto y) { return x / y; });
+  binary_kernel<DivFn>(ctx);
 }
 
 void affine_kernel(KernelContext& ctx) {

@@ -3,56 +3,15 @@
 // aligned (bandwidth-bound: this is the path that matters), strided otherwise. f16/bf16 compute in
 // float; integers in their own type, like the CPU reference.
 #include "ops/common/cuda_loops.cuh"
+#include "ops/elementwise/elementwise_functors.h"
 
 namespace osprey::ops {
 namespace {
 
 template <typename T>
-struct AddFn {
-  cuda_compute_t<T> alpha;
-  OSPREY_INLINE T operator()(T x, T y) const {
-    using C = cuda_compute_t<T>;
-    return T(C(x) + alpha * C(y));
-  }
-};
-
-template <typename T>
-struct PlainAddFn {
-  OSPREY_INLINE T operator()(T x, T y) const {
-    using C = cuda_compute_t<T>;
-    return T(C(x) + C(y));
-  }
-};
-
-template <typename T>
-struct SubFn {
-  cuda_compute_t<T> alpha;
-  OSPREY_INLINE T operator()(T x, T y) const {
-    using C = cuda_compute_t<T>;
-    return T(C(x) - alpha * C(y));
-  }
-};
-
-template <typename T>
-struct MulFn {
-  OSPREY_INLINE T operator()(T x, T y) const {
-    using C = cuda_compute_t<T>;
-    return T(C(x) * C(y));
-  }
-};
-
-template <typename T>
-struct DivFn {
-  OSPREY_INLINE T operator()(T x, T y) const {
-    using C = cuda_compute_t<T>;
-    return T(C(x) / C(y));
-  }
-};
-
-template <typename T>
 struct AffineFn {
-  cuda_compute_t<T> scale, shift;
-  OSPREY_INLINE T operator()(T x) const { return T(scale * cuda_compute_t<T>(x) + shift); }
+  compute_t<T> scale, shift;
+  OSPREY_INLINE T operator()(T x) const { return T(scale * compute_t<T>(x) + shift); }
 };
 
 // Runs Fn<T>{args...} (args converted to the compute type) over the broadcast of the two inputs.
@@ -68,7 +27,7 @@ void binary_kernel(KernelContext& ctx, Args... args) {
     if constexpr (std::is_same_v<T, bool>) {
       throw_unsupported_dtype(a.dtype(), name);
     } else {
-      cuda_map<T, T, T>(out, Fn<T>{static_cast<cuda_compute_t<T>>(args)...}, a, b);
+      cuda_map<T, T, T>(out, Fn<T>{static_cast<compute_t<T>>(args)...}, a, b);
     }
   });
 }
@@ -101,7 +60,7 @@ void affine_kernel(KernelContext& ctx) {
     if constexpr (std::is_same_v<T, bool>) {
       throw_unsupported_dtype(a.dtype(), "affine");
     } else {
-      using C = cuda_compute_t<T>;
+      using C = compute_t<T>;
       cuda_map<T, T>(out, AffineFn<T>{static_cast<C>(scale), static_cast<C>(shift)}, a);
     }
   });

@@ -4,33 +4,10 @@
 #include <cmath>
 
 #include "ops/common/cuda_unary.cuh"
+#include "ops/elementwise/elementwise_functors.h"
 
 namespace osprey::ops {
 namespace {
-
-enum class Cmp { eq, ne, lt, le, gt, ge };
-
-template <typename T, Cmp K>
-struct CompareFn {
-  OSPREY_INLINE bool operator()(T x, T y) const {
-    using C = cuda_compute_t<T>;
-    C a = C(x), b = C(y);
-    switch (K) {
-      case Cmp::eq:
-        return a == b;
-      case Cmp::ne:
-        return a != b;
-      case Cmp::lt:
-        return a < b;
-      case Cmp::le:
-        return a <= b;
-      case Cmp::gt:
-        return a > b;
-      default:
-        return a >= b;
-    }
-  }
-};
 
 template <Cmp K>
 void compare_kernel(KernelContext& ctx) {
@@ -54,26 +31,10 @@ void where_kernel(KernelContext& ctx) {
   const Tensor& c = ctx.input(0);
   const Tensor& a = ctx.input(1);
   const Tensor& b = ctx.input(2);
-  Shape shape =
-      broadcast_shapes(broadcast_shapes(c.shape(), a.shape(), "where"), b.shape(), "where");
-  const Tensor& out = ctx.output(0, shape, a.dtype());
+  const Tensor& out = ctx.output(0, broadcast_input_shapes(ctx), a.dtype());
   OSPREY_DISPATCH_ALL(a.dtype(), "where",
                       [&]<typename T>() { cuda_map<T, bool, T, T>(out, WhereFn<T>{}, c, a, b); });
 }
-
-// NaN wins (either side), then x when pick(x, y) holds.
-template <typename T, bool Max>
-struct PickFn {
-  OSPREY_INLINE T operator()(T x, T y) const {
-    using C = cuda_compute_t<T>;
-    C cx = C(x), cy = C(y);
-    if constexpr (std::is_floating_point_v<C>) {
-      if (cx != cx) return x;
-      if (cy != cy) return y;
-    }
-    return (Max ? cx >= cy : cx <= cy) ? x : y;
-  }
-};
 
 template <bool Max>
 void minmax_kernel(KernelContext& ctx) {
@@ -87,23 +48,12 @@ void minmax_kernel(KernelContext& ctx) {
                       [&]<typename T>() { cuda_map<T, T, T>(out, PickFn<T, Max>{}, a, b); });
 }
 
-template <typename T>
-struct MaximumBackwardFn {
-  OSPREY_INLINE T operator()(T gv, T x, T y) const {
-    using C = cuda_compute_t<T>;
-    C cx = C(x), cy = C(y);
-    return T(cx > cy ? C(gv) : cx == cy ? C(gv) * C(0.5) : C(0));
-  }
-};
-
 void maximum_backward_kernel(KernelContext& ctx) {
   check_cuda_operands(ctx);
   const Tensor& g = ctx.input(0);
   const Tensor& a = ctx.input(1);
   const Tensor& b = ctx.input(2);
-  Shape shape = broadcast_shapes(broadcast_shapes(g.shape(), a.shape(), "maximum_backward"),
-                                 b.shape(), "maximum_backward");
-  const Tensor& out = ctx.output(0, shape, g.dtype());
+  const Tensor& out = ctx.output(0, broadcast_input_shapes(ctx), g.dtype());
   OSPREY_DISPATCH_FLOAT_AND_HALF(g.dtype(), "maximum_backward", [&]<typename T>() {
     cuda_map<T, T, T, T>(out, MaximumBackwardFn<T>{}, g, a, b);
   });

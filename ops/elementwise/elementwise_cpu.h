@@ -1,17 +1,13 @@
 // Shared pieces of the element-wise CPU reference kernels (elementwise and activation folders):
-// the type arithmetic runs in (f16/bf16 widen to float) and the one-input loop over float dtypes.
+// the one- and two-input loops that compute in compute_t (f16/bf16 widen to float).
 #pragma once
 
 #include <type_traits>
 
+#include "ops/common/compute_type.h"
 #include "ops/common/cpu_loops.h"
 
 namespace osprey::ops {
-
-// Arithmetic on f16/bf16 happens in float; every other type computes in itself.
-template <typename T>
-using ComputeType =
-    std::conditional_t<std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>, float, T>;
 
 // out = f(input) over floating dtypes (f32, f64, f16, bf16), same shape and dtype as the input.
 // `f` is a generic callable taking and returning the compute type.
@@ -20,7 +16,7 @@ void float_unary_kernel(KernelContext& ctx, F f) {
   const Tensor& x = ctx.input(0);
   const Tensor& out = ctx.output(0, x.shape(), x.dtype());
   OSPREY_DISPATCH_FLOAT_AND_HALF(x.dtype(), ctx.op().schema.name.c_str(), [&]<typename T>() {
-    using C = ComputeType<T>;
+    using C = compute_t<T>;
     cpu_map<T, T>(
         out, [f](T v) { return T(f(C(v))); }, x);
   });
@@ -35,7 +31,7 @@ void numeric_unary_kernel(KernelContext& ctx, F f) {
     if constexpr (std::is_same_v<T, bool>) {
       throw_unsupported_dtype(x.dtype(), ctx.op().schema.name.c_str());
     } else {
-      using C = ComputeType<T>;
+      using C = compute_t<T>;
       cpu_map<T, T>(
           out, [f](T v) { return T(f(C(v))); }, x);
     }
@@ -50,7 +46,7 @@ void float_binary_kernel(KernelContext& ctx, F f) {
   Shape shape = broadcast_shapes(a.shape(), b.shape(), ctx.op().schema.name.c_str());
   const Tensor& out = ctx.output(0, shape, a.dtype());
   OSPREY_DISPATCH_FLOAT_AND_HALF(a.dtype(), ctx.op().schema.name.c_str(), [&]<typename T>() {
-    using C = ComputeType<T>;
+    using C = compute_t<T>;
     cpu_map<T, T, T>(
         out, [f](T x, T y) { return T(f(C(x), C(y))); }, a, b);
   });

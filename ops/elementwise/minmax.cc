@@ -9,35 +9,35 @@ namespace {
 
 void validate_binary(const KernelContext& ctx) {
   check_same_dtype(ctx);
-  const char* name = ctx.op().schema.name.c_str();
-  Shape shape = ctx.input(0).shape();
-  for (int i = 1; i < ctx.num_inputs(); ++i) {
-    shape = broadcast_shapes(shape, ctx.input(i).shape(), name);
-  }
+  broadcast_input_shapes(ctx);
 }
 
 Tensor select_grad(const Tensor& g, const Tensor& chosen, const Tensor& rival) {
   return dispatch::call1("maximum_backward", {g, chosen, rival});
 }
 
-std::vector<Tensor> maximum_grads(const BackwardContext& ctx) {
+// Each input's share is maximum_backward(g, it, rival) for maximum; minimum swaps the two, so the
+// smaller one gets the gradient.
+std::vector<Tensor> pick_grads(const BackwardContext& ctx, bool largest) {
   const Tensor& g = ctx.grad_output();
   const Tensor& a = ctx.input(0);
   const Tensor& b = ctx.input(1);
   std::vector<Tensor> grads(2);
-  if (ctx.needs_grad(0)) grads[0] = sum_to(select_grad(g, a, b), ctx.input_shapes[0]);
-  if (ctx.needs_grad(1)) grads[1] = sum_to(select_grad(g, b, a), ctx.input_shapes[1]);
+  if (ctx.needs_grad(0)) {
+    grads[0] = sum_to(largest ? select_grad(g, a, b) : select_grad(g, b, a), ctx.input_shapes[0]);
+  }
+  if (ctx.needs_grad(1)) {
+    grads[1] = sum_to(largest ? select_grad(g, b, a) : select_grad(g, a, b), ctx.input_shapes[1]);
+  }
   return grads;
 }
 
+std::vector<Tensor> maximum_grads(const BackwardContext& ctx) {
+  return pick_grads(ctx, true);
+}
+
 std::vector<Tensor> minimum_grads(const BackwardContext& ctx) {
-  const Tensor& g = ctx.grad_output();
-  const Tensor& a = ctx.input(0);
-  const Tensor& b = ctx.input(1);
-  std::vector<Tensor> grads(2);
-  if (ctx.needs_grad(0)) grads[0] = sum_to(select_grad(g, b, a), ctx.input_shapes[0]);
-  if (ctx.needs_grad(1)) grads[1] = sum_to(select_grad(g, a, b), ctx.input_shapes[1]);
-  return grads;
+  return pick_grads(ctx, false);
 }
 
 // Linear in grad_output; input and other only select. grad_output may be smaller than the

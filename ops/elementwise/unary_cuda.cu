@@ -110,7 +110,7 @@ void clamp_backward_kernel(KernelContext& ctx) {
   const Tensor& out = ctx.output(0, shape, g.dtype());
   double lo = ctx.attrs().get_float("min"), hi = ctx.attrs().get_float("max");
   OSPREY_DISPATCH_FLOAT_AND_HALF(g.dtype(), "clamp_backward", [&]<typename T>() {
-    using C = cuda_compute_t<T>;
+    using C = compute_t<T>;
     using F = ClampBackwardFn<C>;
     cuda_map<T, T, T>(out, cuda_detail::InComputeType<T, F>{F{lo, hi}}, g, x);
   });

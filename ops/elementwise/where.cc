@@ -9,12 +9,6 @@
 namespace osprey::ops {
 namespace {
 
-Shape where_shape(const KernelContext& ctx) {
-  const char* name = ctx.op().schema.name.c_str();
-  return broadcast_shapes(broadcast_shapes(ctx.input(0).shape(), ctx.input(1).shape(), name),
-                          ctx.input(2).shape(), name);
-}
-
 void validate_where(const KernelContext& ctx) {
   if (ctx.input(0).dtype() != DType::boolean) {
     OSPREY_THROW(dtype, "op 'where': condition must be bool, got {}", ctx.input(0).describe());
@@ -23,7 +17,7 @@ void validate_where(const KernelContext& ctx) {
     OSPREY_THROW(dtype, "op 'where': input is {} but other is {} (cast one first)",
                  ctx.input(1).describe(), ctx.input(2).describe());
   }
-  where_shape(ctx);
+  broadcast_input_shapes(ctx);
 }
 
 std::vector<Tensor> where_backward(const BackwardContext& ctx) {

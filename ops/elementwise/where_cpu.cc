@@ -8,9 +8,7 @@ void where_kernel(KernelContext& ctx) {
   const Tensor& c = ctx.input(0);
   const Tensor& a = ctx.input(1);
   const Tensor& b = ctx.input(2);
-  Shape shape =
-      broadcast_shapes(broadcast_shapes(c.shape(), a.shape(), "where"), b.shape(), "where");
-  const Tensor& out = ctx.output(0, shape, a.dtype());
+  const Tensor& out = ctx.output(0, broadcast_input_shapes(ctx), a.dtype());
   OSPREY_DISPATCH_ALL(a.dtype(), "where", [&]<typename T>() {
     cpu_map<T, bool, T, T>(
         out, [](bool k, T x, T y) { return k ? x : y; }, c, a, b);

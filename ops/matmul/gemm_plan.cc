@@ -2,6 +2,7 @@
 #include "ops/matmul/gemm_plan.h"
 
 #include "ops/common/op_helpers.h"
+#include "ops/copy/copy.h"
 
 namespace osprey::ops {
 
@@ -10,6 +11,16 @@ namespace {
 Shape batch_dims(const Tensor& t) {
   if (t.dim() <= 2) return {};
   return Shape(t.shape().begin(), t.shape().end() - 2);
+}
+
+void run_cpu_gemm(KernelContext& ctx, CpuGemmFn gemm, const Tensor& a, const Tensor& b,
+                  const Tensor& bias, const char* op) {
+  GemmPlan plan = plan_matmul(a, b, op);
+  const Tensor& given = ctx.output(0, plan.out_shape, a.dtype());
+  // The backends write a contiguous result; a strided out= gets a copy of it.
+  Tensor out = given.is_contiguous() ? given : Tensor::empty(given.shape(), given.dtype());
+  gemm(plan, a, b, bias, out, op);
+  if (!out.is_same(given)) cpu_convert_copy(given, out);
 }
 
 }  // namespace
@@ -73,6 +84,29 @@ Tensor weight_transposed(const Tensor& weight) {
   return Tensor::from_storage(weight.storage(), {weight.size(1), weight.size(0)},
                               {weight.stride(1), weight.stride(0)}, weight.offset(),
                               weight.dtype());
+}
+
+void register_cpu_gemm_kernels(const char* impl, int priority, CpuGemmFn gemm,
+                               dispatch::SupportsFn supports, const char* doc) {
+  register_kernel(
+      "matmul", DeviceType::cpu, impl, priority,
+      [gemm](KernelContext& ctx) {
+        run_cpu_gemm(ctx, gemm, ctx.input(0), ctx.input(1), Tensor(), "matmul");
+      },
+      supports, doc);
+  register_kernel(
+      "bmm", DeviceType::cpu, impl, priority,
+      [gemm](KernelContext& ctx) {
+        run_cpu_gemm(ctx, gemm, ctx.input(0), ctx.input(1), Tensor(), "bmm");
+      },
+      supports, doc);
+  register_kernel(
+      "linear", DeviceType::cpu, impl, priority,
+      [gemm](KernelContext& ctx) {
+        run_cpu_gemm(ctx, gemm, ctx.input(0), weight_transposed(ctx.input(1)), ctx.input(2),
+                     "linear");
+      },
+      supports, doc);
 }
 
 }  // namespace osprey::ops

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "framework/core/tensor.h"
+#include "framework/dispatch/kernel.h"
 
 namespace osprey::ops {
 
@@ -32,5 +33,14 @@ MatrixView matrix_view(const Tensor& t, const GemmPlan& plan, bool is_left);
 // weight [out, in] viewed as [in, out] without the dispatcher (kernels call no other op, so the
 // recorded kernel key of a linear call is the linear kernel's).
 Tensor weight_transposed(const Tensor& weight);
+
+// What a CPU backend supplies: write a @ b (+ bias, broadcast over rows) into `out`, a contiguous
+// tensor of plan.out_shape; `op` names the op in dtype errors.
+using CpuGemmFn = void (*)(const GemmPlan& plan, const Tensor& a, const Tensor& b,
+                           const Tensor& bias, const Tensor& out, const char* op);
+// Registers the matmul, bmm and linear CPU kernels of backend `impl` around `gemm`: each plans the
+// call, lets gemm write a contiguous result and copies that into a strided out= afterwards.
+void register_cpu_gemm_kernels(const char* impl, int priority, CpuGemmFn gemm,
+                               dispatch::SupportsFn supports, const char* doc);
 
 }  // namespace osprey::ops

@@ -2,7 +2,6 @@
 // operands through their strides and accumulates in double. Obviously right rather than fast; it
 // is the oracle the BLAS kernels and the gradient checks are measured against.
 #include "ops/common/op_helpers.h"
-#include "ops/copy/copy.h"
 #include "ops/matmul/gemm_plan.h"
 
 namespace osprey::ops {
@@ -37,33 +36,15 @@ void reference_gemm(const GemmPlan& plan, const Tensor& a, const Tensor& b, cons
   }
 }
 
-void run(KernelContext& ctx, const Tensor& a, const Tensor& b, const Tensor& bias, const char* op) {
-  GemmPlan plan = plan_matmul(a, b, op);
-  const Tensor& given = ctx.output(0, plan.out_shape, a.dtype());
-  // The loop writes a contiguous result; a strided out= gets a copy of it.
-  Tensor out = given.is_contiguous() ? given : Tensor::empty(given.shape(), given.dtype());
+void reference_gemm_any(const GemmPlan& plan, const Tensor& a, const Tensor& b, const Tensor& bias,
+                        const Tensor& out, const char* op) {
   OSPREY_DISPATCH_FLOAT(a.dtype(), op,
                         [&]<typename T>() { reference_gemm<T>(plan, a, b, bias, out); });
-  if (!out.is_same(given)) cpu_convert_copy(given, out);
-}
-
-void matmul_kernel(KernelContext& ctx) {
-  run(ctx, ctx.input(0), ctx.input(1), Tensor(), "matmul");
-}
-
-void bmm_kernel(KernelContext& ctx) {
-  run(ctx, ctx.input(0), ctx.input(1), Tensor(), "bmm");
-}
-
-void linear_kernel(KernelContext& ctx) {
-  run(ctx, ctx.input(0), weight_transposed(ctx.input(1)), ctx.input(2), "linear");
 }
 
 const bool registered = [] {
-  const char* doc = "triple loop over strided operands, double accumulation; the oracle";
-  register_kernel("matmul", DeviceType::cpu, "reference", 0, matmul_kernel, inputs_are_float, doc);
-  register_kernel("bmm", DeviceType::cpu, "reference", 0, bmm_kernel, inputs_are_float, doc);
-  register_kernel("linear", DeviceType::cpu, "reference", 0, linear_kernel, inputs_are_float, doc);
+  register_cpu_gemm_kernels("reference", 0, reference_gemm_any, inputs_are_float,
+                            "triple loop over strided operands, double accumulation; the oracle");
   return true;
 }();
 

@@ -13,6 +13,7 @@
 #include "framework/cuda/context.h"
 #include "framework/dispatch/registry.h"
 #include "ops/common/op_helpers.h"
+#include "ops/matmul/gemm_plan.h"
 
 namespace osprey::ops {
 namespace {
@@ -135,18 +136,15 @@ void run(KernelContext& ctx, Tensor a, Tensor b, const Tensor& bias) {
   }
   cuda::DeviceGuard guard(a.device().index);
   autograd::NoGradGuard no_grad;  // layout copies made here are not part of the graph
-  const bool a_vector = a.dim() == 1, b_vector = b.dim() == 1;
-  if (a_vector)
+  const GemmPlan plan = plan_matmul(a, b, ctx.op().schema.name.c_str());
+  const int64_t m = plan.m, k = plan.k, n = plan.n;
+  const Shape& batch = plan.batch;
+  const Shape& out_shape = plan.out_shape;
+  // 1-d operands as a [1, k] row and a [k, 1] column for cuBLAS.
+  if (a.dim() == 1)
     a = Tensor::from_storage(a.storage(), {1, a.size(0)}, {0, a.stride(0)}, a.offset(), a.dtype());
-  if (b_vector)
+  if (b.dim() == 1)
     b = Tensor::from_storage(b.storage(), {b.size(0), 1}, {b.stride(0), 0}, b.offset(), b.dtype());
-  const int64_t m = a.size(-2), k = a.size(-1), n = b.size(-1);
-  Shape a_batch(a.shape().begin(), a.shape().end() - 2),
-      b_batch(b.shape().begin(), b.shape().end() - 2);
-  Shape batch = broadcast_shapes(a_batch, b_batch, ctx.op().schema.name.c_str());
-  Shape out_shape = batch;
-  if (!a_vector) out_shape.push_back(m);
-  if (!b_vector) out_shape.push_back(n);
   const Tensor& given = ctx.output(0, out_shape, a.dtype());
   Tensor out = given.is_contiguous() ? given : Tensor::empty(out_shape, a.dtype(), a.device());
   const int64_t count = shape_numel(batch);
@@ -180,10 +178,7 @@ void bmm_kernel(KernelContext& ctx) {
   run(ctx, ctx.input(0), ctx.input(1), Tensor());
 }
 void linear_kernel(KernelContext& ctx) {
-  const Tensor& w = ctx.input(1);  // [out, in] read as [in, out]
-  Tensor wt = Tensor::from_storage(w.storage(), {w.size(1), w.size(0)}, {w.stride(1), w.stride(0)},
-                                   w.offset(), w.dtype());
-  run(ctx, ctx.input(0), wt, ctx.input(2));
+  run(ctx, ctx.input(0), weight_transposed(ctx.input(1)), ctx.input(2));
 }
 
 bool supported(const KernelContext& ctx) {

@@ -108,16 +108,12 @@ void blas_gemm(const GemmPlan& plan, const Tensor& a, const Tensor& b, const Ten
   }
 }
 
-void run(KernelContext& ctx, const Tensor& a_in, const Tensor& b_in, const Tensor& bias,
-         const char* op) {
-  GemmPlan plan = plan_matmul(a_in, b_in, op);
-  const Tensor& given = ctx.output(0, plan.out_shape, a_in.dtype());
-  // BLAS writes a contiguous result; a strided out= gets a copy of it.
-  Tensor out = given.is_contiguous() ? given : Tensor::empty(given.shape(), given.dtype());
+// Operands BLAS cannot read as they are are copied contiguous first.
+void blas_gemm_any(const GemmPlan& plan, const Tensor& a_in, const Tensor& b_in, const Tensor& bias,
+                   const Tensor& out, const char* op) {
   Tensor a = blas_readable(a_in, plan, true);
   Tensor b = blas_readable(b_in, plan, false);
   OSPREY_DISPATCH_FLOAT(a.dtype(), op, [&]<typename T>() { blas_gemm<T>(plan, a, b, bias, out); });
-  if (!out.is_same(given)) cpu_convert_copy(given, out);
 }
 
 // BLAS takes 32-bit sizes in this build; larger problems go to the reference.
@@ -132,25 +128,11 @@ bool fits_blas(const KernelContext& ctx) {
   return true;
 }
 
-void matmul_kernel(KernelContext& ctx) {
-  run(ctx, ctx.input(0), ctx.input(1), Tensor(), "matmul");
-}
-
-void bmm_kernel(KernelContext& ctx) {
-  run(ctx, ctx.input(0), ctx.input(1), Tensor(), "bmm");
-}
-
-void linear_kernel(KernelContext& ctx) {
-  run(ctx, ctx.input(0), weight_transposed(ctx.input(1)), ctx.input(2), "linear");
-}
-
 const bool registered = [] {
-  const char* doc =
-      "cblas_sgemm/dgemm per batch entry (trans flags for transposed layouts, "
-      "batch folded into rows when the right operand is shared); the fast CPU path";
-  register_kernel("matmul", DeviceType::cpu, "openblas", 10, matmul_kernel, fits_blas, doc);
-  register_kernel("bmm", DeviceType::cpu, "openblas", 10, bmm_kernel, fits_blas, doc);
-  register_kernel("linear", DeviceType::cpu, "openblas", 10, linear_kernel, fits_blas, doc);
+  register_cpu_gemm_kernels("openblas", 10, blas_gemm_any, fits_blas,
+                            "cblas_sgemm/dgemm per batch entry (trans flags for transposed "
+                            "layouts, batch folded into rows when the right operand is shared); "
+                            "the fast CPU path");
   return true;
 }();
 

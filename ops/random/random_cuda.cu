@@ -15,33 +15,36 @@ namespace {
 
 constexpr int kThreads = 256;
 
-// Where in the Philox sequence a call starts.
-struct PhiloxPosition {
-  uint64_t seed;
-  uint64_t offset;
+using random_detail::philox_position;
+using random_detail::PhiloxPosition;
+
+// Fills out[4b .. 4b+3] (those below n) from Philox block offset + b: `block(r, values)` computes
+// the four values (UniformBlock, NormalBlock).
+template <typename T, typename Block>
+__global__ void generate_cuda_kernel(T* out, int64_t n, PhiloxPosition position, Block block) {
+  int64_t b = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  int64_t first = 4 * b;
+  if (first >= n) return;
+  T values[4];
+  block(random::philox_block(position.seed, position.offset + b), values);
+  for (int k = 0; k < 4 && first + k < n; ++k) out[first + k] = values[k];
+}
+
+template <typename T>
+struct UniformBlock {
+  T low, high;
+  OSPREY_INLINE void operator()(const random::PhiloxBlock& r, T values[4]) const {
+    random_detail::uniform_block(r, low, high, values);
+  }
 };
 
 template <typename T>
-__global__ void uniform_cuda_kernel(T* out, int64_t n, PhiloxPosition position, T low, T high) {
-  int64_t b = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  int64_t first = 4 * b;
-  if (first >= n) return;
-  T values[4];
-  random_detail::uniform_block(random::philox_block(position.seed, position.offset + b), low, high,
-                               values);
-  for (int k = 0; k < 4 && first + k < n; ++k) out[first + k] = values[k];
-}
-
-template <typename T>
-__global__ void normal_cuda_kernel(T* out, int64_t n, PhiloxPosition position, T mean, T std) {
-  int64_t b = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  int64_t first = 4 * b;
-  if (first >= n) return;
-  T values[4];
-  random_detail::normal_block(random::philox_block(position.seed, position.offset + b), mean, std,
-                              values);
-  for (int k = 0; k < 4 && first + k < n; ++k) out[first + k] = values[k];
-}
+struct NormalBlock {
+  T mean, std;
+  OSPREY_INLINE void operator()(const random::PhiloxBlock& r, T values[4]) const {
+    random_detail::normal_block(r, mean, std, values);
+  }
+};
 
 template <typename T>
 __global__ void bernoulli_cuda_kernel(const T* p, T* out, int64_t n, PhiloxPosition position) {
@@ -52,11 +55,6 @@ __global__ void bernoulli_cuda_kernel(const T* p, T* out, int64_t n, PhiloxPosit
   for (int k = 0; k < 4 && first + k < n; ++k) {
     out[first + k] = random_detail::bernoulli_element<T>(r.v[k], p[first + k]);
   }
-}
-
-PhiloxPosition position_of(const KernelContext& ctx) {
-  return {static_cast<uint64_t>(ctx.attrs().get_int("seed")),
-          static_cast<uint64_t>(ctx.attrs().get_int("offset"))};
 }
 
 unsigned grid_for(int64_t n) {
@@ -79,12 +77,12 @@ void launch_generate(KernelContext& ctx, const Tensor& out, bool is_normal) {
   cudaStream_t stream = cuda::current_stream();
   if (is_normal) {
     T mean = T(ctx.attrs().get_float("mean")), std = T(ctx.attrs().get_float("std"));
-    normal_cuda_kernel<T>
-        <<<grid_for(n), kThreads, 0, stream>>>(ptr, n, position_of(ctx), mean, std);
+    generate_cuda_kernel<<<grid_for(n), kThreads, 0, stream>>>(ptr, n, philox_position(ctx),
+                                                               NormalBlock<T>{mean, std});
   } else {
     T low = T(ctx.attrs().get_float("low")), high = T(ctx.attrs().get_float("high"));
-    uniform_cuda_kernel<T>
-        <<<grid_for(n), kThreads, 0, stream>>>(ptr, n, position_of(ctx), low, high);
+    generate_cuda_kernel<<<grid_for(n), kThreads, 0, stream>>>(ptr, n, philox_position(ctx),
+                                                               UniformBlock<T>{low, high});
   }
   OSPREY_CUDA_LAUNCH_CHECK();
 }
@@ -118,9 +116,9 @@ void bernoulli_kernel(KernelContext& ctx) {
   const Tensor& out = ctx.output(0, p.shape(), p.dtype());
   check_contiguous_output(ctx, out);
   if (p.dtype() == DType::f32) {
-    launch_bernoulli<float>(p, out, position_of(ctx));
+    launch_bernoulli<float>(p, out, philox_position(ctx));
   } else if (p.dtype() == DType::f64) {
-    launch_bernoulli<double>(p, out, position_of(ctx));
+    launch_bernoulli<double>(p, out, philox_position(ctx));
   } else {
     throw_unsupported_dtype(p.dtype(), "bernoulli");
   }

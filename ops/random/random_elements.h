@@ -1,7 +1,8 @@
 // The per-element arithmetic of the random ops, shared verbatim by the CPU and CUDA kernels so both
 // produce the same stream for the same (seed, offset). Each function fills the (up to) four
 // elements that one Philox block serves: elements 4*b .. 4*b+3 come from block offset + b.
-// `T` is the compute type (float or double).
+// `T` is the compute type (float or double). Also the host-side pieces both devices' kernels use:
+// where a call starts in the Philox sequence and randperm's shuffle.
 #pragma once
 
 #include <math.h>
@@ -9,6 +10,7 @@
 #include <cstdint>
 
 #include "framework/core/macros.h"
+#include "framework/dispatch/kernel.h"
 #include "framework/random/philox.h"
 
 namespace osprey::ops::random_detail {
@@ -74,5 +76,17 @@ template <typename T>
 OSPREY_INLINE T bernoulli_element(uint32_t bits, T p) {
   return osprey::random::uint32_to_unit<T>(bits) < p ? T(1) : T(0);
 }
+
+// Where a call starts in the Philox sequence: its `seed` and `offset` attrs.
+struct PhiloxPosition {
+  uint64_t seed;
+  uint64_t offset;
+};
+PhiloxPosition philox_position(const dispatch::KernelContext& ctx);
+
+// randperm's permutation of 0 .. n-1 into perm (see random.h): for k = 0 .. n-2, position
+// j = n-1-k swaps with r_k mod (j+1), r_k from lanes 2(k%2) (low word) and 2(k%2)+1 (high word) of
+// block offset + k/2. Sequential on the host; the CUDA kernel copies its result over.
+void philox_shuffle(int64_t* perm, int64_t n, PhiloxPosition position);
 
 }  // namespace osprey::ops::random_detail

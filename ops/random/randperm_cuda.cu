@@ -6,13 +6,11 @@
 // permutation by construction — and copies the result to the output on the current stream
 // (through a pinned staging buffer, so the host vector may go when the call returns). Reached
 // when the caller passes a CUDA output (out=).
-#include <numeric>
-#include <utility>
 #include <vector>
 
 #include "framework/cuda/memory.h"
-#include "framework/random/philox.h"
 #include "ops/common/cuda_loops.cuh"
+#include "ops/random/random_elements.h"
 
 namespace osprey::ops {
 namespace {
@@ -22,23 +20,6 @@ struct IdentityFn {
   OSPREY_INLINE T operator()(T v) const { return v; }
 };
 
-// The shuffle of random.h: for k = 0 .. n-2, position j = n-1-k swaps with r_k mod (j+1), r_k
-// from lanes 2(k%2) (low word) and 2(k%2)+1 (high word) of block offset + k/2.
-std::vector<int64_t> host_shuffle(int64_t n, uint64_t seed, uint64_t offset) {
-  std::vector<int64_t> perm(static_cast<size_t>(n));
-  std::iota(perm.begin(), perm.end(), int64_t{0});
-  random::PhiloxBlock r{};
-  for (int64_t k = 0; k + 1 < n; ++k) {
-    if (k % 2 == 0) r = random::philox_block(seed, offset + static_cast<uint64_t>(k / 2));
-    const int lane = 2 * static_cast<int>(k % 2);
-    const uint64_t bits =
-        static_cast<uint64_t>(r.v[lane]) | (static_cast<uint64_t>(r.v[lane + 1]) << 32);
-    const int64_t j = n - 1 - k;
-    std::swap(perm[j], perm[static_cast<int64_t>(bits % static_cast<uint64_t>(j + 1))]);
-  }
-  return perm;
-}
-
 void randperm_kernel(KernelContext& ctx) {
   const int64_t n = ctx.attrs().get_int("n");
   OSPREY_CHECK(ctx.has_preset_output(0),
@@ -47,8 +28,8 @@ void randperm_kernel(KernelContext& ctx) {
   OSPREY_CHECK_KIND(device, out.device().is_cuda(), "randperm: output {} is not on a CUDA device",
                     out.describe());
   if (n == 0) return;
-  std::vector<int64_t> perm = host_shuffle(n, static_cast<uint64_t>(ctx.attrs().get_int("seed")),
-                                           static_cast<uint64_t>(ctx.attrs().get_int("offset")));
+  std::vector<int64_t> perm(static_cast<size_t>(n));
+  random_detail::philox_shuffle(perm.data(), n, random_detail::philox_position(ctx));
   cuda::DeviceGuard guard(out.device().index);
   cudaStream_t stream = cuda::current_stream();
   Tensor target = out.is_contiguous() ? out : Tensor::empty({n}, DType::i64, out.device());

@@ -7,14 +7,11 @@
 // Both keep the first index among ties and let the first NaN win (see reduce.h).
 #include <cmath>
 
+#include "ops/common/compute_type.h"
 #include "ops/reduce/reduce_util.h"
 
 namespace osprey::ops {
 namespace {
-
-template <typename T>
-using Compare =
-    std::conditional_t<std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>, float, T>;
 
 // Whether v replaces the current best: strictly better, or the first NaN.
 template <bool Largest, typename C>
@@ -51,7 +48,7 @@ void extremum_reference(KernelContext& ctx, bool with_values) {
   const std::vector<int64_t> dims =
       input.dim() == 0 ? std::vector<int64_t>{} : std::vector{out.dim};
   OSPREY_DISPATCH_ALL(input.dtype(), ctx.op().schema.name.c_str(), [&]<typename T>() {
-    using C = Compare<T>;
+    using C = compute_t<T>;
     Tensor rows = cpu_rows<T>(input, dims);
     const T* in = rows.data<T>();
     Tensor idx = cpu_scratch_for(out.indices);
@@ -92,11 +89,7 @@ void inplace_scan(const T* in, T* values, int64_t* indices, int64_t outer, int64
     return;
   }
   constexpr int64_t kBlock = 256;
-  const int64_t blocks = (inner + kBlock - 1) / kBlock;
-#pragma omp parallel for schedule(static) if (parallel)
-  for (int64_t job = 0; job < outer * blocks; ++job) {
-    const int64_t o = job / blocks, begin = (job % blocks) * kBlock;
-    const int64_t len = std::min(kBlock, inner - begin);
+  for_each_column_block(outer, inner, kBlock, parallel, [&](int64_t o, int64_t begin, int64_t len) {
     const T* base = in + o * n * inner + begin;
     T best[kBlock];
     int64_t where[kBlock];
@@ -117,7 +110,7 @@ void inplace_scan(const T* in, T* values, int64_t* indices, int64_t outer, int64
       indices[o * inner + begin + j] = where[j];
       if (values) values[o * inner + begin + j] = best[j];
     }
-  }
+  });
 }
 
 template <bool Largest>

@@ -16,10 +16,6 @@ namespace {
 constexpr int kBlock = 256;
 constexpr int64_t kManyOutputs = 8192;  // enough threads to fill the device with one per output
 
-// Compared in float for the 16-bit floats, as themselves otherwise.
-template <typename T>
-using compare_t = cuda_compute_t<T>;
-
 template <typename C>
 OSPREY_INLINE bool is_nan(C v) {
   if constexpr (std::is_floating_point_v<C>) {
@@ -49,7 +45,7 @@ struct Geometry {
 
 template <bool Largest, typename T>
 __global__ void extremum_thread_per_output(Geometry g, const T* in, T* values, int64_t* indices) {
-  using C = compare_t<T>;
+  using C = compute_t<T>;  // float for the 16-bit floats
   const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t o = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; o < g.outputs;
        o += step) {
@@ -72,7 +68,7 @@ __global__ void extremum_thread_per_output(Geometry g, const T* in, T* values, i
 
 template <bool Largest, typename T>
 __global__ void extremum_block_per_output(Geometry g, const T* in, T* values, int64_t* indices) {
-  using C = compare_t<T>;
+  using C = compute_t<T>;  // float for the 16-bit floats
   __shared__ C best_value[kBlock];
   __shared__ int64_t best_index[kBlock];
   for (int64_t o = blockIdx.x; o < g.outputs; o += gridDim.x) {

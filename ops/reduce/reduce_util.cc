@@ -54,6 +54,10 @@ int64_t reduced_count(const Shape& shape, const std::vector<int64_t>& dims) {
   return n;
 }
 
+double var_divisor(int64_t n, int64_t correction) {
+  return static_cast<double>(std::max<int64_t>(0, n - correction));
+}
+
 Tensor expand_reduced(const Tensor& grad, const Shape& input_shape,
                       const std::vector<int64_t>& dims, bool keepdim) {
   Tensor g = grad;

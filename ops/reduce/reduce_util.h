@@ -24,6 +24,8 @@ int64_t single_dim(int64_t dim, int64_t ndim, const char* op);
 Shape reduced_shape(const Shape& shape, const std::vector<int64_t>& dims, bool keepdim);
 // Number of elements folded into each output element.
 int64_t reduced_count(const Shape& shape, const std::vector<int64_t>& dims);
+// var's divisor N - correction, clamped at 0 like PyTorch: N <= correction gives inf or NaN.
+double var_divisor(int64_t n, int64_t correction);
 // A gradient of the reduced output, broadcast back to `input_shape` (a contiguous tensor).
 Tensor expand_reduced(const Tensor& grad, const Shape& input_shape,
                       const std::vector<int64_t>& dims, bool keepdim);
@@ -60,6 +62,20 @@ void cpu_store(const Tensor& out, const Tensor& values) {
   } else {
     cpu_map<T, T>(
         out, [](T v) { return v; }, values);
+  }
+}
+
+// The column-blocked walk of the CPU reductions along a non-last dim: for each of `outer` rows of
+// `inner` adjacent outputs, body(o, begin, len) handles outputs begin .. begin+len-1 (len <=
+// block), so a kernel keeps one block of accumulators on the stack and reads each input row
+// sequentially. OpenMP over (row, block) jobs when `parallel`.
+template <typename Body>
+void for_each_column_block(int64_t outer, int64_t inner, int64_t block, bool parallel, Body body) {
+  const int64_t blocks = (inner + block - 1) / block;
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int64_t job = 0; job < outer * blocks; ++job) {
+    const int64_t o = job / blocks, begin = (job % blocks) * block;
+    body(o, begin, std::min(block, inner - begin));
   }
 }
 

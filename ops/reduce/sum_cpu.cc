@@ -89,11 +89,7 @@ void blocked_sum(const T* in, T* out, const Grouping& g, double scale, bool para
   }
   // Each block of up to kBlock outputs adds the matching slice of `steps` rows.
   constexpr int64_t kBlock = 512;
-  const int64_t blocks = (n + kBlock - 1) / kBlock;
-#pragma omp parallel for schedule(static) if (parallel)
-  for (int64_t job = 0; job < outer * blocks; ++job) {
-    const int64_t o = job / blocks, begin = (job % blocks) * kBlock;
-    const int64_t len = std::min(kBlock, n - begin);
+  for_each_column_block(outer, n, kBlock, parallel, [&](int64_t o, int64_t begin, int64_t len) {
     const T* base = in + g.kept.offset(o) + begin;
     double acc[kBlock];
     for (int64_t j = 0; j < len; ++j) acc[j] = 0;
@@ -103,7 +99,7 @@ void blocked_sum(const T* in, T* out, const Grouping& g, double scale, bool para
     }
     T* dst = out + o * n + begin;
     for (int64_t j = 0; j < len; ++j) dst[j] = static_cast<T>(acc[j] * scale);
-  }
+  });
 }
 
 void reduce_blocked(KernelContext& ctx, bool mean) {

@@ -13,8 +13,7 @@ std::vector<Tensor> var_backward(const BackwardContext& ctx) {
   const Tensor& x = ctx.input(0);
   auto dims = reduction_dims(x.shape(), ctx.attrs.get_ints("dims"), "var");
   bool keepdim = ctx.attrs.get_bool("keepdim");
-  double denom = std::max<double>(
-      0.0, static_cast<double>(reduced_count(x.shape(), dims) - ctx.attrs.get_int("correction")));
+  double denom = var_divisor(reduced_count(x.shape(), dims), ctx.attrs.get_int("correction"));
   Tensor g = expand_reduced(ctx.grad_output(), x.shape(), dims, keepdim);
   Tensor centered = sub(x, mean(x, dims, true));
   return {affine(mul(g, centered), 2.0 / denom)};

@@ -13,15 +13,26 @@
 namespace osprey::ops {
 namespace {
 
-void var_reference(KernelContext& ctx) {
+// What both CPU kernels start from: the normalised dims, the output, N and the divisor.
+struct VarCall {
+  std::vector<int64_t> dims;
+  const Tensor& out;
+  int64_t n;
+  double denom;
+};
+
+VarCall start_var(KernelContext& ctx) {
   const Tensor& input = ctx.input(0);
   auto dims = reduction_dims(input.shape(), ctx.attrs().get_ints("dims"), "var");
   const Tensor& out = ctx.output(
       0, reduced_shape(input.shape(), dims, ctx.attrs().get_bool("keepdim")), input.dtype());
   const int64_t n = reduced_count(input.shape(), dims);
-  // PyTorch clamps the divisor at 0: N <= correction gives inf or NaN.
-  const double denom =
-      static_cast<double>(std::max<int64_t>(0, n - ctx.attrs().get_int("correction")));
+  return {std::move(dims), out, n, var_divisor(n, ctx.attrs().get_int("correction"))};
+}
+
+void var_reference(KernelContext& ctx) {
+  const Tensor& input = ctx.input(0);
+  const auto [dims, out, n, denom] = start_var(ctx);
   OSPREY_DISPATCH_FLOAT_AND_HALF(input.dtype(), "var", [&]<typename T>() {
     Tensor rows = cpu_rows<T>(input, dims);
     Tensor result = cpu_scratch_for(out);
@@ -73,11 +84,7 @@ void blocked_var(const T* in, T* out, const Grouping& g, int64_t count, double d
     return;
   }
   constexpr int64_t kBlock = 256;
-  const int64_t blocks = (n + kBlock - 1) / kBlock;
-#pragma omp parallel for schedule(static) if (parallel)
-  for (int64_t job = 0; job < outer * blocks; ++job) {
-    const int64_t o = job / blocks, begin = (job % blocks) * kBlock;
-    const int64_t len = std::min(kBlock, n - begin);
+  for_each_column_block(outer, n, kBlock, parallel, [&](int64_t o, int64_t begin, int64_t len) {
     const T* base = in + g.kept.offset(o) + begin;
     double mean[kBlock], squares[kBlock];
     for (int64_t j = 0; j < len; ++j) mean[j] = squares[j] = 0;
@@ -95,17 +102,12 @@ void blocked_var(const T* in, T* out, const Grouping& g, int64_t count, double d
     }
     T* dst = out + o * n + begin;
     for (int64_t j = 0; j < len; ++j) dst[j] = static_cast<T>(squares[j] / denom);
-  }
+  });
 }
 
 void var_blocked(KernelContext& ctx) {
   const Tensor& input = ctx.input(0);
-  auto dims = reduction_dims(input.shape(), ctx.attrs().get_ints("dims"), "var");
-  const Tensor& out = ctx.output(
-      0, reduced_shape(input.shape(), dims, ctx.attrs().get_bool("keepdim")), input.dtype());
-  const int64_t n = reduced_count(input.shape(), dims);
-  const double denom =
-      static_cast<double>(std::max<int64_t>(0, n - ctx.attrs().get_int("correction")));
+  const auto [dims, out, n, denom] = start_var(ctx);
   OSPREY_DISPATCH_FLOAT(input.dtype(), "var", [&]<typename T>() {
     Tensor result = cpu_scratch_for(out);
     T* dst = result.data<T>();

@@ -6,7 +6,7 @@
 //     one thread per output;
 //   - otherwise: one block per output, each pass combined with a shared-memory tree.
 // N <= correction divides by 0 (inf or NaN), N == 0 gives NaN, like the reference.
-#include "ops/common/cuda_loops.cuh"
+#include "ops/common/cuda_reduce.cuh"
 #include "ops/reduce/reduce_util.h"
 
 namespace osprey::ops {
@@ -14,9 +14,6 @@ namespace {
 
 constexpr int kBlock = 256;
 constexpr int64_t kManyOutputs = 8192;  // enough threads to fill the device with one per output
-
-template <typename T>
-using acc_t = std::conditional_t<std::is_same_v<T, double>, double, float>;
 
 // offsets over the kept dims: (input, out); over the reduced dims: input.
 struct Geometry {
@@ -27,8 +24,8 @@ struct Geometry {
 };
 
 template <typename T>
-__global__ void var_thread_per_output(Geometry g, const T* in, T* out, acc_t<T> denom) {
-  using Acc = acc_t<T>;
+__global__ void var_thread_per_output(Geometry g, const T* in, T* out, cuda_acc_t<T> denom) {
+  using Acc = cuda_acc_t<T>;
   const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t o = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; o < g.outputs;
        o += step) {
@@ -38,17 +35,17 @@ __global__ void var_thread_per_output(Geometry g, const T* in, T* out, acc_t<T> 
     for (int64_t r = 0; r < g.n; ++r) {
       int64_t off[1];
       g.reduced.offsets(r, off);
-      total += static_cast<Acc>(static_cast<cuda_compute_t<T>>(in[base[0] + off[0]]));
+      total += static_cast<Acc>(static_cast<compute_t<T>>(in[base[0] + off[0]]));
     }
     const Acc mean = total / static_cast<Acc>(g.n);
     Acc squares = 0;
     for (int64_t r = 0; r < g.n; ++r) {
       int64_t off[1];
       g.reduced.offsets(r, off);
-      Acc d = static_cast<Acc>(static_cast<cuda_compute_t<T>>(in[base[0] + off[0]])) - mean;
+      Acc d = static_cast<Acc>(static_cast<compute_t<T>>(in[base[0] + off[0]])) - mean;
       squares += d * d;
     }
-    out[base[1]] = static_cast<T>(static_cast<cuda_compute_t<T>>(squares / denom));
+    out[base[1]] = static_cast<T>(static_cast<compute_t<T>>(squares / denom));
   }
 }
 
@@ -67,8 +64,8 @@ __device__ Acc block_total(Acc value, Acc* scratch) {
 }
 
 template <typename T>
-__global__ void var_block_per_output(Geometry g, const T* in, T* out, acc_t<T> denom) {
-  using Acc = acc_t<T>;
+__global__ void var_block_per_output(Geometry g, const T* in, T* out, cuda_acc_t<T> denom) {
+  using Acc = cuda_acc_t<T>;
   __shared__ Acc scratch[kBlock];
   for (int64_t o = blockIdx.x; o < g.outputs; o += gridDim.x) {
     int64_t base[2];
@@ -77,19 +74,18 @@ __global__ void var_block_per_output(Geometry g, const T* in, T* out, acc_t<T> d
     for (int64_t r = threadIdx.x; r < g.n; r += blockDim.x) {
       int64_t off[1];
       g.reduced.offsets(r, off);
-      total += static_cast<Acc>(static_cast<cuda_compute_t<T>>(in[base[0] + off[0]]));
+      total += static_cast<Acc>(static_cast<compute_t<T>>(in[base[0] + off[0]]));
     }
     const Acc mean = block_total(total, scratch) / static_cast<Acc>(g.n);
     Acc squares = 0;
     for (int64_t r = threadIdx.x; r < g.n; r += blockDim.x) {
       int64_t off[1];
       g.reduced.offsets(r, off);
-      Acc d = static_cast<Acc>(static_cast<cuda_compute_t<T>>(in[base[0] + off[0]])) - mean;
+      Acc d = static_cast<Acc>(static_cast<compute_t<T>>(in[base[0] + off[0]])) - mean;
       squares += d * d;
     }
     squares = block_total(squares, scratch);
-    if (threadIdx.x == 0)
-      out[base[1]] = static_cast<T>(static_cast<cuda_compute_t<T>>(squares / denom));
+    if (threadIdx.x == 0) out[base[1]] = static_cast<T>(static_cast<compute_t<T>>(squares / denom));
   }
 }
 
@@ -118,8 +114,7 @@ void var_kernel(KernelContext& ctx) {
     }
   }
   if (g.outputs == 0) return;
-  const double denom =
-      static_cast<double>(std::max<int64_t>(0, g.n - ctx.attrs().get_int("correction")));
+  const double denom = var_divisor(g.n, ctx.attrs().get_int("correction"));
   // The innermost reduced dim is not the contiguous one.
   const bool columns = g.reduced.ndim > 0 && g.reduced.strides[0][g.reduced.ndim - 1] != 1;
   cuda::DeviceGuard guard(input.device().index);
@@ -127,7 +122,7 @@ void var_kernel(KernelContext& ctx) {
   OSPREY_DISPATCH_FLOAT_AND_HALF(input.dtype(), "var", [&]<typename T>() {
     const T* in = static_cast<const T*>(input.raw_data());
     T* o = static_cast<T*>(out.raw_data());
-    const auto d = static_cast<acc_t<T>>(denom);
+    const auto d = static_cast<cuda_acc_t<T>>(denom);
     if (g.n <= 64 || (columns && g.outputs >= kManyOutputs)) {
       var_thread_per_output<T>
           <<<cuda_detail::blocks_for(g.outputs), cuda_detail::kThreads, 0, stream>>>(g, in, o, d);

@@ -9,7 +9,7 @@
 
 #include "framework/autograd/grad_mode.h"
 #include "framework/dispatch/registry.h"
-#include "ops/common/cuda_loops.cuh"
+#include "ops/common/cuda_reduce.cuh"
 
 namespace osprey::ops {
 namespace {
@@ -52,12 +52,9 @@ struct SumOp {
   }
 };
 
-template <typename T>
-using acc_t = std::conditional_t<std::is_same_v<T, double>, double, float>;
-
 template <typename T, Mode M>
 __global__ void softmax_rows(int64_t rows, int64_t size, const T* x, const T* g, T* out) {
-  using Acc = acc_t<T>;
+  using Acc = cuda_acc_t<T>;
   for (int64_t row = blockIdx.x; row < rows; row += gridDim.x) {
     const T* xr = x + row * size;
     const T* gr = g ? g + row * size : nullptr;
@@ -96,7 +93,7 @@ __global__ void softmax_rows(int64_t rows, int64_t size, const T* x, const T* g,
 template <typename T, Mode M>
 __global__ void softmax_columns(int64_t outer, int64_t size, int64_t inner, const T* x, const T* g,
                                 T* out) {
-  using Acc = acc_t<T>;
+  using Acc = cuda_acc_t<T>;
   const int64_t columns = outer * inner;
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t c = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; c < columns;
