@@ -48,12 +48,7 @@ void fill_kernel(KernelContext& ctx) {
   const Tensor& out = ctx.outputs()[0];
   double value = ctx.attrs().get_float("value");
   OSPREY_DISPATCH_ALL(out.dtype(), "fill", [&]<typename T>() {
-    T v;
-    if constexpr (std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>) {
-      v = T(static_cast<float>(value));
-    } else {
-      v = static_cast<T>(value);
-    }
+    const T v = fill_value<T>(value);
     cuda_map<T>(out, ConstantFn<T>{v});
   });
 }
