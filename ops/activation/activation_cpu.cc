@@ -1,53 +1,44 @@
 // CPU reference kernels of relu, sigmoid, tanh, softplus and their backward ops: the element-wise
-// loop (cpu_map), flat and vectorisable when contiguous. f16/bf16 compute in float.
-#include <cmath>
-
+// loop (cpu_map), flat and vectorisable when contiguous. f16/bf16 compute in float. The formulas
+// are activation_math.h's, shared with the CUDA kernels.
+#include "ops/activation/activation_math.h"
 #include "ops/elementwise/elementwise_cpu.h"
 
 namespace osprey::ops {
 namespace {
 
-// 1/(1+e^-x) for x >= 0 and e^x/(1+e^x) below: neither form overflows on its side.
-template <typename C>
-C stable_sigmoid(C x) {
-  if (x >= C(0)) return C(1) / (C(1) + std::exp(-x));
-  C e = std::exp(x);
-  return e / (C(1) + e);
-}
-
 void relu_kernel(KernelContext& ctx) {
-  numeric_unary_kernel(ctx, []<typename C>(C x) -> C { return x > C(0) ? x : C(0); });
+  numeric_unary_kernel(ctx, []<typename C>(C x) { return ReluFn<C>{}(x); });
 }
 void sigmoid_kernel(KernelContext& ctx) {
-  float_unary_kernel(ctx, [](auto x) { return stable_sigmoid(x); });
+  float_unary_kernel(ctx, []<typename C>(C x) { return SigmoidFn<C>{}(x); });
 }
 void tanh_kernel(KernelContext& ctx) {
-  float_unary_kernel(ctx, [](auto x) { return std::tanh(x); });
+  float_unary_kernel(ctx, []<typename C>(C x) { return TanhFn<C>{}(x); });
 }
 void softplus_kernel(KernelContext& ctx) {
   double beta = ctx.attrs().get_float("beta"), threshold = ctx.attrs().get_float("threshold");
-  float_unary_kernel(ctx, [beta, threshold]<typename C>(C x) -> C {
-    C bx = C(beta) * x;
-    return bx > C(threshold) ? x : std::log1p(std::exp(bx)) / C(beta);
+  float_unary_kernel(ctx, [beta, threshold]<typename C>(C x) {
+    return SoftplusFn<C>{C(beta), C(threshold)}(x);
   });
 }
 
 void threshold_backward_kernel(KernelContext& ctx) {
   double threshold = ctx.attrs().get_float("threshold");
-  float_binary_kernel(
-      ctx, [threshold]<typename C>(C g, C x) -> C { return x > C(threshold) ? g : C(0); });
+  float_binary_kernel(ctx, [threshold]<typename C>(C g, C x) {
+    return ThresholdBackwardFn<C>{C(threshold)}(g, x);
+  });
 }
 void sigmoid_backward_kernel(KernelContext& ctx) {
-  float_binary_kernel(ctx, [](auto g, auto y) { return g * y * (decltype(y)(1) - y); });
+  float_binary_kernel(ctx, []<typename C>(C g, C y) { return SigmoidBackwardFn<C>{}(g, y); });
 }
 void tanh_backward_kernel(KernelContext& ctx) {
-  float_binary_kernel(ctx, [](auto g, auto y) { return g * (decltype(y)(1) - y * y); });
+  float_binary_kernel(ctx, []<typename C>(C g, C y) { return TanhBackwardFn<C>{}(g, y); });
 }
 void softplus_backward_kernel(KernelContext& ctx) {
   double beta = ctx.attrs().get_float("beta"), threshold = ctx.attrs().get_float("threshold");
-  float_binary_kernel(ctx, [beta, threshold]<typename C>(C g, C x) -> C {
-    C bx = C(beta) * x;
-    return bx > C(threshold) ? g : g * stable_sigmoid(bx);
+  float_binary_kernel(ctx, [beta, threshold]<typename C>(C g, C x) {
+    return SoftplusBackwardFn<C>{C(beta), C(threshold)}(g, x);
   });
 }
 

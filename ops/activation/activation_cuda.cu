@@ -1,59 +1,12 @@
 // CUDA kernels of relu, sigmoid, tanh, softplus and their backward ops: the element-wise loop
 // (cuda_map: 16-byte vectors when contiguous, strided and broadcasting otherwise), f16/bf16 in
-// float. The formulas are the CPU reference's, including its overflow-free sigmoid.
+// float. The formulas are activation_math.h's, shared with the CPU reference (including its
+// overflow-free sigmoid).
+#include "ops/activation/activation_math.h"
 #include "ops/common/cuda_unary.cuh"
 
 namespace osprey::ops {
 namespace {
-
-template <typename C>
-OSPREY_INLINE C stable_sigmoid(C x) {
-  if (x >= C(0)) return C(1) / (C(1) + ::exp(-x));
-  C e = ::exp(x);
-  return e / (C(1) + e);
-}
-
-template <typename C>
-struct ReluFn {
-  OSPREY_INLINE C operator()(C x) const { return x > C(0) ? x : C(0); }
-};
-template <typename C>
-struct SigmoidFn {
-  OSPREY_INLINE C operator()(C x) const { return stable_sigmoid(x); }
-};
-template <typename C>
-struct TanhFn {
-  OSPREY_INLINE C operator()(C x) const { return ::tanh(x); }
-};
-template <typename C>
-struct SoftplusFn {
-  C beta, threshold;
-  OSPREY_INLINE C operator()(C x) const {
-    C bx = beta * x;
-    return bx > threshold ? x : ::log1p(::exp(bx)) / beta;
-  }
-};
-template <typename C>
-struct ThresholdBackwardFn {
-  C threshold;
-  OSPREY_INLINE C operator()(C g, C x) const { return x > threshold ? g : C(0); }
-};
-template <typename C>
-struct SigmoidBackwardFn {
-  OSPREY_INLINE C operator()(C g, C y) const { return g * y * (C(1) - y); }
-};
-template <typename C>
-struct TanhBackwardFn {
-  OSPREY_INLINE C operator()(C g, C y) const { return g * (C(1) - y * y); }
-};
-template <typename C>
-struct SoftplusBackwardFn {
-  C beta, threshold;
-  OSPREY_INLINE C operator()(C g, C x) const {
-    C bx = beta * x;
-    return bx > threshold ? g : g * stable_sigmoid(bx);
-  }
-};
 
 void relu_kernel(KernelContext& ctx) {
   numeric_unary_cuda<ReluFn>(ctx);

@@ -56,6 +56,46 @@ Shape stack_shape(const std::vector<Tensor>& tensors, int64_t& dim) {
 
 namespace {
 
+// out[..., start : start + length, ...] along `dim`; drop_dim removes the dim (length 1), as
+// select does.
+Tensor slot(const Tensor& out, int64_t dim, int64_t start, int64_t length, bool drop_dim) {
+  Shape shape = out.shape(), strides = out.strides();
+  int64_t offset = out.offset() + start * strides[dim];
+  shape[dim] = length;
+  if (drop_dim) {
+    shape.erase(shape.begin() + dim);
+    strides.erase(strides.begin() + dim);
+  }
+  return Tensor::from_storage(out.storage(), shape, strides, offset, out.dtype());
+}
+
+}  // namespace
+
+void cat_into_slots(KernelContext& ctx, SlotCopyFn copy) {
+  int64_t dim = ctx.attrs().get_int("dim");
+  Shape shape = cat_shape(ctx.inputs(), dim);
+  const Tensor& out = ctx.output(0, shape, ctx.input(0).dtype());
+  int64_t offset = 0;
+  for (const Tensor& t : ctx.inputs()) {
+    if (cat_skips(t)) continue;
+    const int64_t length = t.size(dim);
+    if (t.numel() > 0) copy(slot(out, dim, offset, length, false), t);
+    offset += length;
+  }
+}
+
+void stack_into_slots(KernelContext& ctx, SlotCopyFn copy) {
+  int64_t dim = ctx.attrs().get_int("dim");
+  Shape shape = stack_shape(ctx.inputs(), dim);
+  const Tensor& out = ctx.output(0, shape, ctx.input(0).dtype());
+  for (int64_t i = 0; i < ctx.num_inputs(); ++i) {
+    const Tensor& t = ctx.input(static_cast<int>(i));
+    if (t.numel() > 0) copy(slot(out, dim, i, 1, true), t);
+  }
+}
+
+namespace {
+
 void validate_cat(const KernelContext& ctx) {
   check_same_dtype(ctx);
   int64_t dim = ctx.attrs().get_int("dim");

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "framework/core/tensor.h"
+#include "ops/common/op_helpers.h"
 
 namespace osprey::ops {
 
@@ -34,5 +35,12 @@ Shape stack_shape(const std::vector<Tensor>& tensors, int64_t& dim);
 inline bool cat_skips(const Tensor& t) {
   return t.dim() == 1 && t.size(0) == 0;
 }
+
+// The body every device's cat and stack kernel shares: allocates the output, then calls
+// copy(slot, input) for each non-empty input with its slot of the output. Slots are strided views
+// made here, not through the dispatcher, so the call's kernel key stays the calling kernel's.
+using SlotCopyFn = void (*)(const Tensor& dst, const Tensor& src);
+void cat_into_slots(KernelContext& ctx, SlotCopyFn copy);
+void stack_into_slots(KernelContext& ctx, SlotCopyFn copy);
 
 }  // namespace osprey::ops

@@ -121,4 +121,28 @@ const bool registered = [] {
 }();
 
 }  // namespace
+
+const Tensor& copy_output(KernelContext& ctx) {
+  const Tensor& src = ctx.input(0);
+  if (!ctx.has_preset_output(0)) ctx.output(0, src.shape(), src.dtype());
+  return ctx.outputs()[0];
+}
+
+const Tensor& contiguous_output(KernelContext& ctx) {
+  const Tensor& input = ctx.input(0);
+  bool channels_last = ctx.attrs().get_bool("channels_last");
+  return ctx.output(0, input.shape(), input.dtype(),
+                    channels_last ? MemoryFormat::channels_last : MemoryFormat::contiguous);
+}
+
+const Tensor& clone_output(KernelContext& ctx) {
+  const Tensor& input = ctx.input(0);
+  return ctx.output(0, input.shape(), input.dtype());
+}
+
+const Tensor& cast_output(KernelContext& ctx) {
+  const Tensor& input = ctx.input(0);
+  return ctx.output(0, input.shape(), ctx.attrs().get_dtype("dtype"));
+}
+
 }  // namespace osprey::ops

@@ -38,9 +38,7 @@ void convert_copy(const Tensor& dst, const Tensor& src) {
 
 void copy_kernel(KernelContext& ctx) {
   check_cuda_operands(ctx);
-  const Tensor& src = ctx.input(0);
-  if (!ctx.has_preset_output(0)) ctx.output(0, src.shape(), src.dtype());
-  convert_copy(ctx.outputs()[0], src);
+  convert_copy(copy_output(ctx), ctx.input(0));
 }
 
 void fill_kernel(KernelContext& ctx) {
@@ -48,35 +46,24 @@ void fill_kernel(KernelContext& ctx) {
   const Tensor& out = ctx.outputs()[0];
   double value = ctx.attrs().get_float("value");
   OSPREY_DISPATCH_ALL(out.dtype(), "fill", [&]<typename T>() {
-    T v;
-    if constexpr (std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>) {
-      v = T(static_cast<float>(value));
-    } else {
-      v = static_cast<T>(value);
-    }
+    const T v = fill_value<T>(value);
     cuda_map<T>(out, ConstantFn<T>{v});
   });
 }
 
 void contiguous_kernel(KernelContext& ctx) {
   check_cuda_operands(ctx);
-  const Tensor& input = ctx.input(0);
-  bool channels_last = ctx.attrs().get_bool("channels_last");
-  Tensor& out = ctx.output(0, input.shape(), input.dtype(),
-                           channels_last ? MemoryFormat::channels_last : MemoryFormat::contiguous);
-  convert_copy(out, input);
+  convert_copy(contiguous_output(ctx), ctx.input(0));
 }
 
 void clone_kernel(KernelContext& ctx) {
   check_cuda_operands(ctx);
-  const Tensor& input = ctx.input(0);
-  convert_copy(ctx.output(0, input.shape(), input.dtype()), input);
+  convert_copy(clone_output(ctx), ctx.input(0));
 }
 
 void cast_kernel(KernelContext& ctx) {
   check_cuda_operands(ctx);
-  const Tensor& input = ctx.input(0);
-  convert_copy(ctx.output(0, input.shape(), ctx.attrs().get_dtype("dtype")), input);
+  convert_copy(cast_output(ctx), ctx.input(0));
 }
 
 // From a CUDA tensor to the host or to another (or the same) GPU: made contiguous on its own

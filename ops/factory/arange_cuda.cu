@@ -7,7 +7,7 @@
 // arange has no tensor inputs, so the dispatcher picks this kernel only when the caller passes an
 // output on the GPU (the arange() functions do, for a CUDA device). That output may be strided.
 #include "ops/common/cuda_loops.cuh"
-#include "ops/factory/factory.h"
+#include "ops/factory/arange_kernel.h"
 
 namespace osprey::ops {
 namespace {
@@ -37,19 +37,17 @@ void launch_arange(const Tensor& out, double start, double step) {
   OSPREY_CUDA_LAUNCH_CHECK();
 }
 
+// A struct rather than a captureless generic lambda, whose function-pointer conversion nvcc warns
+// about (#445).
+struct LaunchArange {
+  template <typename T>
+  void operator()(const Tensor& out, double start, double step) const {
+    launch_arange<T>(out, start, step);
+  }
+};
+
 void arange_kernel(KernelContext& ctx) {
-  const Attrs& a = ctx.attrs();
-  double start = a.get_float("start"), step = a.get_float("step");
-  int64_t n = arange_length(start, a.get_float("end"), step);
-  DType dtype = a.get_dtype("dtype");
-  const Tensor& out = ctx.output(0, {n}, dtype);
-  OSPREY_DISPATCH_ALL(dtype, "arange", [&]<typename T>() {
-    if constexpr (std::is_same_v<T, bool>) {
-      throw_unsupported_dtype(dtype, "arange");
-    } else {
-      launch_arange<T>(out, start, step);
-    }
-  });
+  arange_kernel_body(ctx, LaunchArange{});
 }
 
 const bool registered = [] {

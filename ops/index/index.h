@@ -28,4 +28,28 @@ Tensor gather(const Tensor& input, int64_t dim, const Tensor& index);
 Tensor scatter_add(const Tensor& input, int64_t dim, const Tensor& index, const Tensor& src);
 Tensor masked_select(const Tensor& input, const Tensor& mask);
 
+// Host-side pieces shared by the CPU and CUDA kernels.
+
+// Calls fn.template operator()<I>() with I the C++ type of the index tensor (int64_t or int32_t).
+template <typename Fn>
+void with_index_type(const Tensor& index, Fn fn) {
+  if (index.dtype() == DType::i32) {
+    fn.template operator()<int32_t>();
+  } else {
+    fn.template operator()<int64_t>();
+  }
+}
+
+// `strides` with the entry of `dim` zeroed: a walk skips the dim, the index value supplies it.
+inline Shape without_dim(Shape strides, int64_t dim) {
+  strides[dim] = 0;
+  return strides;
+}
+
+// index_select's output shape: input's with `dim` resized to the number of indices.
+inline Shape index_select_shape(Shape input_shape, int64_t dim, int64_t num_indices) {
+  input_shape[dim] = num_indices;
+  return input_shape;
+}
+
 }  // namespace osprey::ops

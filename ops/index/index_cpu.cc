@@ -13,6 +13,7 @@
 
 #include "ops/common/op_helpers.h"
 #include "ops/copy/copy.h"
+#include "ops/index/index.h"
 
 namespace osprey::ops {
 namespace {
@@ -52,16 +53,6 @@ void strided_for(const Shape& shape, const std::array<Shape, N>& strides, int64_
   }
 }
 
-// Calls fn.template operator()<I>() with I the C++ type of the index tensor (int64_t or int32_t).
-template <typename Fn>
-void with_index_type(const Tensor& index, Fn fn) {
-  if (index.dtype() == DType::i32) {
-    fn.template operator()<int32_t>();
-  } else {
-    fn.template operator()<int64_t>();
-  }
-}
-
 // Throws naming op, argument and value at the first index outside [0, input.size(dim)).
 template <typename I>
 void check_indices(const char* op, const Tensor& index, const Tensor& input, int64_t dim) {
@@ -78,12 +69,6 @@ void check_indices(const char* op, const Tensor& index, const Tensor& input, int
     }
     ++i;
   });
-}
-
-// `strides` with the entry of `dim` zeroed: the walk skips it, the index value supplies it.
-Shape without_dim(Shape strides, int64_t dim) {
-  strides[dim] = 0;
-  return strides;
 }
 
 // t[.., i, ..] along dim, without the dispatcher (the call's kernel key stays this kernel's).
@@ -107,8 +92,7 @@ void index_select_kernel(KernelContext& ctx) {
   Tensor idx = Tensor::empty({ctx.input(1).numel()}, DType::i64);
   cpu_convert_copy(idx, ctx.input(1).dim() == 0 ? ctx.input(1).reshape({1}) : ctx.input(1));
   check_indices<int64_t>("index_select", idx, input, dim);
-  Shape shape = input.shape();
-  shape[dim] = idx.numel();
+  Shape shape = index_select_shape(input.shape(), dim, idx.numel());
   const Tensor& out = ctx.output(0, shape, input.dtype());
   if (out.numel() == 0) return;
   const int64_t* p = idx.data<int64_t>();

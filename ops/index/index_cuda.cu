@@ -17,6 +17,7 @@
 
 #include "ops/common/cuda_index.cuh"
 #include "ops/common/cuda_loops.cuh"
+#include "ops/index/index.h"
 
 namespace osprey::ops {
 namespace {
@@ -25,16 +26,6 @@ template <typename T>
 struct IdentityFn {
   OSPREY_INLINE T operator()(T v) const { return v; }
 };
-
-// Calls fn.template operator()<I>() with I the C++ type of the index tensor (int64_t or int32_t).
-template <typename Fn>
-void with_index_type(const Tensor& index, Fn fn) {
-  if (index.dtype() == DType::i32) {
-    fn.template operator()<int32_t>();
-  } else {
-    fn.template operator()<int64_t>();
-  }
-}
 
 // Walks `shape` (row-major) with one stride list per operand. Operands may be larger than `shape`
 // (gather's input, scatter_add's src): only their first positions are visited.
@@ -49,11 +40,6 @@ OffsetCalculator<N> walker(const Shape& shape, const std::array<Shape, N>& strid
     for (int k = 0; k < N; ++k) calc.strides[k][d] = strides[k][d];
   }
   return calc;
-}
-
-Shape without_dim(Shape strides, int64_t dim) {
-  strides[dim] = 0;
-  return strides;
 }
 
 // ---- index_select
@@ -80,8 +66,7 @@ void index_select_kernel(KernelContext& ctx) {
   const Tensor& index = ctx.input(1);
   const int64_t dim = wrap_dim(ctx.attrs().get_int("dim"), input.dim());
   const int64_t n = index.numel();
-  Shape shape = input.shape();
-  shape[dim] = n;
+  Shape shape = index_select_shape(input.shape(), dim, n);
   const Tensor& out = ctx.output(0, shape, input.dtype());
   if (out.numel() == 0) return;
   int64_t inner = 1;

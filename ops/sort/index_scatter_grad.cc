@@ -114,6 +114,14 @@ const bool registered = [] {
 
 }  // namespace
 
+Shape index_scatter_grad_shape(const KernelContext& ctx, int64_t& dim) {
+  const Tensor& grad = ctx.input(0);
+  dim = single_dim(ctx.attrs().get_int("dim"), grad.dim(), "index_scatter_grad");
+  Shape shape = grad.shape();
+  shape[dim] = ctx.attrs().get_int("size");
+  return shape;
+}
+
 Tensor index_scatter_grad(const Tensor& grad, const Tensor& indices, int64_t dim, int64_t size) {
   return dispatch::call1("index_scatter_grad", {grad, indices},
                          Attrs{{"dim", dim}, {"size", size}});

@@ -15,10 +15,15 @@
 #pragma once
 
 #include "framework/core/tensor.h"
+#include "ops/common/op_helpers.h"
 
 namespace osprey::ops {
 
 Tensor index_scatter_grad(const Tensor& grad, const Tensor& indices, int64_t dim, int64_t size);
 Tensor index_gather_grad(const Tensor& input, const Tensor& indices, int64_t dim);
+
+// The output shape of an index_scatter_grad call, for every device's kernel: grad's shape with
+// the `size` attribute at `dim`. `dim` comes back wrapped.
+Shape index_scatter_grad_shape(const KernelContext& ctx, int64_t& dim);
 
 }  // namespace osprey::ops

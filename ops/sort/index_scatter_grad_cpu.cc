@@ -4,6 +4,7 @@
 // accumulate without races; out-of-range indices are an error.
 #include "ops/common/cpu_loops.h"
 #include "ops/reduce/reduce_util.h"
+#include "ops/sort/index_scatter_grad.h"
 
 namespace osprey::ops {
 namespace {
@@ -34,10 +35,9 @@ void for_each_index(const Tensor& indices, int64_t dim, int64_t size, const Shap
 void scatter_reference(KernelContext& ctx) {
   const Tensor& grad = ctx.input(0);
   const Tensor& indices = ctx.input(1);
-  const int64_t dim = single_dim(ctx.attrs().get_int("dim"), grad.dim(), "index_scatter_grad");
-  const int64_t size = ctx.attrs().get_int("size");
-  Shape shape = grad.shape();
-  shape[dim] = size;
+  int64_t dim = 0;
+  const Shape shape = index_scatter_grad_shape(ctx, dim);
+  const int64_t size = shape[dim];
   const Tensor& out = ctx.output(0, shape, grad.dtype());
   OSPREY_DISPATCH_FLOAT_AND_HALF(grad.dtype(), "index_scatter_grad", [&]<typename T>() {
     Tensor result = Tensor::empty(shape, grad.dtype());

@@ -9,6 +9,7 @@
 #include "ops/common/cuda_index.cuh"
 #include "ops/common/cuda_loops.cuh"
 #include "ops/reduce/reduce_util.h"
+#include "ops/sort/index_scatter_grad.h"
 
 namespace osprey::ops {
 namespace {
@@ -38,10 +39,9 @@ void index_scatter_grad_kernel(KernelContext& ctx) {
   check_cuda_operands(ctx);
   const Tensor& grad = ctx.input(0);
   const Tensor& indices = ctx.input(1);
-  const int64_t dim = single_dim(ctx.attrs().get_int("dim"), grad.dim(), "index_scatter_grad");
-  const int64_t size = ctx.attrs().get_int("size");
-  Shape shape = grad.shape();
-  shape[dim] = size;
+  int64_t dim = 0;
+  const Shape shape = index_scatter_grad_shape(ctx, dim);
+  const int64_t size = shape[dim];
   const Tensor& out = ctx.output(0, shape, grad.dtype());
   OSPREY_CHECK_KIND(shape, grad.dim() <= kMaxDims, "index_scatter_grad: rank {} > {}", grad.dim(),
                     kMaxDims);
