@@ -10,17 +10,6 @@ namespace osprey::ops {
 
 namespace {
 
-template <typename D, typename S>
-D convert(S v) {
-  if constexpr (std::is_same_v<D, S>) {
-    return v;
-  } else if constexpr (std::is_same_v<S, double> || std::is_same_v<S, int64_t>) {
-    return static_cast<D>(v);
-  } else {
-    return static_cast<D>(static_cast<float>(v));
-  }
-}
-
 void convert_copy(const Tensor& dst, const Tensor& src) {
   OSPREY_DISPATCH_ALL(dst.dtype(), "copy", [&]<typename D>() {
     OSPREY_DISPATCH_ALL(src.dtype(), "copy", [&]<typename S>() {
@@ -32,7 +21,7 @@ void convert_copy(const Tensor& dst, const Tensor& src) {
             dst, [](S v) { return static_cast<D>(static_cast<float>(v)); }, src);
       } else {
         cpu_map<D, S>(
-            dst, [](S v) { return convert<D, S>(v); }, src);
+            dst, [](S v) { return static_cast<D>(v); }, src);  // exact where D can hold v
       }
     });
   });

@@ -62,6 +62,15 @@ TEST(Tensor, CastsRoundTrip) {
   EXPECT_EQ(Half(1.0f / 3.0f).bits, 0x3555);  // round to nearest even
 }
 
+TEST(Tensor, IntegerCastsAreExact) {
+  // 2^24 + 1 is the first integer a float cannot hold: no conversion may pass through float.
+  Tensor t = Tensor::from_vector<int32_t>({16777217, -16777219}, {2});
+  EXPECT_EQ(t.to(DType::i64).to_vector<int64_t>(), (std::vector<int64_t>{16777217, -16777219}));
+  EXPECT_EQ(t.to(DType::f64).to_vector<double>(), (std::vector<double>{16777217.0, -16777219.0}));
+  Tensor big = Tensor::from_vector<int64_t>({(int64_t{1} << 53) + 2}, {1});
+  EXPECT_EQ(big.to(DType::f64).item<double>(), 9007199254740994.0);
+}
+
 TEST(Tensor, PrintsReadably) {
   Tensor t = Tensor::from_vector<float>({1, 2, 3, 4}, {2, 2});
   EXPECT_EQ(t.str(), "tensor(f32[2, 2] cpu,\n [[1, 2],\n  [3, 4]])");
