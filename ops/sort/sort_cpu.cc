@@ -9,14 +9,14 @@
 #include <cmath>
 #include <numeric>
 
+#include "ops/common/compute_type.h"
 #include "ops/reduce/reduce_util.h"
 
 namespace osprey::ops {
 namespace {
 
 template <typename T>
-using Compare =
-    std::conditional_t<std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>, float, T>;
+using Compare = compute_t<T>;  // the type values are compared in
 
 template <typename C>
 bool is_nan(C v) {
