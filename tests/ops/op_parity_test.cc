@@ -23,14 +23,8 @@ TEST_P(OpParity, FloatReferenceMatchesDouble) {
     for (const auto& t : c.inputs) {
       doubled.push_back(t.defined() && t.dtype() == DType::f32 ? t.to(DType::f64) : t);
     }
-    dispatch::Attrs attrs = c.attrs;
-    std::vector<Tensor> in_f32, in_f64;
-    try {
-      in_f32 = dispatch::call(GetParam(), c.inputs, attrs);
-      in_f64 = dispatch::call(GetParam(), doubled, attrs);
-    } catch (const Error& e) {
-      continue;  // e.g. a dtype attribute pins the output type; covered by the op's own tests
-    }
+    std::vector<Tensor> in_f32 = dispatch::call(GetParam(), c.inputs, c.attrs);
+    std::vector<Tensor> in_f64 = dispatch::call(GetParam(), doubled, c.attrs);
     for (size_t o = 0; o < in_f32.size(); ++o) {
       Tensor expected =
           is_floating(in_f64[o].dtype()) ? in_f64[o].to(in_f32[o].dtype()) : in_f64[o];
