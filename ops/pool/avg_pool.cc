@@ -52,6 +52,7 @@ struct AvgCase {
   Shape shape;
   Attrs attrs;
   enum Layout { plain, strided, channels_last } layout = plain;
+  bool large = false;  // values only: big enough for the kernels' OpenMP path
 };
 
 std::vector<AvgCase> avg_case_specs() {
@@ -72,6 +73,8 @@ std::vector<AvgCase> avg_case_specs() {
       {"empty-batch", {0, 2, 4, 4}, a({2})},
       {"non-contiguous", {1, 2, 4, 5}, a({2}, {1}), AvgCase::strided},
       {"channels-last", {1, 3, 4, 4}, a({3}, {1}, {1}), AvgCase::channels_last},
+      {"large", {2, 16, 20, 20}, a({3}, {1}, {1}), AvgCase::plain, true},
+      {"large-channels-last", {2, 16, 20, 20}, a({2}), AvgCase::channels_last, true},
   };
 }
 
@@ -85,8 +88,10 @@ std::vector<OpCase> avg_pool_cases(DType dtype, uint64_t seed) {
   CaseRandom rng(seed);
   std::vector<OpCase> cases;
   for (auto& spec : avg_case_specs()) {
-    cases.push_back(
-        {spec.name, {laid_out(rng.uniform(spec.shape, dtype), spec.layout)}, spec.attrs});
+    cases.push_back({spec.name,
+                     {laid_out(rng.uniform(spec.shape, dtype), spec.layout)},
+                     spec.attrs,
+                     spec.large});
   }
   return cases;
 }
@@ -98,7 +103,8 @@ std::vector<OpCase> avg_pool_backward_cases(DType dtype, uint64_t seed) {
     Shape out = pool2d_geometry(spec.attrs, spec.shape, "avg_pool2d").output_shape();
     Attrs attrs = spec.attrs;
     attrs.set("input_size", spec.shape);
-    cases.push_back({spec.name, {laid_out(rng.uniform(out, dtype), spec.layout)}, attrs});
+    cases.push_back(
+        {spec.name, {laid_out(rng.uniform(out, dtype), spec.layout)}, attrs, spec.large});
   }
   return cases;
 }

@@ -61,6 +61,7 @@ struct MaxCase {
   Shape shape;
   Attrs attrs;
   enum Layout { plain, strided, channels_last } layout = plain;
+  bool large = false;  // values only: big enough for the kernels' OpenMP path
 };
 
 std::vector<MaxCase> max_case_specs() {
@@ -80,6 +81,8 @@ std::vector<MaxCase> max_case_specs() {
       {"empty-batch", {0, 2, 4, 4}, a({2})},
       {"non-contiguous", {1, 2, 4, 5}, a({2}, {1}), MaxCase::strided},
       {"channels-last", {1, 3, 4, 4}, a({3}, {1}, {1}), MaxCase::channels_last},
+      {"large", {2, 16, 20, 20}, a({3}, {1}, {1}), MaxCase::plain, true},
+      {"large-channels-last", {2, 16, 20, 20}, a({2}), MaxCase::channels_last, true},
   };
 }
 
@@ -94,8 +97,10 @@ std::vector<OpCase> max_pool_cases(DType dtype, uint64_t seed) {
   std::vector<OpCase> cases;
   for (auto& spec : max_case_specs()) {
     // Distinct values: no ties, so the gradient is well defined.
-    cases.push_back(
-        {spec.name, {laid_out(distinct_values(rng, spec.shape, dtype), spec.layout)}, spec.attrs});
+    cases.push_back({spec.name,
+                     {laid_out(distinct_values(rng, spec.shape, dtype), spec.layout)},
+                     spec.attrs,
+                     spec.large});
   }
   return cases;
 }
@@ -109,8 +114,10 @@ std::vector<OpCase> max_pool_backward_cases(DType dtype, uint64_t seed) {
     Tensor indices =
         dispatch::call("max_pool2d", {distinct_values(rng, spec.shape, dtype)}, spec.attrs)[1];
     Tensor grad = rng.uniform(indices.shape(), dtype);
-    cases.push_back(
-        {spec.name, {laid_out(grad, spec.layout), indices}, Attrs{{"input_size", spec.shape}}});
+    cases.push_back({spec.name,
+                     {laid_out(grad, spec.layout), indices},
+                     Attrs{{"input_size", spec.shape}},
+                     spec.large});
   }
   return cases;
 }

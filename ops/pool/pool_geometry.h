@@ -46,6 +46,14 @@ inline int64_t adaptive_bin_end(int64_t i, int64_t in, int64_t out) {
   return ((i + 1) * in + out - 1) / out;
 }
 
+// body(p) for each of `planes` N*C planes, with OpenMP when the work (elements touched) is large.
+// A function rather than an inline pragma: pragmas cannot sit inside OSPREY_DISPATCH_* lambdas.
+template <typename Body>
+void for_each_plane(int64_t planes, int64_t work, Body body) {
+#pragma omp parallel for schedule(static) if (work > 4096)
+  for (int64_t p = 0; p < planes; ++p) body(p);
+}
+
 // Offset of element (n, c, h, w) of a 4-d tensor through its strides.
 inline int64_t offset4(const Shape& strides, int64_t n, int64_t c, int64_t h, int64_t w) {
   return n * strides[0] + c * strides[1] + h * strides[2] + w * strides[3];
