@@ -6,7 +6,8 @@
 //       output[n,c,i,j] = max over the window rows i*sH - pH + a*dH (a < kH) and columns
 //       j*sW - pW + b*dW (b < kW) that lie inside the input (padding never wins). indices (i64, not
 //       differentiable) is the winner's flat position h*W + w inside its H x W plane, as PyTorch.
-//       NaN wins over numbers. Gradient: grad_output is added back at indices
+//       NaN wins over numbers. A dilated window that holds no input element gives -inf and index
+//       -1 (no gradient). Gradient: grad_output is added back at indices
 //       (max_pool2d_backward).
 //   avg_pool2d(input; kernel_size, stride=[], padding=[0,0], ceil_mode=false,
 //              count_include_pad=true) -> output
