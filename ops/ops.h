@@ -17,6 +17,7 @@
 #include "ops/factory/factory.h"
 #include "ops/index/index.h"
 #include "ops/matmul/matmul.h"
+#include "ops/pool/pool.h"
 #include "ops/random/random.h"
 #include "ops/reduce/reduce.h"
 #include "ops/softmax/softmax.h"
