@@ -237,6 +237,12 @@ std::vector<OpCase> backward_input_cases(DType dtype, uint64_t seed) {
                      {layout(rng.uniform(out_shape(c), dtype), c), rng.uniform(c.weight, dtype)},
                      attrs});
   }
+  Attrs large = geo({2}, {1}, {1}, 1);
+  large.set("input_size", Ints{4, 16, 20, 20});
+  cases.push_back({"large",
+                   {rng.uniform({4, 32, 10, 10}, dtype), rng.uniform({32, 16, 3, 3}, dtype)},
+                   large,
+                   true});
   return cases;
 }
 
@@ -250,6 +256,12 @@ std::vector<OpCase> backward_weight_cases(DType dtype, uint64_t seed) {
                      {rng.uniform(out_shape(c), dtype), layout(rng.uniform(c.input, dtype), c)},
                      attrs});
   }
+  Attrs large = geo({2}, {1}, {1}, 1);
+  large.set("weight_size", Ints{32, 16, 3, 3});
+  cases.push_back({"large",
+                   {rng.uniform({4, 32, 10, 10}, dtype), rng.uniform({4, 16, 20, 20}, dtype)},
+                   large,
+                   true});
   return cases;
 }
 
