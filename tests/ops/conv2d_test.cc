@@ -52,6 +52,17 @@ TEST(Conv2d, BackwardKnownValues) {
   });
 }
 
+// The hand example through autograd: dx and dw as above, db = number of output pixels.
+TEST(Conv2d, AutogradGivesKnownGradients) {
+  Tensor x = image().set_requires_grad();
+  Tensor w = kernel2x2().set_requires_grad();
+  Tensor b = Tensor::from_vector<double>({0.5}, {1}).set_requires_grad();
+  ops::conv2d(x, w, b).backward(Tensor::from_vector<double>({1, 1, 1, 1}, {1, 1, 2, 2}));
+  expect_values(x.grad(), {1, 1, 3, 3}, {1, 3, 2, 4, 10, 6, 3, 7, 4});
+  expect_values(w.grad(), {1, 1, 2, 2}, {12, 16, 24, 28});
+  expect_values(b.grad(), {1}, {4});
+}
+
 TEST(Conv2d, GroupsEqualSeparateConvs) {
   ops::CaseRandom rng(5);
   Tensor x = rng.uniform({2, 4, 5, 5}, DType::f64);
