@@ -9,6 +9,7 @@
 #include "framework/random/generator.h"
 #include "ops/activation/activation.h"
 #include "ops/cat/cat.h"
+#include "ops/conv2d/conv2d.h"
 #include "ops/elementwise/binary_math.h"
 #include "ops/elementwise/compare.h"
 #include "ops/elementwise/elementwise.h"
