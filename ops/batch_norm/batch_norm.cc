@@ -33,7 +33,7 @@ void validate_forward(const KernelContext& ctx) {
   OSPREY_CHECK(ctx.input(3).defined() == ctx.input(4).defined(),
                "batch_norm: running_mean and running_var must be given together");
   if (training) {
-    OSPREY_CHECK(x.numel() / channels != 1 || channels == 0,
+    OSPREY_CHECK(channels == 0 || x.numel() / channels != 1,
                  "batch_norm: expected more than 1 value per channel when training, got input {}",
                  x.describe());
   } else {
@@ -104,6 +104,7 @@ std::vector<OpCase> forward_cases(DType dtype, uint64_t seed) {
       {"train-one-channel", full(image({3, 1, 2})), mode(true)},
       {"train-size-1-batch", full(image({1, 2, 3})), mode(true)},
       {"train-empty-batch", full(image({0, 3, 2})), mode(true)},
+      {"zero-channels", full(image({2, 0, 3})), mode(true)},
       {"eval-4d", full(image({2, 3, 2, 2})), mode(false)},
       {"eval-no-affine", eval_bare(image({2, 3, 2})), mode(false)},
       {"eval-channels-last", full(image({2, 2, 2, 3}).contiguous(MemoryFormat::channels_last)),

@@ -21,7 +21,8 @@
 //   grad_weight = sum(g * xhat)
 //   grad_input  = weight * invstd * (g - sum(g) / M - xhat * sum(g * xhat) / M)   (training)
 //   grad_input  = weight * invstd * g                                             (eval)
-// computed by the registered op batch_norm_backward.
+// computed by the registered op batch_norm_backward. That op declares no derivative of its own:
+// second-order gradients through batch_norm are not supported yet.
 #pragma once
 
 #include <tuple>
