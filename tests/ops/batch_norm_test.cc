@@ -16,6 +16,7 @@ namespace osprey {
 namespace {
 
 using testing::error_message;
+using testing::for_each_cpu_kernel;
 
 // x[n][c][h][w] = 8n + 4c + 2h + w: channel 0 holds 0..3 and 8..11, channel 1 holds 4..7 and
 // 12..15. Both have mean (channel 0) 5.5 / (channel 1) 9.5, sum of squared deviations
@@ -28,17 +29,19 @@ TEST(BatchNorm, TrainingKnownValues) {
   Tensor x = known_input();
   Tensor w = Tensor::from_vector<double>({2, 1}, {2});
   Tensor b = Tensor::from_vector<double>({0, 1}, {2});
-  auto r = ops::batch_norm(x, w, b, Tensor(), Tensor(), true, 0.1, 0.0);
   const double invstd = 1 / std::sqrt(17.25);
-  auto y = r.output.to_vector<double>();
-  ASSERT_EQ(y.size(), 16u);
-  EXPECT_NEAR(y[0], (0 - 5.5) * invstd * 2, 1e-12);    // x[0][0][0][0] = 0
-  EXPECT_NEAR(y[3], (3 - 5.5) * invstd * 2, 1e-12);    // x[0][0][1][1] = 3
-  EXPECT_NEAR(y[4], (4 - 9.5) * invstd + 1, 1e-12);    // x[0][1][0][0] = 4
-  EXPECT_NEAR(y[11], (11 - 5.5) * invstd * 2, 1e-12);  // x[1][0][1][1] = 11
-  EXPECT_NEAR(y[15], (15 - 9.5) * invstd + 1, 1e-12);  // x[1][1][1][1] = 15
-  EXPECT_EQ(r.save_mean.to_vector<double>(), (std::vector<double>{5.5, 9.5}));
-  for (double v : r.save_invstd.to_vector<double>()) EXPECT_NEAR(v, invstd, 1e-12);
+  for_each_cpu_kernel("batch_norm", [&] {
+    auto r = ops::batch_norm(x, w, b, Tensor(), Tensor(), true, 0.1, 0.0);
+    auto y = r.output.to_vector<double>();
+    ASSERT_EQ(y.size(), 16u);
+    EXPECT_NEAR(y[0], (0 - 5.5) * invstd * 2, 1e-12);    // x[0][0][0][0] = 0
+    EXPECT_NEAR(y[3], (3 - 5.5) * invstd * 2, 1e-12);    // x[0][0][1][1] = 3
+    EXPECT_NEAR(y[4], (4 - 9.5) * invstd + 1, 1e-12);    // x[0][1][0][0] = 4
+    EXPECT_NEAR(y[11], (11 - 5.5) * invstd * 2, 1e-12);  // x[1][0][1][1] = 11
+    EXPECT_NEAR(y[15], (15 - 9.5) * invstd + 1, 1e-12);  // x[1][1][1][1] = 15
+    EXPECT_EQ(r.save_mean.to_vector<double>(), (std::vector<double>{5.5, 9.5}));
+    for (double v : r.save_invstd.to_vector<double>()) EXPECT_NEAR(v, invstd, 1e-12);
+  });
 }
 
 TEST(BatchNorm, RunningStatsUpdatedWithUnbiasedVariance) {
@@ -106,12 +109,14 @@ TEST(BatchNorm, BackwardKnownSums) {
   Tensor g = ops::ones({2, 2, 2, 2}, DType::f64);
   Tensor mean = Tensor::from_vector<double>({5.5, 9.5}, {2});
   Tensor invstd = Tensor::from_vector<double>({0.5, 0.5}, {2});
-  auto [gi, gw, gb] = ops::batch_norm_backward(g, x, Tensor(), mean, invstd, true);
-  for (double v : gi.to_vector<double>()) EXPECT_NEAR(v, 0, 1e-12);
-  for (double v : gw.to_vector<double>()) EXPECT_NEAR(v, 0, 1e-12);
-  EXPECT_EQ(gb.to_vector<double>(), (std::vector<double>{8, 8}));
-  auto [ei, ew, eb] = ops::batch_norm_backward(g, x, Tensor(), mean, invstd, false);
-  for (double v : ei.to_vector<double>()) EXPECT_NEAR(v, 0.5, 1e-12);
+  for_each_cpu_kernel("batch_norm_backward", [&] {
+    auto [gi, gw, gb] = ops::batch_norm_backward(g, x, Tensor(), mean, invstd, true);
+    for (double v : gi.to_vector<double>()) EXPECT_NEAR(v, 0, 1e-12);
+    for (double v : gw.to_vector<double>()) EXPECT_NEAR(v, 0, 1e-12);
+    EXPECT_EQ(gb.to_vector<double>(), (std::vector<double>{8, 8}));
+    auto [ei, ew, eb] = ops::batch_norm_backward(g, x, Tensor(), mean, invstd, false);
+    for (double v : ei.to_vector<double>()) EXPECT_NEAR(v, 0.5, 1e-12);
+  });
 }
 
 TEST(BatchNorm, TwoForwardsSharingRunningStatsStillBackward) {
