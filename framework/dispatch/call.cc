@@ -1,6 +1,7 @@
 // The dispatcher's call path: schema check, validation, kernel selection, run, autograd recording.
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <mutex>
 
@@ -151,11 +152,14 @@ void record_autograd(const OpDef& op, const std::vector<Tensor>& inputs, const A
   saved.needs_input_grad = needs;
   saved.device = device;
   std::vector<uint64_t> versions;
-  for (const auto& t : inputs) {
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const Tensor& t = inputs[i];
     saved.input_defined.push_back(t.defined());
     saved.input_shapes.push_back(t.defined() ? t.shape() : Shape{});
     saved.input_dtypes.push_back(t.defined() ? t.dtype() : DType::f32);
-    if (op.save_inputs && t.defined()) {
+    const bool unsaved = std::find(op.unsaved_inputs.begin(), op.unsaved_inputs.end(),
+                                   static_cast<int>(i)) != op.unsaved_inputs.end();
+    if (op.save_inputs && t.defined() && !unsaved) {
       saved.inputs.push_back(t.detach());
       versions.push_back(t.version());
     } else {

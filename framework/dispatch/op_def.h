@@ -54,6 +54,9 @@ struct OpDef {
   BackwardFn backward;  // empty: not differentiable
   bool save_inputs = true;
   bool save_outputs = false;
+  // Inputs never saved even with save_inputs: buffers the kernel updates in place (batch_norm's
+  // running stats), whose later updates must not invalidate this call's backward.
+  std::vector<int> unsaved_inputs;
   CaseFn cases;
   // The outputs alias input 0's storage (views); such ops run on every device with one kernel.
   bool is_view = false;
