@@ -11,6 +11,7 @@
 #include "ops/batch_norm/batch_norm.h"
 #include "ops/cat/cat.h"
 #include "ops/conv2d/conv2d.h"
+#include "ops/cross_entropy/cross_entropy.h"
 #include "ops/elementwise/binary_math.h"
 #include "ops/elementwise/compare.h"
 #include "ops/elementwise/elementwise.h"

@@ -1,0 +1,191 @@
+// Schemas, argument checks, derivative and cases of cross_entropy and cross_entropy_backward
+// (math in cross_entropy.h).
+#include "ops/cross_entropy/cross_entropy.h"
+
+#include "framework/dispatch/registry.h"
+#include "ops/common/case_helpers.h"
+#include "ops/common/op_helpers.h"
+
+namespace osprey::ops {
+namespace {
+
+// Checks input/target/weight (at `first`, first + 1, first + 2) and the attributes.
+void check_common(const KernelContext& ctx, int first) {
+  const char* op = ctx.op().schema.name.c_str();
+  const Tensor& input = ctx.input(first);
+  const Tensor& target = ctx.input(first + 1);
+  const Tensor& weight = ctx.input(first + 2);
+  check_floating(ctx, first);
+  OSPREY_CHECK_KIND(shape, input.dim() >= 1, "{}: input must be C or N x C x ..., got {}", op,
+                    input.describe());
+  OSPREY_CHECK_KIND(dtype, target.dtype() == DType::i64,
+                    "{}: target must hold class indices (i64), got {}", op, target.describe());
+  Shape expected = input.shape();
+  expected.erase(expected.begin() + (input.dim() == 1 ? 0 : 1));
+  OSPREY_CHECK_KIND(shape, target.shape() == expected,
+                    "{}: target {} must be input {} without the class dim (expected {})", op,
+                    target.describe(), input.describe(), Tensor::empty(expected).describe());
+  const int64_t classes = input.size(input.dim() == 1 ? 0 : 1);
+  if (weight.defined()) {
+    OSPREY_CHECK_KIND(dtype, weight.dtype() == input.dtype(),
+                      "{}: weight {} must have input's dtype {}", op, weight.describe(),
+                      dtype_name(input.dtype()));
+    OSPREY_CHECK_KIND(shape, weight.dim() == 1 && weight.size(0) == classes,
+                      "{}: weight {} must hold one value per class (expected [{}])", op,
+                      weight.describe(), classes);
+  }
+  const std::string& reduction = ctx.attrs().get_string("reduction");
+  OSPREY_CHECK(reduction == "mean" || reduction == "sum" || reduction == "none",
+               "{}: reduction must be 'mean', 'sum' or 'none', got '{}'", op, reduction);
+  const double smoothing = ctx.attrs().get_float("label_smoothing");
+  OSPREY_CHECK(smoothing >= 0.0 && smoothing <= 1.0,
+               "{}: label_smoothing must be in [0, 1], got {}", op, smoothing);
+}
+
+void validate_forward(const KernelContext& ctx) {
+  check_common(ctx, 0);
+}
+
+void validate_backward(const KernelContext& ctx) {
+  check_common(ctx, 1);
+  const Tensor& g = ctx.input(0);
+  const char* op = ctx.op().schema.name.c_str();
+  OSPREY_CHECK_KIND(dtype, g.dtype() == ctx.input(1).dtype(),
+                    "{}: grad_output {} must have input's dtype {}", op, g.describe(),
+                    dtype_name(ctx.input(1).dtype()));
+  const bool none = ctx.attrs().get_string("reduction") == "none";
+  const Shape expected = none ? ctx.input(2).shape() : Shape{};
+  OSPREY_CHECK_KIND(shape, g.shape() == expected,
+                    "{}: grad_output {} must be shaped like the loss ({} for reduction '{}')", op,
+                    g.describe(), none ? "the target's shape" : "a scalar",
+                    ctx.attrs().get_string("reduction"));
+}
+
+CrossEntropyOptions options_of(const Attrs& attrs, Tensor weight) {
+  return {std::move(weight), attrs.get_int("ignore_index"), attrs.get_float("label_smoothing"),
+          attrs.get_string("reduction")};
+}
+
+std::vector<Tensor> cross_entropy_grad(const BackwardContext& ctx) {
+  std::vector<Tensor> grads(3);
+  if (ctx.needs_grad(0)) {
+    grads[0] = cross_entropy_backward(ctx.grad_output(), ctx.input(0), ctx.input(1),
+                                      options_of(ctx.attrs, ctx.input(2)));
+  }
+  return grads;
+}
+
+Attrs attrs_of(const std::string& reduction, int64_t ignore_index = -100, double smoothing = 0.0) {
+  return Attrs{
+      {"ignore_index", ignore_index}, {"label_smoothing", smoothing}, {"reduction", reduction}};
+}
+
+Tensor targets(std::vector<int64_t> values, Shape shape) {
+  return Tensor::from_vector<int64_t>(values, shape);
+}
+
+// Forward cases; the backward cases prepend a matching grad_output.
+std::vector<OpCase> forward_cases(DType dtype, uint64_t seed) {
+  CaseRandom rng(seed);
+  auto logits = [&](const Shape& s) { return rng.uniform(s, dtype, -2, 2); };
+  auto labels = [&](const Shape& s, int64_t classes) {
+    return rng.uniform(s, DType::i64, 0, static_cast<double>(classes));
+  };
+  auto weights = [&](int64_t classes) { return rng.uniform({classes}, dtype, 0.5, 2); };
+  Tensor with_ignored = targets({2, -100, 0, 1}, {4});
+  Tensor own_ignored = targets({1, 1, 0, 2}, {4});
+  Tensor all_ignored = targets({-100, -100}, {2});
+  return {
+      {"mean", {logits({3, 4}), labels({3}, 4), {}}, attrs_of("mean")},
+      {"sum", {logits({3, 4}), labels({3}, 4), {}}, attrs_of("sum")},
+      {"none", {logits({3, 4}), labels({3}, 4), {}}, attrs_of("none")},
+      {"weight-mean", {logits({4, 3}), labels({4}, 3), weights(3)}, attrs_of("mean")},
+      {"weight-none", {logits({4, 3}), labels({4}, 3), weights(3)}, attrs_of("none")},
+      {"ignore-index", {logits({4, 3}), with_ignored, weights(3)}, attrs_of("mean")},
+      {"ignore-index-in-range", {logits({4, 3}), own_ignored, {}}, attrs_of("sum", 1)},
+      {"smoothing-mean", {logits({4, 3}), with_ignored, weights(3)}, attrs_of("mean", -100, 0.2)},
+      {"smoothing-none", {logits({3, 4}), labels({3}, 4), {}}, attrs_of("none", -100, 0.3)},
+      {"full-smoothing", {logits({3, 4}), labels({3}, 4), weights(4)}, attrs_of("sum", -100, 1.0)},
+      {"spatial", {logits({2, 3, 2, 2}), labels({2, 2, 2}, 3), weights(3)}, attrs_of("none")},
+      {"spatial-mean", {logits({2, 3, 3}), labels({2, 3}, 3), {}}, attrs_of("mean", -100, 0.1)},
+      {"channels-last",
+       {logits({2, 3, 2, 2}).contiguous(MemoryFormat::channels_last), labels({2, 2, 2}, 3), {}},
+       attrs_of("mean")},
+      {"non-contiguous", {non_contiguous(logits({4, 3})), labels({4}, 3), {}}, attrs_of("none")},
+      {"unbatched", {logits({5}), targets({3}, {}), weights(5)}, attrs_of("mean", -100, 0.1)},
+      {"one-class", {logits({3, 1}), labels({3}, 1), {}}, attrs_of("sum")},
+      {"size-1-batch", {logits({1, 4}), labels({1}, 4), {}}, attrs_of("mean")},
+      {"empty-batch", {logits({0, 3}), labels({0}, 3), {}}, attrs_of("sum")},
+      {"all-ignored-sum", {logits({2, 3}), all_ignored, {}}, attrs_of("sum", -100, 0.2)},
+      {"large-values",
+       {rng.uniform({2, 4}, dtype, 500, 505), labels({2}, 4), {}},
+       attrs_of("mean")},
+      {"large",
+       {logits({64, 100}), labels({64}, 100), weights(100)},
+       attrs_of("mean", -100, 0.1),
+       true},
+  };
+}
+
+std::vector<OpCase> backward_cases(DType dtype, uint64_t seed) {
+  CaseRandom rng(seed + 1);
+  std::vector<OpCase> cases = forward_cases(dtype, seed);
+  for (auto& c : cases) {
+    const bool none = c.attrs.get_string("reduction") == "none";
+    c.inputs.insert(c.inputs.begin(), rng.uniform(none ? c.inputs[1].shape() : Shape{}, dtype));
+  }
+  return cases;
+}
+
+std::vector<AttrSpec> attr_specs() {
+  return {{"ignore_index", AttrType::integer, int64_t{-100}, "target value that adds no loss"},
+          {"label_smoothing", AttrType::real, 0.0, "mass spread uniformly over the classes"},
+          {"reduction", AttrType::string, std::string("mean"), "'mean', 'sum' or 'none'"}};
+}
+
+const bool registered = [] {
+  auto& r = dispatch::Registry::instance();
+  InputSpec target{"target", false};
+  InputSpec weight{"weight", false, true};
+  OpDef forward;
+  forward.schema = {"cross_entropy",
+                    {{"input"}, target, weight},
+                    attr_specs(),
+                    {{"output"}},
+                    "log_softmax over the class dim, then the (weighted, smoothed) negative "
+                    "log-likelihood of the target class"};
+  forward.validate = validate_forward;
+  forward.backward = cross_entropy_grad;
+  forward.cases = forward_cases;
+  r.add_op(std::move(forward));
+
+  OpDef backward;
+  backward.schema = {"cross_entropy_backward",
+                     {{"grad_output"}, {"input"}, target, weight},
+                     attr_specs(),
+                     {{"grad_input"}},
+                     "s * (a - softmax(input) * sum(a)): the gradient of cross_entropy"};
+  backward.validate = validate_backward;
+  backward.cases = backward_cases;
+  r.add_op(std::move(backward));
+  return true;
+}();
+
+Attrs call_attrs(const CrossEntropyOptions& o) {
+  return attrs_of(o.reduction, o.ignore_index, o.label_smoothing);
+}
+
+}  // namespace
+
+Tensor cross_entropy(const Tensor& input, const Tensor& target,
+                     const CrossEntropyOptions& options) {
+  return dispatch::call1("cross_entropy", {input, target, options.weight}, call_attrs(options));
+}
+
+Tensor cross_entropy_backward(const Tensor& grad_output, const Tensor& input, const Tensor& target,
+                              const CrossEntropyOptions& options) {
+  return dispatch::call1("cross_entropy_backward", {grad_output, input, target, options.weight},
+                         call_attrs(options));
+}
+
+}  // namespace osprey::ops
