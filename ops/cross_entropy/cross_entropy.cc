@@ -5,6 +5,11 @@
 #include "framework/dispatch/registry.h"
 #include "ops/common/case_helpers.h"
 #include "ops/common/op_helpers.h"
+#include "ops/elementwise/compare.h"
+#include "ops/elementwise/elementwise.h"
+#include "ops/factory/factory.h"
+#include "ops/reduce/reduce.h"
+#include "ops/softmax/softmax.h"
 
 namespace osprey::ops {
 namespace {
@@ -71,6 +76,49 @@ std::vector<Tensor> cross_entropy_grad(const BackwardContext& ctx) {
   if (ctx.needs_grad(0)) {
     grads[0] = cross_entropy_backward(ctx.grad_output(), ctx.input(0), ctx.input(1),
                                       options_of(ctx.attrs, ctx.input(2)));
+  }
+  return grads;
+}
+
+// The weight of each position's target, 0 where ignored (w = 1 without weight): a one-hot match
+// of the target against the class indices, so no integer indexing is needed.
+Tensor target_weight(const Tensor& x, const Tensor& t, const CrossEntropyOptions& o, int64_t cd) {
+  const int64_t classes = x.size(cd);
+  Shape along(x.dim() - cd, 1);
+  along[0] = classes;
+  Tensor hit = eq(t.unsqueeze(cd), arange(static_cast<double>(classes), DType::i64).reshape(along))
+                   .to(x.dtype());
+  if (o.weight.defined()) hit = mul(hit, o.weight.reshape(along));
+  Tensor counted = ne(t, Tensor::scalar<int64_t>(o.ignore_index)).to(x.dtype());
+  return mul(sum(hit, {cd}), counted);
+}
+
+// The double backward. With R_n = s_n · Σ_k a_k the output is s · a - R · p, so (h: incoming)
+//   d/dgrad_output = Σ h · cross_entropy_backward(1, ...)  (over the class dim for "none", else
+//   all) d/dinput       = -R · softmax_backward(h, p)
+// where Σ_k a_k = -((1 - ε) w[t] + (ε / C) Σ_c w[c]) at counted positions and 0 at ignored ones.
+std::vector<Tensor> cross_entropy_backward_grad(const BackwardContext& ctx) {
+  const Tensor& h = ctx.grad_output();
+  const Tensor& g = ctx.input(0);
+  const Tensor& x = ctx.input(1);
+  const Tensor& t = ctx.input(2);
+  const CrossEntropyOptions o = options_of(ctx.attrs, ctx.input(3));
+  const int64_t cd = x.dim() == 1 ? 0 : 1;
+  const bool none = o.reduction == "none";
+  std::vector<Tensor> grads(4);
+  if (ctx.needs_grad(0)) {
+    Tensor hu = mul(h, cross_entropy_backward(ones_like(g), x, t, o));
+    grads[0] = none ? sum(hu, {cd}) : sum(hu);
+  }
+  if (ctx.needs_grad(1)) {
+    const double eps = o.label_smoothing, classes = static_cast<double>(x.size(cd));
+    Tensor wt = target_weight(x, t, o, cd);
+    Tensor total_w = o.weight.defined() ? sum(o.weight) : full({}, classes, x.dtype());
+    Tensor counted = ne(t, Tensor::scalar<int64_t>(o.ignore_index)).to(x.dtype());
+    Tensor sum_a = neg(add(affine(wt, 1 - eps), mul(counted, affine(total_w, eps / classes))));
+    Tensor s = o.reduction == "mean" ? div(g, sum(wt)) : g;
+    Tensor r = mul(s, sum_a).unsqueeze(cd);
+    grads[1] = neg(mul(r, softmax_backward(h, softmax(x, cd), cd)));
   }
   return grads;
 }
@@ -166,6 +214,7 @@ const bool registered = [] {
                      {{"grad_input"}},
                      "s * (a - softmax(input) * sum(a)): the gradient of cross_entropy"};
   backward.validate = validate_backward;
+  backward.backward = cross_entropy_backward_grad;
   backward.cases = backward_cases;
   r.add_op(std::move(backward));
   return true;

@@ -21,7 +21,8 @@
 //   grad_input[n, c] = s_n · (a_c - p[n, c] · Σ_k a_k),   0 at ignored positions,
 //
 // s_n = grad_output[n] ("none"), grad_output ("sum") or grad_output / Σ w[t_n] ("mean"). Only
-// input is differentiable; cross_entropy_backward itself is not (no double backward yet).
+// input is differentiable. cross_entropy_backward is differentiable in grad_output and input
+// (composite double backward, formula in cross_entropy.cc).
 // New optional inputs are appended after weight, so existing calls keep their meaning.
 #pragma once
 
