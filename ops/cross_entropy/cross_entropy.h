@@ -22,7 +22,8 @@
 //
 // s_n = grad_output[n] ("none"), grad_output ("sum") or grad_output / Σ w[t_n] ("mean"). Only
 // input is differentiable. cross_entropy_backward is differentiable in grad_output and input
-// (composite double backward, formula in cross_entropy.cc).
+// (composite double backward, formula in cross_entropy.cc). Ignored positions get a zero
+// gradient, even when an all-ignored "mean" makes the loss NaN.
 // New optional inputs are appended after weight, so existing calls keep their meaning.
 #pragma once
 
