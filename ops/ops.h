@@ -18,6 +18,7 @@
 #include "ops/elementwise/where.h"
 #include "ops/factory/factory.h"
 #include "ops/index/index.h"
+#include "ops/interpolate/interpolate.h"
 #include "ops/matmul/matmul.h"
 #include "ops/pool/pool.h"
 #include "ops/random/random.h"
