@@ -7,11 +7,15 @@
 //       dims. With scale_factor the output size is floor(in * s), and, as PyTorch does by default
 //       (recompute_scale_factor=None), the coordinate scale is 1/s, not in/out; with size it is
 //       in/out. For align_corners=true the scale is (in-1)/(out-1) (0 when out is 1) either way.
-//     "nearest": PyTorch's legacy nearest, src = min(floor(dst * scale), in - 1).
+//     "nearest": PyTorch's legacy nearest, src = min(floor(dst * scale), in - 1), computed in float
+//       as PyTorch does for every dtype (it decides ties like 3 * (1/3)); an output twice the
+//       input's size reads dst / 2 exactly.
 //     "bilinear": src = scale * (dst + 0.5) - 0.5 clamped below at 0 (align_corners=false) or
 //       src = scale * dst (align_corners=true); the output mixes rows floor(src) and the next one
 //       (the same one at the last row) with weights 1 - frac and frac, and the columns alike.
-//       align_corners=true with "nearest" is an error, as in PyTorch.
+//       align_corners=true with "nearest" is an error, as in PyTorch. Bilinear coordinates and
+//       weights are computed in double (PyTorch: in the input's dtype), so f32 results may differ
+//       from PyTorch's in the last bits. Equal input and output sizes copy, as in PyTorch.
 //   interpolate_backward(grad_output; input_size, size, scale_factor, mode, align_corners)
 //       the gradient of the input (shape input_size) from the output's: every output's gradient
 //       scattered back with the weights the forward used. It is linear, and its own gradient is

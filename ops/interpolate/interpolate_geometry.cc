@@ -43,10 +43,12 @@ std::vector<InterpolateTap> axis_taps(int64_t in, int64_t out, std::optional<dou
       continue;
     }
     if (!bilinear) {
-      // PyTorch's nearest also short-cuts exact doubling; floor(d * scale) could differ when the
-      // scale came from a scale_factor other than 2.
+      // PyTorch's nearest short-cuts exact doubling, and otherwise computes in float for every
+      // dtype; float decides which side of an integer a product like 3 * (1/3) lands on.
+      const float fscale = scale_factor ? static_cast<float>(1.0 / *scale_factor)
+                                        : static_cast<float>(in) / static_cast<float>(out);
       const int64_t src =
-          out == 2 * in ? d / 2 : static_cast<int64_t>(std::floor(static_cast<double>(d) * scale));
+          out == 2 * in ? d / 2 : static_cast<int64_t>(std::floor(static_cast<float>(d) * fscale));
       t.i0 = t.i1 = std::min(src, in - 1);
       continue;
     }
