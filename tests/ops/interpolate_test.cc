@@ -2,6 +2,7 @@
 // interpolate_backward, run on every CPU kernel of each op.
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -110,6 +111,19 @@ TEST(Interpolate, ChannelsLastAndStridedMatchContiguous) {
                        x.transpose(2, 3).contiguous().transpose(2, 3)}) {
     EXPECT_EQ(ops::interpolate(other, {3, 7}, {}, "bilinear").to_vector<double>(), expected);
   }
+}
+
+TEST(Interpolate, NearestCopiesInfinitiesWithoutNaN) {
+  const double inf = std::numeric_limits<double>::infinity();
+  Tensor x = image({inf, 1, 2, -inf}, {1, 1, 2, 2});
+  for_each_cpu_kernel("interpolate", [&] {
+    EXPECT_EQ(ops::interpolate(x, {}, {2.0}).to_vector<double>(),
+              (D{inf, inf, 1, 1, inf, inf, 1, 1, 2, 2, -inf, -inf, 2, 2, -inf, -inf}));
+  });
+  for_each_cpu_kernel("interpolate_backward", [&] {
+    EXPECT_EQ(ops::interpolate_backward(x, {1, 1, 2, 2}, {2}).to_vector<double>(),
+              (D{inf, 1, 2, -inf}));
+  });
 }
 
 TEST(Interpolate, BackwardScattersWeights) {
