@@ -77,6 +77,19 @@ TEST(Interpolate, NearestDownsampleFourToThree) {
   });
 }
 
+TEST(Interpolate, NearestComputesIndicesInFloatAsPyTorch) {
+  // Width 11 with scale_factor 3.7 gives 40 columns; for column 37 the float product
+  // 37 * float(1/3.7) rounds to 10.0, where double arithmetic gives 9.999999999999998, so 9.
+  D v;
+  for (int i = 0; i < 11; ++i) v.push_back(i);
+  Tensor x = image(v, {1, 1, 1, 11});
+  for_each_cpu_kernel("interpolate", [&] {
+    D y = ops::interpolate(x, {}, {1.0, 3.7}).to_vector<double>();
+    ASSERT_EQ(y.size(), 40u);
+    EXPECT_EQ(y[37], 10.0);
+  });
+}
+
 TEST(Interpolate, ScaleFactorUsesItsInverseAsCoordinateScale) {
   // Width 3 with scale_factor 1.5 gives 4 columns; PyTorch (recompute_scale_factor=None) maps
   // with 1/1.5, not 3/4: sources 0 (clamped), 0.5, 7/6, 11/6. size=4 maps with 3/4 instead.
