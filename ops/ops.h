@@ -20,6 +20,7 @@
 #include "ops/elementwise/where.h"
 #include "ops/factory/factory.h"
 #include "ops/index/index.h"
+#include "ops/interpolate/interpolate.h"
 #include "ops/matmul/matmul.h"
 #include "ops/pad/pad.h"
 #include "ops/pool/pool.h"
