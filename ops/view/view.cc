@@ -2,7 +2,6 @@
 
 #include <numeric>
 
-#include "framework/autograd/grad_mode.h"
 #include "ops/common/op_helpers.h"
 
 namespace osprey::ops {
@@ -91,8 +90,7 @@ void reshape_kernel(KernelContext& ctx) {
     ctx.set_output(0, alias(input, shape, strides, input.offset()));
     return;
   }
-  autograd::NoGradGuard no_grad;
-  Tensor copy = input.contiguous();
+  Tensor copy = input.contiguous();  // kernels run with recording off: no extra node
   ctx.set_output(0, alias(copy, shape, contiguous_strides(shape), copy.offset()));
 }
 
