@@ -21,20 +21,26 @@ struct GzCloser {
 };
 using GzFile = std::unique_ptr<gzFile_s, GzCloser>;
 
-// Reads up to `size` bytes, stopping early only at the end of the file; a decompression error is
-// reported with zlib's own description.
+// Reads up to `size` bytes, stopping early only at the end of the file. zlib returns what it could
+// decompress of a cut or corrupt stream and flags the error separately, so every short read checks
+// that flag: a damaged download must not pass for a short file.
 size_t read_bytes(gzFile file, const std::string& path, uint8_t* out, size_t size) {
   size_t done = 0;
   while (done < size) {
     unsigned want = static_cast<unsigned>(std::min<size_t>(size - done, kChunkBytes));
     int got = gzread(file, out + done, want);
-    if (got < 0) {
-      int code = 0;
-      const char* message = gzerror(file, &code);
-      OSPREY_THROW(io, "{}: gzip error: {}", path, message);
+    if (got > 0) done += static_cast<size_t>(got);
+    if (got < 0 || static_cast<unsigned>(got) < want) {
+      int code = Z_OK;
+      std::string reason = gzerror(file, &code);
+      if (code != Z_OK) {
+        // zlib prefixes its message with the path; the error names the path once.
+        if (reason.rfind(path + ": ", 0) == 0) reason = reason.substr(path.size() + 2);
+        OSPREY_THROW(io, "{}: corrupt or truncated gzip data after {} decompressed bytes: {}", path,
+                     gztell(file), reason);
+      }
+      if (got <= 0) break;
     }
-    if (got == 0) break;
-    done += static_cast<size_t>(got);
   }
   return done;
 }
