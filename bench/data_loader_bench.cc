@@ -3,6 +3,9 @@
 // 0 (synchronous, one core), 1 and 2 worker threads. The images are synthetic so the benchmark runs
 // without the dataset package; the loader's cost does not depend on pixel values.
 // Run: ./build/bench/data_loader_bench
+// Measured 2026-11-27 on the shared 2-core dev VM (load average ~7): workers 0 takes 55 ms of CPU
+// per epoch (83 ms wall under that load, about 0.9 µs per image); 1 and 2 workers 100 and 72 ms
+// wall. LoaderReal.FashionMnistEpochTime in data_tests measures the same on the real files.
 #include <benchmark/benchmark.h>
 
 #include <memory>
