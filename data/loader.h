@@ -8,9 +8,10 @@
 // exactly the batches it would have produced.
 //
 // Threads. With `workers` = 0 each batch is made on the calling thread inside next(). With N > 0,
-// N threads make batches ahead of the consumer, at most `prefetch` of them beyond the one next()
-// waits for; next() hands them out in order. An error inside a worker is rethrown by the next()
-// that reaches its batch.
+// N threads make batches ahead of the consumer: at most `prefetch` batches (default 2 per worker,
+// never fewer than N) are in the making or waiting at once, counting the one next() waits for, so
+// memory stays bounded; next() hands them out in order. An error inside a worker is rethrown by the
+// next() that reaches its batch.
 //
 // Typical use by a trainer:
 //   DataLoader loader(dataset, ClassificationTransform(transform_config), loader_config);
@@ -44,7 +45,7 @@ struct LoaderConfig {
   bool shuffle = true;     // a new permutation every epoch; false: dataset order
   bool drop_last = false;  // drop the final batch of an epoch when it is short
   int64_t workers = 0;     // threads making batches; 0: made synchronously inside next()
-  int64_t prefetch = 0;    // batches made ahead at most; 0 means 2 per worker
+  int64_t prefetch = 0;    // batches in flight at most (see above); 0 means 2 per worker
   uint64_t seed = random::kDefaultSeed;  // drives the order and the augmentation
 };
 
