@@ -12,6 +12,7 @@ packages=(
   libfmt-dev             # formatting (g++ 12 has no <format>)
   libcli11-dev           # command line
   libgtest-dev libbenchmark-dev  # tests and benchmarks
+  dataset-fashion-mnist  # the real image data of the built-in study (/usr/share/datasets/fashion-mnist)
 )
 
 missing=()
