@@ -68,8 +68,10 @@ std::vector<Tensor> expect_parity(const std::string& op, const std::vector<Tenso
   return actual;
 }
 
-#define SKIP_WITHOUT_KERNEL(op) \
-  if (!has_cuda_kernel(op)) GTEST_SKIP() << op << " has no CUDA kernel in this build"
+#define SKIP_WITHOUT_KERNEL(op)                                                          \
+  do {                                                                                   \
+    if (!has_cuda_kernel(op)) GTEST_SKIP() << op << " has no CUDA kernel in this build"; \
+  } while (0)
 
 Attrs conv_attrs(Ints stride, Ints padding, Ints dilation = {1, 1}, int64_t groups = 1) {
   return {{"stride", stride}, {"padding", padding}, {"dilation", dilation}, {"groups", groups}};
@@ -166,7 +168,9 @@ TEST(CudaCnnOps, BatchNormTrainingUpdatesRunningStatsLikeCpu) {
     }
     EXPECT_TRUE(testing::compare(rm_gpu, rm_cpu, {1e-5, 1e-4}).empty());
     EXPECT_TRUE(testing::compare(rv_gpu, rv_cpu, {1e-5, 1e-4}).empty());
-    if (channels_last) EXPECT_TRUE(actual[0].is_contiguous(MemoryFormat::channels_last));
+    if (channels_last) {
+      EXPECT_TRUE(actual[0].is_contiguous(MemoryFormat::channels_last));
+    }
     const Tensor g = random_tensor({8, 64, 14, 14}, 17);
     expect_parity("batch_norm_backward", {g, x, weight, expected[1], expected[2]},
                   Attrs{{"training", true}, {"eps", 1e-5}}, {1e-4, 1e-4});
