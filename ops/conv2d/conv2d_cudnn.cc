@@ -5,12 +5,14 @@
 //   - Layout: the image tensors run channels-last (NHWC, filters KRSC) when the kernel's image
 //     input is channels-last, else NCHW; operands are made contiguous in that layout (a no-op for
 //     the usual inputs) and a result whose caller-visible layout differs is copied once. f64 always
-//     runs NCHW (cuDNN's double kernels do not take NHWC), and so does an NHWC problem for which
-//     cuDNN offers no algorithm (some dilated or grouped shapes).
+//     runs NCHW (cuDNN's double support is essentially NCHW-only), and so does an NHWC problem no
+//     cuDNN algorithm runs (some dilated or grouped shapes).
 //   - Algorithms: cudnnGet*_v7 heuristics by default (no device work, no allocation); with
 //     OSPREY_CUDNN_BENCHMARK=1, cudnnFind* times the candidates once (it allocates its own scratch
-//     memory outside the caching allocator). The choice is cached per (op, device, dtype, layout,
-//     shapes, stride, padding, dilation, groups, TF32 switch), as only those decide it.
+//     memory outside the caching allocator). Candidates are tried in rank order until one runs
+//     (heuristics may list algorithms the call then rejects as unsupported), and the one that ran
+//     is cached per (op, device, dtype, layout, shapes, stride, padding, dilation, groups, TF32
+//     switch), as only those decide it.
 //   - Math: f32 uses TF32 tensor cores only when cuda::allow_tf32() (otherwise only FMA kernels are
 //     accepted), f16 accumulates in f32 with tensor cores, f64 in f64.
 //   - Workspace: a byte tensor from the caching allocator, freed to it after the call (stream

@@ -206,7 +206,7 @@ TEST(CudaCnnOps, CrossEntropyLongRows) {
   OSPREY_SKIP_WITHOUT_GPU();
   SKIP_WITHOUT_KERNEL("cross_entropy");
   std::vector<int64_t> labels(64);
-  for (size_t i = 0; i < labels.size(); ++i) labels[i] = i % 7 == 0 ? -100 : (i * 37) % 1000;
+  for (int64_t i = 0; i < 64; ++i) labels[i] = i % 7 == 0 ? -100 : (i * 37) % 1000;
   const Tensor target = Tensor::from_vector<int64_t>(labels, {64});
   const Tensor logits = random_tensor({64, 1000}, 22, -4, 4);
   const Attrs attrs{{"ignore_index", int64_t{-100}},
