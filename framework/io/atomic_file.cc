@@ -101,7 +101,8 @@ void write_file_atomically(const std::string& path, const std::vector<std::strin
                     "{}: cannot rename the temporary file {} into place: {}", path, temp.path(),
                     std::strerror(errno));
   temp.release();
-  // The rename is durable only once the directory entry is on disk.
+  // The rename is durable only once the directory entry is on disk. Best effort: the new file is
+  // complete and in place either way, and some file systems refuse fsync on directories.
   int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir_fd >= 0) {
     ::fsync(dir_fd);

@@ -6,6 +6,7 @@
 #include <bit>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <regex>
 
 #include "framework/core/error.h"
@@ -94,6 +95,9 @@ proto::Checkpoint read_checkpoint(const std::string& path) {
                     "{}: corrupt checkpoint: CRC-32 of the payload is {:08x}, the header says "
                     "{:08x}",
                     path, crc, stored_crc);
+  OSPREY_CHECK_KIND(io, length <= static_cast<uint64_t>(std::numeric_limits<int>::max()),
+                    "{}: the payload of {} bytes exceeds protobuf's 2 GiB message limit", path,
+                    length);
   proto::Checkpoint checkpoint;
   OSPREY_CHECK_KIND(io, checkpoint.ParseFromArray(payload.data(), static_cast<int>(length)),
                     "{}: the payload is not a valid Checkpoint message", path);

@@ -220,5 +220,28 @@ TEST(KernelOverrides, BadEntryNamesItsIndexAndTheAlternativesAndAppliesNothing) 
                   "kernel[0].op: unknown op 'convv'");
 }
 
+// A GPU spec validates on a CPU-only build (nothing to check against, nothing to apply); a build
+// with CUDA kernels checks the entry like any other.
+TEST(KernelOverrides, CudaEntriesWithoutCudaKernelsAreLeftAlone) {
+  auto& registry = dispatch::Registry::instance();
+  google::protobuf::RepeatedPtrField<proto::KernelOverride> entries;
+  auto* entry = entries.Add();
+  entry->set_op("conv2d");
+  entry->set_device(proto::CUDA);
+  entry->set_impl("not_a_kernel");
+  bool any_cuda = false;
+  for (const auto& op : registry.op_names())
+    any_cuda |= !registry.kernels(op, DeviceType::cuda).empty();
+  if (any_cuda) {
+    EXPECT_CONTAINS(kernel_override_problem(entries.Get(0), registry),
+                    "impl: op 'conv2d' has no cuda kernel 'not_a_kernel'");
+    EXPECT_THROW(KernelOverrideGuard{entries}, Error);
+  } else {
+    EXPECT_EQ(kernel_override_problem(entries.Get(0), registry), "");
+    KernelOverrideGuard guard(entries);
+    EXPECT_TRUE(guard.applied().empty());
+  }
+}
+
 }  // namespace
 }  // namespace osprey::experiments
