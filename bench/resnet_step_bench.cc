@@ -28,15 +28,21 @@ int main(int argc, char** argv) {
   std::vector<int64_t> label_values(batch);
   for (int64_t i = 0; i < batch; ++i) label_values[i] = i % 10;
   const Tensor labels = Tensor::from_vector(label_values, {batch});
+  using Clock = std::chrono::steady_clock;
+  const auto since = [](Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+  };
   std::vector<double> seconds;
   for (int step = 0; step <= steps; ++step) {  // step 0 warms up
     model->zero_grad();
-    const auto start = std::chrono::steady_clock::now();
-    ops::cross_entropy((*model)(images), labels).backward();
-    const double elapsed =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const auto start = Clock::now();
+    const Tensor loss = ops::cross_entropy((*model)(images), labels);
+    const double forward = since(start);
+    loss.backward();
+    const double elapsed = since(start);
     if (step > 0) seconds.push_back(elapsed);
-    fmt::print("step {}: {:.3f} s{}\n", step, elapsed, step == 0 ? " (warm-up)" : "");
+    fmt::print("step {}: {:.3f} s (forward {:.3f} s, backward {:.3f} s){}\n", step, elapsed,
+               forward, elapsed - forward, step == 0 ? " (warm-up)" : "");
   }
   std::sort(seconds.begin(), seconds.end());
   fmt::print("resnet20 batch {} 1x28x28 forward+backward: median {:.3f} s, best {:.3f} s\n", batch,
