@@ -8,7 +8,6 @@ namespace osprey::models {
 
 // The layers' own initialisation is overwritten by the ResNet builder; drawing it from a
 // throwaway generator keeps the default generator untouched by model construction.
-
 std::shared_ptr<nn::Module> make_conv3x3(int64_t in_channels, int64_t out_channels, int64_t stride,
                                          int64_t dilation,
                                          const std::optional<DeformableStageOptions>& deformable) {
