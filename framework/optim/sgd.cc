@@ -41,7 +41,7 @@ void Sgd::update(const std::vector<size_t>& indices, const std::vector<Tensor>& 
     if (with_momentum) {
       Tensor& b = slot(0, i);
       new_buffer.push_back(b.defined() ? 0 : 1);
-      if (!b.defined()) b = Tensor::empty(p.tensor.shape(), p.tensor.dtype(), p.tensor.device());
+      if (!b.defined()) b = new_state_like(p.tensor);
       buffers.push_back(b);
     }
   }
