@@ -58,7 +58,12 @@ void Optimizer::step() {
   }
   for (size_t d = 0; d < devices.size(); ++d) {
     for (size_t i : indices[d]) ++param_steps_[i];
-    update(indices[d], grads[d]);
+    try {
+      update(indices[d], grads[d]);
+    } catch (...) {
+      for (size_t i : indices[d]) --param_steps_[i];  // the update did not happen
+      throw;
+    }
   }
   ++steps_;
 }
