@@ -197,6 +197,11 @@ std::vector<CaseGeo> case_geometries() {
       {"channels-last", {2, 3, 4, 4}, {2, 3, 3, 3}, geo({1}, {1}, {1}, 1), true},
       {"non-contiguous", {1, 2, 4, 5}, {2, 2, 2, 2}, geo({1}, {0}, {1}, 1), false, true},
       {"empty-batch", {0, 2, 4, 4}, {2, 2, 3, 3}, geo({1}, {0}, {1}, 1)},
+      // Batches that split into unequal chunks of images (cpu/batched_gemm), also strided and
+      // grouped, channels-last and non-contiguous.
+      {"batch-5", {5, 3, 6, 6}, {4, 3, 3, 3}, geo({1}, {1}, {1}, 1)},
+      {"batch-3-stride-2-groups", {3, 4, 7, 7}, {6, 2, 3, 3}, geo({2}, {1}, {1}, 2), true},
+      {"batch-3-1x1-stride-2", {3, 3, 5, 5}, {2, 3, 1, 1}, geo({2}, {0}, {1}, 1), false, true},
   };
 }
 
