@@ -3,7 +3,8 @@
 # package installation: the machine has no network), build only what the checks need, run the
 # CUDA tests, the CPU test suites of the same build and the GPU benchmarks. Every step runs even
 # when an earlier one failed; full logs go to LOG_DIR (first argument, or $OSPREY_GPU_LOG_DIR,
-# default gpu_logs/) and a summary table (step, status, seconds) is printed last.
+# default gpu_logs/) and a summary table (step, status, seconds) is printed, then the benchmark
+# tables (Osprey against PyTorch measured in the same run: bench/train_step_bench.cc).
 #   tools/gpu_check.sh [LOG_DIR]   env: OSPREY_BUILD_DIR (build-gpu), OSPREY_JOBS (16),
 #                                  OSPREY_GPU_CHECK_BUDGET (seconds, 345)
 set -uo pipefail
@@ -60,12 +61,18 @@ run_step configure 60 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release
   -DCMAKE_CUDA_ARCHITECTURES=90
 # -k 0: build every target that can be built, so one broken file does not hide the other results.
 run_step build 260 cmake --build "$build" -j "$jobs" --target osprey cuda_tests ops_tests \
-  framework_tests gpu_bench -- -k 0
+  framework_tests gpu_bench train_step_bench -- -k 0
 # Synchronising after each launch makes a faulting kernel report itself, not a later call.
 run_step cuda_tests 90 env OSPREY_CUDA_SYNC=1 "$build/tests/cuda_tests" --gtest_brief=1
 run_step ops_tests 90 "$build/tests/ops_tests" --gtest_brief=1
 run_step framework_tests 45 "$build/tests/framework_tests" --gtest_brief=1
 run_step gpu_bench 90 "$build/bench/gpu_bench"
+# ResNet-50 training steps (fp32, TF32) and DCNv2 against our conv2d, each beside PyTorch
+# (python3 bench/reference/torch_gpu_anchors.py, run by the bench); two steps so that one failing
+# case does not hide the other's table.
+run_step train_step_gpu 100 "$build/bench/train_step_bench" --device=cuda \
+  --cases=resnet50_224_fp32,resnet50_224_tf32
+run_step dcn_vs_conv_gpu 60 "$build/bench/train_step_bench" --device=cuda --cases=dcn_v2_conv5
 
 echo
 echo "gpu_check summary (logs in $log_dir)"
@@ -75,6 +82,13 @@ echo "gpu_check summary (logs in $log_dir)"
     printf '%-18s %-18s %8s\n' "${steps[$i]}" "${statuses[$i]}" "${seconds[$i]}"
   done
 } | tee "$log_dir/summary.txt"
+# The benchmarks' final tables, from the line that opens each one to the end of its log.
+for bench_log in gpu_bench train_step_gpu dcn_vs_conv_gpu; do
+  [ -f "$log_dir/$bench_log.log" ] || continue
+  echo
+  awk '/^(gpu_bench summary|train_step_bench \(|[a-z_]+: skipped)/ { found = 1 } found' \
+    "$log_dir/$bench_log.log"
+done
 for s in "${statuses[@]}"; do
   [ "$s" = ok ] || exit 1
 done
