@@ -21,7 +21,8 @@
 // N = target_s / first step clamped to [min_reps, max_reps]; the median); GPU as the anchor
 // script (5 warm-up calls, then 15 steps or 20 op calls, each followed by a device
 // synchronisation; the median). The final table gives both throughputs, Osprey's speed relative
-// to PyTorch's (> 1: Osprey is faster) and the goal.
+// to PyTorch's (> 1: Osprey is faster) and the goal; CPU rows also note the ratio of the two
+// best steps, the steadier figure when other work shares the machine.
 //
 // --threads applies to the CPU cases only (OpenMP and OpenBLAS here, torch.set_num_threads there).
 //
@@ -357,6 +358,10 @@ Row step_row(const StepCase& c, const StepResult& ours, const ReferenceResults& 
   row.note = fmt::format("{:.1f} ms/step, {} steps", ours.timing.median_s * 1e3, ours.timing.reps);
   if (auto it = reference.find(c.reference_name); it != reference.end()) {
     row.torch = json_number(it->second, "img_per_s").value_or(kNan);
+    // The best step is the one least disturbed by other load; on a busy machine its ratio is the
+    // steadier of the two.
+    if (auto best_ms = json_number(it->second, "min_ms"))
+      row.note += fmt::format(", best step {:.2f}x", *best_ms / (ours.timing.best_s * 1e3));
     if (auto params = json_number(it->second, "params")) {
       if (static_cast<int64_t>(*params) != ours.params)
         row.note += fmt::format("; PARAMS DIFFER: osprey {} pytorch {}", ours.params,
