@@ -12,17 +12,19 @@
 //                           512 out, beside our conv2d on the same shape: goal fwd+bwd ≤ 1.3×
 //                           our dense conv (issue 3's GPU goal); both also against PyTorch
 // The PyTorch side runs as a child process in the same run:
-//   cpu:  /usr/bin/python3 bench/reference/torch_train_step.py (the same networks written out in
-//         PyTorch, the same threads and timing protocol), once per case, interleaved with ours so
-//         that the two see the same machine load;
+//   cpu:  /usr/bin/python3 bench/reference/torch_train_step.py --serve CASE (the same networks
+//         written out in PyTorch, the same threads), one process per case, which runs one step
+//         per request: its steps alternate with ours (ours first in even rounds, its first in odd
+//         ones), so that load from other work on the machine falls on both alike;
 //   cuda: python3 bench/reference/torch_gpu_anchors.py --only … (a copy of the project's shared
 //         GPU anchor script, so that it travels with the checkout to the GPU machine).
-// Timing: CPU as the reference script (`warmup` steps, the first one timed, then N steps with
-// N = target_s / first step clamped to [min_reps, max_reps]; the median); GPU as the anchor
-// script (5 warm-up calls, then 15 steps or 20 op calls, each followed by a device
-// synchronisation; the median). The final table gives both throughputs, Osprey's speed relative
-// to PyTorch's (> 1: Osprey is faster) and the goal; CPU rows also note the ratio of the two
-// best steps, the steadier figure when other work shares the machine.
+// Timing: CPU as the reference script's own protocol applied to the pair (`warmup` steps each,
+// the first timed, then N rounds with N = target_s / the slower first step, clamped to
+// [min_reps, max_reps]; the medians); GPU as the anchor script (5 warm-up calls, then 15 steps or
+// 20 op calls, each followed by a device synchronisation; the median). The final table gives both
+// throughputs, Osprey's speed relative to PyTorch's (> 1: Osprey is faster) and the goal; CPU
+// rows also note the ratio of the two best steps, the steadier figure when other work shares
+// the machine.
 //
 // --threads applies to the CPU cases only (OpenMP and OpenBLAS here, torch.set_num_threads there).
 //
@@ -33,19 +35,24 @@
 // arguments or when an Osprey case throws.
 #include <fmt/format.h>
 #include <omp.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <limits>
 #include <map>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "framework/core/backend.h"
@@ -250,6 +257,105 @@ std::string python_for(const Args& args) {
   return "python3";
 }
 
+// A reference process driven line by line: the CPU reference script in --serve mode, which
+// runs one step per "step" request and answers "STEP <ms>".
+class Child {
+ public:
+  explicit Child(const std::vector<std::string>& argv) {
+    int to_child[2], from_child[2];
+    if (pipe(to_child) != 0 || pipe(from_child) != 0) return;
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(to_child[0], STDIN_FILENO);
+      dup2(from_child[1], STDOUT_FILENO);
+      for (int fd : {to_child[0], to_child[1], from_child[0], from_child[1]}) close(fd);
+      std::vector<char*> args;
+      for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+      args.push_back(nullptr);
+      execvp(args[0], args.data());
+      std::fprintf(stderr, "train_step_bench: cannot run %s\n", args[0]);
+      _exit(127);
+    }
+    close(to_child[0]);
+    close(from_child[1]);
+    to_ = fdopen(to_child[1], "w");
+    from_ = fdopen(from_child[0], "r");
+  }
+  ~Child() {
+    if (to_ != nullptr) {
+      std::fputs("quit\n", to_);
+      std::fclose(to_);
+    }
+    if (from_ != nullptr) std::fclose(from_);
+    if (pid_ > 0) waitpid(pid_, nullptr, 0);
+  }
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+
+  // The next output line (echoed, indented), or nullopt when the child has gone.
+  std::optional<std::string> read_line() {
+    char buffer[4096];
+    if (from_ == nullptr || std::fgets(buffer, sizeof(buffer), from_) == nullptr) return {};
+    std::string line(buffer);
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+    return line;
+  }
+  // Reads lines until one starts with `prefix`; returns the rest of it.
+  std::optional<std::string> expect(const std::string& prefix) {
+    while (auto line = read_line()) {
+      if (line->rfind(prefix, 0) == 0) return line->substr(prefix.size());
+      fmt::print("  [pytorch] {}\n", *line);
+    }
+    return {};
+  }
+  // One step on the child's side, in seconds; NaN when the child has gone.
+  double step() {
+    if (to_ == nullptr || std::fputs("step\n", to_) < 0 || std::fflush(to_) != 0) return kNan;
+    const auto ms = expect("STEP ");
+    return ms ? std::stod(*ms) / 1e3 : kNan;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  FILE* to_ = nullptr;
+  FILE* from_ = nullptr;
+};
+
+// Osprey's and PyTorch's steps in alternation (Osprey first in even rounds, PyTorch first in odd
+// ones), so that load from other work on the machine falls on both alike. The protocol of the
+// reference script applied to the pair: `warmup` steps each, the first timed, then N rounds with
+// N = target_s / the slower first step, clamped to [min_reps, max_reps].
+std::pair<Timing, Timing> measure_cpu_alternating(const std::function<void()>& fn, Child& torch,
+                                                  const Args& args) {
+  const auto time_ours = [&] {
+    const auto start = std::chrono::steady_clock::now();
+    fn();
+    return seconds_since(start);
+  };
+  const double first_ours = time_ours(), first_theirs = torch.step();
+  if (std::isnan(first_theirs)) throw std::runtime_error("the PyTorch reference process stopped");
+  const double first = std::max(first_ours, first_theirs);
+  for (int i = 1; i < args.warmup; ++i) {
+    fn();
+    torch.step();
+  }
+  const int reps = std::clamp(static_cast<int>(args.target_s / std::max(first, 1e-6)),
+                              args.min_reps, std::max(args.min_reps, args.max_reps));
+  std::vector<double> ours, theirs;
+  for (int i = 0; i < reps; ++i) {
+    if (i % 2 == 0) {
+      ours.push_back(time_ours());
+      theirs.push_back(torch.step());
+    } else {
+      theirs.push_back(torch.step());
+      ours.push_back(time_ours());
+    }
+    if (std::isnan(theirs.back()))
+      throw std::runtime_error("the PyTorch reference process stopped");
+  }
+  return {summarise(ours), summarise(theirs)};
+}
+
 // --- the table ------------------------------------------------------------------------------
 
 struct Row {
@@ -314,10 +420,12 @@ const std::vector<StepCase>& step_cases() {
 
 struct StepResult {
   Timing timing;
+  std::optional<Timing> torch;  // CPU: PyTorch's steps, alternated with ours
   int64_t params = 0;
 };
 
-StepResult run_step_case(const StepCase& c, const Args& args) {
+// `torch`: the CPU reference process serving this case, whose steps alternate with ours.
+StepResult run_step_case(const StepCase& c, const Args& args, Child* torch) {
   const Device device = args.device == "cuda" ? Device::cuda() : Device::cpu();
   set_tf32(c.tf32);
   proto::ModelSpec spec;
@@ -345,7 +453,12 @@ StepResult run_step_case(const StepCase& c, const Args& args) {
   };
   StepResult result;
   result.params = model->parameter_count();
-  result.timing = args.device == "cuda" ? measure_gpu(step, 15) : measure_cpu(step, args);
+  if (args.device == "cuda")
+    result.timing = measure_gpu(step, 15);
+  else if (torch != nullptr)
+    std::tie(result.timing, result.torch) = measure_cpu_alternating(step, *torch, args);
+  else
+    result.timing = measure_cpu(step, args);
   set_tf32(false);
   return result;
 }
@@ -457,11 +570,23 @@ std::vector<Row> dcn_rows(const OpTimes& dcn, const OpTimes& conv,
 
 // Runs one training-step case; a failure becomes the row's note (and an exit status of 1 at the
 // end), so the other cases still run and the table still prints.
-Row run_osprey_step(const StepCase& c, const Args& args, const ReferenceResults& reference) {
+// With `torch` (CPU), PyTorch's side is measured here, alternating with ours, and `reference`
+// gets its result.
+Row run_osprey_step(const StepCase& c, const Args& args, ReferenceResults reference,
+                    Child* torch = nullptr, const std::string& torch_ready = "") {
   fmt::print("  [osprey] {} ...\n", c.name);
   std::fflush(stdout);
   try {
-    const StepResult ours = run_step_case(c, args);
+    const StepResult ours = run_step_case(c, args, torch);
+    if (ours.torch) {
+      reference[c.reference_name] =
+          fmt::format(R"({{"img_per_s": {}, "min_ms": {}, "params": {}}})",
+                      static_cast<double>(c.batch) / ours.torch->median_s, ours.torch->best_s * 1e3,
+                      json_number(torch_ready, "params").value_or(-1));
+      fmt::print("  [pytorch] {}: {:.2f} img/s ({:.1f} ms/step, median of {})\n", c.name,
+                 static_cast<double>(c.batch) / ours.torch->median_s, ours.torch->median_s * 1e3,
+                 ours.torch->reps);
+    }
     Row row = step_row(c, ours, reference);
     fmt::print("  [osprey] {}: {:.2f} img/s ({:.1f} ms/step, median of {})\n", c.name, row.osprey,
                ours.timing.median_s * 1e3, ours.timing.reps);
@@ -500,13 +625,25 @@ int run_cpu(const Args& args) {
       fmt::print(stderr, "train_step_bench: '{}' is not a CPU case\n", name);
       return 2;
     }
-    ReferenceResults reference;
-    if (args.reference)
-      reference = run_reference(
-          fmt::format("{} {} --threads {} --warmup {} --target-s {} --min-reps {} --max-reps {} {}",
-                      python_for(args), script, args.threads, args.warmup, args.target_s,
-                      args.min_reps, args.max_reps, c->reference_name));
-    rows.push_back(run_osprey_step(*c, args, reference));
+    std::unique_ptr<Child> torch;
+    std::string ready;
+    if (args.reference) {
+      const std::vector<std::string> command = {python_for(args), script,
+                                                "--threads",      std::to_string(args.threads),
+                                                "--serve",        c->reference_name};
+      std::string shown;
+      for (const std::string& part : command) shown += (shown.empty() ? "" : " ") + part;
+      fmt::print("  [pytorch] $ {}\n", shown);
+      std::fflush(stdout);
+      torch = std::make_unique<Child>(command);
+      if (auto line = torch->expect("READY ")) {
+        ready = *line;
+      } else {
+        fmt::print("  [pytorch] the reference did not start; Osprey runs alone\n");
+        torch.reset();
+      }
+    }
+    rows.push_back(run_osprey_step(*c, args, {}, torch.get(), ready));
     failed = failed || std::isnan(rows.back().osprey);
   }
   print_table(rows, fmt::format("train_step_bench (cpu, {} threads both)", args.threads));
@@ -562,6 +699,7 @@ int run_gpu(const Args& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);  // a reference process that dies shows as a failed write
   try {
     const Args args = parse_args(argc, argv);
     if (args.device == "cpu") {

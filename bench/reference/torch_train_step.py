@@ -5,6 +5,7 @@ network, batch, input and thread count as Osprey's, timed the same way.
 
 usage: /usr/bin/python3 torch_train_step.py [--threads 2] [--warmup 2] [--target-s 10]
                                             [--min-reps 5] [--max-reps 50] [--json FILE] CASE ...
+       /usr/bin/python3 torch_train_step.py [--threads 2] --serve CASE
 cases: resnet50_224  ResNet-50, batch 8, 3x224x224, 1000 classes
        resnet18_64   ResNet-18 (ImageNet stem), batch 32, 3x64x64, 10 classes
        resnet20_28   CIFAR ResNet-20, batch 128, 1x28x28, 10 classes (Osprey's end-to-end model)
@@ -18,11 +19,14 @@ parameter count, which the benchmark compares with Osprey's model of the same ca
 
 Timing as /work/shared/bench/cpu/bench_torch.py: `warmup` steps (the first one timed), then N
 timed steps with N = target_s / first step clamped to [min_reps, max_reps]; the median is reported.
-Each result is one line "RESULT {json}".
+Each result is one line "RESULT {json}". With --serve the script instead waits for step requests
+on stdin (bench/train_step_bench.cc alternates them with its own steps, so that both see the same
+machine load).
 """
 import argparse
 import json
 import statistics
+import sys
 import time
 
 import torch
@@ -127,7 +131,8 @@ def measure(fn, warmup, target_s, min_reps, max_reps):
     return statistics.median(times), min(times), reps
 
 
-def run_case(name, args):
+def setup(name):
+    """The case's model, data and optimiser; returns (one training step, batch, parameter count)."""
     block, depths, widths, stem, in_ch, size, batch, classes = CASES[name]
     torch.manual_seed(0)
     model = ResNet(block, depths, widths, stem, in_ch, classes).train()
@@ -140,10 +145,32 @@ def run_case(name, args):
         F.cross_entropy(model(x), y).backward()
         opt.step()
 
+    return step, batch, sum(p.numel() for p in model.parameters())
+
+
+def run_case(name, args):
+    step, batch, params = setup(name)
     median, best, reps = measure(step, args.warmup, args.target_s, args.min_reps, args.max_reps)
     return {"name": name, "img_per_s": round(batch / median, 3), "ms_per_step": round(median * 1e3, 3),
-            "min_ms": round(best * 1e3, 3), "reps": reps, "batch": batch,
-            "params": sum(p.numel() for p in model.parameters()), "threads": torch.get_num_threads()}
+            "min_ms": round(best * 1e3, 3), "reps": reps, "batch": batch, "params": params,
+            "threads": torch.get_num_threads()}
+
+
+def serve(name):
+    """Steps on request, so that a benchmark can alternate them with its own: prints "READY {json}",
+    then for each input line "step" runs one step and prints "STEP <milliseconds>"; stops at
+    "quit" or the end of input."""
+    step, batch, params = setup(name)
+    print("READY " + json.dumps({"name": name, "batch": batch, "params": params,
+                                 "threads": torch.get_num_threads()}), flush=True)
+    for line in sys.stdin:
+        command = line.strip()
+        if command == "quit":
+            break
+        if command == "step":
+            t0 = time.perf_counter()
+            step()
+            print(f"STEP {(time.perf_counter() - t0) * 1e3:.3f}", flush=True)
 
 
 def main():
@@ -155,8 +182,13 @@ def main():
     parser.add_argument("--min-reps", type=int, default=5)
     parser.add_argument("--max-reps", type=int, default=50)
     parser.add_argument("--json", default=None)
+    parser.add_argument("--serve", action="store_true", help="step on request (one case; see serve())")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    if args.serve:
+        if len(args.cases) != 1 or args.cases[0] not in CASES:
+            parser.error(f"--serve takes one case of: {', '.join(CASES)}")
+        return serve(args.cases[0])
     print(f"# torch {torch.__version__} threads {torch.get_num_threads()}", flush=True)
     results = {}
     for name in args.cases:
