@@ -34,8 +34,8 @@
 namespace osprey::ops {
 namespace {
 
-// Elements of the columns buffer per chunk (64 MB of f32).
-constexpr int64_t kColumnBudget = int64_t{1} << 24;
+// Elements of the columns buffer per chunk (128 MB of f32).
+constexpr int64_t kColumnBudget = int64_t{1} << 25;
 
 void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n, int64_t k, const float* a,
           int64_t lda, const float* b, int64_t ldb, float beta, float* c) {

@@ -237,9 +237,9 @@ TEST(DeformConv2d, AutogradReachesEveryInput) {
   expect_values(b.grad(), {16, 16, 16});
 }
 
-// The fast kernel splits a batch whose columns exceed its buffer budget (2^24 elements) into
+// The fast kernel splits a batch whose columns exceed its buffer budget (2^25 elements) into
 // balanced chunks of images: here each image's columns are 256·3·3 × 60·60 ≈ 8.3M, so 5 images go
-// as 2 + 2 + 1. The batch must give what each image gives on its own (one chunk, checked against
+// as 3 + 2. The batch must give what each image gives on its own (one chunk, checked against
 // the reference by the case list); weight gradients sum over the images.
 TEST(DeformConv2d, ChunkedBatchMatchesSingleImages) {
   ops::CaseRandom rng(21);
