@@ -12,6 +12,7 @@
 #include "ops/cat/cat.h"
 #include "ops/conv2d/conv2d.h"
 #include "ops/cross_entropy/cross_entropy.h"
+#include "ops/deform_conv2d/deform_conv2d.h"
 #include "ops/dropout/dropout.h"
 #include "ops/elementwise/binary_math.h"
 #include "ops/elementwise/compare.h"
