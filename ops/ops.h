@@ -23,6 +23,7 @@
 #include "ops/index/index.h"
 #include "ops/interpolate/interpolate.h"
 #include "ops/matmul/matmul.h"
+#include "ops/optim_update/optim_update.h"
 #include "ops/pad/pad.h"
 #include "ops/pool/pool.h"
 #include "ops/random/random.h"
