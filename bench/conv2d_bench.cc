@@ -13,7 +13,10 @@
 #include <fmt/format.h>
 #include <omp.h>
 
+#include <cblas.h>
+#include <time.h>
 #include <algorithm>
+
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -72,6 +75,14 @@ std::map<std::string, std::vector<double>>& iteration_times() {
   return times;
 }
 
+// CPU seconds of every thread of the process: on a loaded machine, work per core-second is a
+// steadier comparison than wall time (it leaves out parallel scaling).
+double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
+
 void use_kernel(const std::string& impl) {
   Registry& r = Registry::instance();
   for (const char* op : {"conv2d", "conv2d_backward_input", "conv2d_backward_weight"}) {
@@ -105,16 +116,19 @@ void run_conv(benchmark::State& state, const ConvShape& s, const Operands& o,
   };
   step();  // warm-up (allocator, OpenBLAS buffers)
   std::vector<double>& times = iteration_times()[key];
+  std::vector<double>& cpu = iteration_times()[key + "/cpu"];
   for (auto _ : state) {
     const auto t0 = std::chrono::steady_clock::now();
+    const double c0 = process_cpu_seconds();
     step();
     const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    cpu.push_back(process_cpu_seconds() - c0);
     state.SetIterationTime(sec);
     times.push_back(sec);
   }
   state.SetLabel(impl);
-  state.counters["GFLOP/s"] = benchmark::Counter(s.flops() * (backward ? 3 : 1) * state.iterations(),
-                                                 benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      s.flops() * (backward ? 3 : 1) * state.iterations(), benchmark::Counter::kIsRate);
   use_kernel("");
 }
 
@@ -140,10 +154,15 @@ std::string take_flag(int& argc, char** argv, const char* flag, const std::strin
   return fallback;
 }
 
-// PyTorch's median and best seconds by "shape/mode", from the reference script's JSON (a flat
-// scan: the script prints one object per result with fixed keys). Empty when torch is missing.
-std::map<std::string, std::pair<double, double>> torch_times(const std::vector<ConvShape>& shapes,
-                                                             int threads, double min_time) {
+struct TorchTime {
+  double median, best, cpu;
+};
+
+// PyTorch's median, best and median CPU seconds by "shape/mode", from the reference script's JSON
+// (a flat scan: the script prints one object per result with fixed keys). Empty when torch is
+// missing.
+std::map<std::string, TorchTime> torch_times(const std::vector<ConvShape>& shapes, int threads,
+                                             double min_time) {
   std::string spec = fmt::format(R"({{"threads": {}, "min_time": {}, "modes": ["fwd", "fwdbwd"], )"
                                  R"("shapes": [)",
                                  threads, min_time);
@@ -158,7 +177,7 @@ std::map<std::string, std::pair<double, double>> torch_times(const std::vector<C
   std::string script = __FILE__;
   script = script.substr(0, script.rfind('/') + 1) + "reference/torch_cpu_reference.py";
   const std::string cmd = fmt::format("/usr/bin/python3 '{}' '{}' 2>&1", script, spec);
-  std::map<std::string, std::pair<double, double>> out;
+  std::map<std::string, TorchTime> out;
   FILE* pipe = popen(cmd.c_str(), "r");
   if (!pipe) {
     std::printf("PyTorch reference: cannot start %s\n", cmd.c_str());
@@ -182,7 +201,8 @@ std::map<std::string, std::pair<double, double>> torch_times(const std::vector<C
     name = name.substr(1, name.find('"', 1) - 1);
     std::string mode = field(at, "mode");
     mode = mode.substr(1, mode.find('"', 1) - 1);
-    out[name + "/" + mode] = {std::stod(field(at, "median_s")), std::stod(field(at, "best_s"))};
+    out[name + "/" + mode] = {std::stod(field(at, "median_s")), std::stod(field(at, "best_s")),
+                              std::stod(field(at, "cpu_median_s"))};
   }
   const size_t version = text.find("\"torch\": \"");
   if (version != std::string::npos) {
@@ -201,6 +221,7 @@ int main(int argc, char** argv) {
   const bool with_reference = take_flag(argc, argv, "--reference", "0") == "1";
   const std::string filter = take_flag(argc, argv, "--shapes", "");
   omp_set_num_threads(threads);
+  openblas_set_num_threads(threads);
 
   std::vector<ConvShape> shapes;
   for (const ConvShape& s : all_shapes())
@@ -238,28 +259,36 @@ int main(int argc, char** argv) {
   benchmark::RunSpecifiedBenchmarks();
   const auto torch = torch_times(shapes, threads, min_time);
 
-  std::printf("\n%-13s %-24s %-7s %9s %9s %9s %9s %9s\n", "kernel", "shape", "mode", "ms(med)",
-              "GFLOP/s", "torch ms", "torchGF/s", "ratio");
-  std::printf("%s\n", std::string(97, '-').c_str());
+  std::printf("\n%-13s %-24s %-7s %9s %8s %8s %9s %8s %8s %11s %6s\n", "kernel", "shape", "mode",
+              "ms(med)", "GFLOP/s", "cpuGF/s", "torch ms", "GFLOP/s", "cpuGF/s", "ratio", "cpu");
+  std::printf("%s\n", std::string(124, '-').c_str());
   for (const ConvShape& s : shapes)
     for (const char* mode : {"fwd", "fwdbwd"})
       for (const std::string& impl : impls) {
-        const auto& t = iteration_times()[fmt::format("{}/{}/{}", impl, s.name, mode)];
+        const std::string key = fmt::format("{}/{}/{}", impl, s.name, mode);
+        const auto& t = iteration_times()[key];
         if (t.empty()) continue;
+        const double ours_cpu = median(iteration_times()[key + "/cpu"]);
         const double flops = s.flops() * (std::strcmp(mode, "fwd") == 0 ? 1 : 3);
         const double ours = median(t);
-        std::string torch_ms = "-", torch_gf = "-", ratio = "-";
+        std::string torch_ms = "-", torch_gf = "-", torch_cpu_gf = "-", ratio = "-",
+                    cpu_ratio = "-";
         const auto it = torch.find(s.name + "/" + mode);
         if (it != torch.end()) {
-          torch_ms = fmt::format("{:.3f}", it->second.first * 1e3);
-          torch_gf = fmt::format("{:.1f}", flops / it->second.first / 1e9);
-          ratio = fmt::format("{:.2f}/{:.2f}", ours / it->second.first, best(t) / it->second.second);
+          torch_ms = fmt::format("{:.3f}", it->second.median * 1e3);
+          torch_gf = fmt::format("{:.1f}", flops / it->second.median / 1e9);
+          torch_cpu_gf = fmt::format("{:.1f}", flops / it->second.cpu / 1e9);
+          ratio = fmt::format("{:.2f}/{:.2f}", ours / it->second.median, best(t) / it->second.best);
+          cpu_ratio = fmt::format("{:.2f}", ours_cpu / it->second.cpu);
         }
-        std::printf("%-13s %-24s %-7s %9.3f %9.1f %9s %9s %9s\n", impl.c_str(), s.name.c_str(),
-                    mode, ours * 1e3, flops / ours / 1e9, torch_ms.c_str(), torch_gf.c_str(),
-                    ratio.c_str());
+        std::printf("%-13s %-24s %-7s %9.3f %8.1f %8.1f %9s %8s %8s %11s %6s\n", impl.c_str(),
+                    s.name.c_str(), mode, ours * 1e3, flops / ours / 1e9, flops / ours_cpu / 1e9,
+                    torch_ms.c_str(), torch_gf.c_str(), torch_cpu_gf.c_str(), ratio.c_str(),
+                    cpu_ratio.c_str());
       }
-  std::printf("ratio = osprey time / PyTorch time, median/best iteration (< 1: osprey faster)\n");
+  std::printf(
+      "ratio = osprey time / PyTorch time, median/best iteration (< 1: osprey faster); cpu = the "
+      "same for CPU seconds of all threads (steadier on a loaded machine)\n");
   benchmark::Shutdown();
   return 0;
 }

@@ -1,0 +1,355 @@
+// cpu/direct_avx512 kernels of conv2d and conv2d_backward_input (f32, groups 1, no dilation):
+// a direct convolution with the output tile held in AVX-512 registers, no im2col and no GEMM
+// packing. A tile is OB vectors of 16 output channels × PB consecutive output pixels of one row
+// (OB·PB ≤ 28 accumulators); for every input channel and kernel tap it loads OB weight vectors
+// and broadcasts PB input pixels, OB·PB fused multiply-adds. The image is first copied, zero
+// padded, into a per-thread buffer, so the inner loop has no bounds checks; weights are packed
+// once per call as [block][c][p][q][OB·16] (zeros past the last output channel).
+//
+// conv2d_backward_input with stride 1 is the same convolution of the gradient with the weight
+// flipped in space and transposed in channels, padded by k − 1 − p:
+//   dx[n,c,h,v] = Σ_{o,p,q} g[n,o,h+pH−p,v+pW−q] w[o,c,p,q]
+//               = Σ_{o,p',q'} gpad[n,o,h+p',v+q'] w[o,c,kH−1−p',kW−1−q'].
+// Images run in parallel (OpenMP); with fewer images than threads, the rows of each image do.
+#include <immintrin.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <array>
+#include <utility>
+#include <vector>
+
+#include "ops/common/op_helpers.h"
+#include "ops/conv2d/conv2d_geometry.h"
+
+namespace osprey::ops {
+namespace {
+
+constexpr int kLanes = 16;       // floats per AVX-512 register
+constexpr int kMaxTile = 28;     // most pixels per tile
+constexpr int kMinOutWidth = 4;  // narrower rows leave too few pixels per weight load: GEMM wins
+
+// One convolution as the tile loop sees it: a padded image and packed weights of one block.
+struct TileArgs {
+  const float* xp;  // padded image, Cin × Hp × Wp
+  int64_t Cin, Hp, Wp, kH, kW, sH;
+  const float* wt;  // packed weights of this block, [c][p][q][OB·16]
+  float* y;         // output at (n, first channel of the block)
+  int64_t ysc, ysh, ysw;
+  int64_t channels;   // valid output channels in this block (≤ OB·16)
+  const float* bias;  // at the block's first channel, or null
+  int64_t bias_stride;
+};
+
+// Pixels per tile for OB channel vectors: the accumulators plus OB weights and one broadcast
+// must fit the 32 vector registers.
+constexpr int max_pixels(int ob) {
+  return std::min(kMaxTile, (31 - ob) / ob);
+}
+
+// Computes output pixels j .. j+PB−1 of row i for the block's OB·16 channels; SW: column stride.
+template <int OB, int PB, int SW>
+__attribute__((target("avx512f"))) void tile(const TileArgs& a, int64_t i, int64_t j) {
+  __m512 acc[OB][PB];
+#pragma GCC unroll 4
+  for (int o = 0; o < OB; ++o)
+#pragma GCC unroll 28
+    for (int k = 0; k < PB; ++k) acc[o][k] = _mm512_setzero_ps();
+  const float* w = a.wt;
+  const int64_t plane = a.Hp * a.Wp;
+  const float* x0 = a.xp + i * a.sH * a.Wp + j * SW;
+  for (int64_t c = 0; c < a.Cin; ++c) {
+    for (int64_t p = 0; p < a.kH; ++p) {
+      const float* xr = x0 + c * plane + p * a.Wp;
+      for (int64_t q = 0; q < a.kW; ++q, w += OB * kLanes) {
+        __m512 wv[OB];
+#pragma GCC unroll 4
+        for (int o = 0; o < OB; ++o) wv[o] = _mm512_loadu_ps(w + o * kLanes);
+#pragma GCC unroll 28
+        for (int k = 0; k < PB; ++k) {
+          const __m512 b = _mm512_set1_ps(xr[q + k * SW]);
+#pragma GCC unroll 4
+          for (int o = 0; o < OB; ++o) acc[o][k] = _mm512_fmadd_ps(wv[o], b, acc[o][k]);
+        }
+      }
+    }
+  }
+  // Registers hold pixel-major vectors of channels; the output wants channel planes.
+  alignas(64) float buf[PB][OB * kLanes];
+#pragma GCC unroll 28
+  for (int k = 0; k < PB; ++k)
+#pragma GCC unroll 4
+    for (int o = 0; o < OB; ++o) _mm512_store_ps(&buf[k][o * kLanes], acc[o][k]);
+  for (int64_t oc = 0; oc < a.channels; ++oc) {
+    const float add = a.bias ? a.bias[oc * a.bias_stride] : 0.0f;
+    float* yr = a.y + oc * a.ysc + i * a.ysh + j * a.ysw;
+    for (int k = 0; k < PB; ++k) yr[k * a.ysw] = buf[k][oc] + add;
+  }
+}
+
+using TileFn = void (*)(const TileArgs&, int64_t, int64_t);
+
+template <int OB, int SW, int... P>
+constexpr std::array<TileFn, sizeof...(P)> tile_row(std::integer_sequence<int, P...>) {
+  return {&tile<OB, P + 1, SW>...};
+}
+template <int OB, int SW>
+constexpr auto tiles_for = tile_row<OB, SW>(std::make_integer_sequence<int, max_pixels(OB)>{});
+
+// The tile function for OB register rows of channels, PB pixels (1 ≤ PB ≤ max_pixels(OB)),
+// column stride SW.
+TileFn pick_tile(int ob, int pb, int sw) {
+  if (sw == 1) {
+    switch (ob) {
+      case 1:
+        return tiles_for<1, 1>[pb - 1];
+      case 2:
+        return tiles_for<2, 1>[pb - 1];
+      case 3:
+        return tiles_for<3, 1>[pb - 1];
+      default:
+        return tiles_for<4, 1>[pb - 1];
+    }
+  }
+  switch (ob) {
+    case 1:
+      return tiles_for<1, 2>[pb - 1];
+    case 2:
+      return tiles_for<2, 2>[pb - 1];
+    case 3:
+      return tiles_for<3, 2>[pb - 1];
+    default:
+      return tiles_for<4, 2>[pb - 1];
+  }
+}
+
+// A direct convolution y = conv(x, w) + bias, unit dilation, one group: x N×Cin×H×W read through
+// its strides, w Cout×Cin×kH×kW contiguous (logical layout), y N×Cout×Ho×Wo written through its
+// strides.
+struct DirectConv {
+  int64_t N, Cin, H, W, Cout, kH, kW, pH, pW, sH, sW, Ho, Wo;
+  const float* x;
+  int64_t xsn, xsc, xsh, xsw;
+  float* y;
+  int64_t ysn, ysc, ysh, ysw;
+  const float* bias = nullptr;
+  int64_t bias_stride = 0;
+};
+
+// Copies image n of x into xp with pH/pW zeros around it.
+void pad_image(const DirectConv& d, int64_t n, float* xp) {
+  const int64_t Hp = d.H + 2 * d.pH, Wp = d.W + 2 * d.pW;
+  for (int64_t c = 0; c < d.Cin; ++c) {
+    float* plane = xp + c * Hp * Wp;
+    std::fill(plane, plane + d.pH * Wp, 0.0f);
+    std::fill(plane + (d.pH + d.H) * Wp, plane + Hp * Wp, 0.0f);
+    for (int64_t h = 0; h < d.H; ++h) {
+      float* row = plane + (h + d.pH) * Wp;
+      const float* src = d.x + n * d.xsn + c * d.xsc + h * d.xsh;
+      std::fill(row, row + d.pW, 0.0f);
+      if (d.xsw == 1) {
+        std::copy(src, src + d.W, row + d.pW);
+      } else {
+        for (int64_t v = 0; v < d.W; ++v) row[d.pW + v] = src[v * d.xsw];
+      }
+      std::fill(row + d.pW + d.W, row + Wp, 0.0f);
+    }
+  }
+}
+
+void run_direct(const DirectConv& d, const float* w) {
+  const int64_t vectors = (d.Cout + kLanes - 1) / kLanes;
+  // Widest channel block first: fewer broadcasts per multiply-add; pixels fill the rest.
+  const int64_t ob = std::min<int64_t>(4, vectors);
+  // Tiles of a row: as few as the registers allow, of near-equal widths (7 = 4 + 3, not 6 + 1).
+  const int64_t tiles_per_row = (d.Wo + max_pixels(int(ob)) - 1) / max_pixels(int(ob));
+  std::vector<std::pair<int64_t, int64_t>> row_tiles;  // (first pixel, pixels)
+  for (int64_t t = 0, j = 0; t < tiles_per_row; ++t) {
+    const int64_t width = d.Wo / tiles_per_row + (t < d.Wo % tiles_per_row ? 1 : 0);
+    row_tiles.push_back({j, width});
+    j += width;
+  }
+  struct Block {
+    int64_t first_vector, ob;
+  };
+  std::vector<Block> blocks;
+  for (int64_t v = 0; v < vectors; v += ob) blocks.push_back({v, std::min(ob, vectors - v)});
+  // Packed weights: block b at offset first_vector·16·Cin·kH·kW.
+  const int64_t taps = d.Cin * d.kH * d.kW;
+  std::vector<float> wt(size_t(vectors * kLanes * taps), 0.0f);
+  for (const Block& b : blocks) {
+    float* dst = wt.data() + b.first_vector * kLanes * taps;
+    const int64_t width = b.ob * kLanes;
+    for (int64_t l = 0; l < width; ++l) {
+      const int64_t o = b.first_vector * kLanes + l;
+      if (o >= d.Cout) break;
+      for (int64_t t = 0; t < taps; ++t) dst[t * width + l] = w[o * taps + t];
+    }
+  }
+  const int64_t Hp = d.H + 2 * d.pH, Wp = d.W + 2 * d.pW;
+
+  // Rows [r0, r1) of the block-row space (block-major) of image n, from its padded copy xp.
+  auto rows = [&](int64_t n, const float* xp, int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const Block& b = blocks[size_t(r / d.Ho)];
+      const int64_t i = r % d.Ho;
+      const int64_t o0 = b.first_vector * kLanes;
+      const TileArgs a{xp,
+                       d.Cin,
+                       Hp,
+                       Wp,
+                       d.kH,
+                       d.kW,
+                       d.sH,
+                       wt.data() + o0 * taps,
+                       d.y + n * d.ysn + o0 * d.ysc,
+                       d.ysc,
+                       d.ysh,
+                       d.ysw,
+                       std::min(b.ob * kLanes, d.Cout - o0),
+                       d.bias ? d.bias + o0 * d.bias_stride : nullptr,
+                       d.bias_stride};
+      for (const auto& [j, width] : row_tiles) pick_tile(int(b.ob), int(width), int(d.sW))(a, i, j);
+    }
+  };
+  const int64_t row_count = int64_t(blocks.size()) * d.Ho;
+  const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  if (d.N >= threads) {
+#pragma omp parallel num_threads(threads)
+    {
+      std::vector<float> xp(size_t(d.Cin * Hp * Wp));
+#pragma omp for schedule(static)
+      for (int64_t n = 0; n < d.N; ++n) {
+        pad_image(d, n, xp.data());
+        rows(n, xp.data(), 0, row_count);
+      }
+    }
+    return;
+  }
+  std::vector<float> xp(size_t(d.Cin * Hp * Wp));
+  for (int64_t n = 0; n < d.N; ++n) {
+    pad_image(d, n, xp.data());
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (int64_t r = 0; r < row_count; ++r) rows(n, xp.data(), r, r + 1);
+  }
+}
+
+bool cpu_has_avx512() {
+  static const bool has = __builtin_cpu_supports("avx512f");
+  return has;
+}
+
+// Whether the direct kernel takes this geometry: f32, one group, unit dilation, column stride
+// 1 or 2, and rows wide enough.
+bool supports_geometry(const KernelContext& ctx, const char* op, int64_t out_width) {
+  if (!cpu_has_avx512()) return false;
+  for (int i = 0; i < ctx.num_inputs(); ++i)
+    if (ctx.input(i).defined() && ctx.input(i).dtype() != DType::f32) return false;
+  const ConvGeometry geo = ConvGeometry::from_attrs(ctx.attrs(), op);
+  return geo.groups == 1 && geo.dilation[0] == 1 && geo.dilation[1] == 1 &&
+         (geo.stride[1] == 1 || geo.stride[1] == 2) && out_width >= kMinOutWidth;
+}
+
+void forward(KernelContext& ctx) {
+  const Tensor& x = ctx.input(0);
+  const Tensor w = ctx.input(1).contiguous();
+  const Tensor bias = ctx.num_inputs() > 2 ? ctx.input(2) : Tensor{};
+  const ConvGeometry geo = ConvGeometry::from_attrs(ctx.attrs(), "conv2d");
+  DirectConv d{};
+  d.N = x.size(0), d.Cin = x.size(1), d.H = x.size(2), d.W = x.size(3);
+  d.Cout = w.size(0), d.kH = w.size(2), d.kW = w.size(3);
+  d.pH = geo.padding[0], d.pW = geo.padding[1], d.sH = geo.stride[0], d.sW = geo.stride[1];
+  d.Ho = geo.output_size(0, d.H, d.kH), d.Wo = geo.output_size(1, d.W, d.kW);
+  const bool nhwc = x.is_contiguous(MemoryFormat::channels_last) && !x.is_contiguous();
+  Tensor& out = ctx.output(0, {d.N, d.Cout, d.Ho, d.Wo}, x.dtype(),
+                           nhwc ? MemoryFormat::channels_last : MemoryFormat::contiguous);
+  if (out.numel() == 0) return;
+  d.x = x.data<float>(), d.xsn = x.stride(0), d.xsc = x.stride(1), d.xsh = x.stride(2),
+  d.xsw = x.stride(3);
+  d.y = out.data<float>(), d.ysn = out.stride(0), d.ysc = out.stride(1), d.ysh = out.stride(2),
+  d.ysw = out.stride(3);
+  if (bias.defined()) d.bias = bias.data<float>(), d.bias_stride = bias.stride(0);
+  run_direct(d, w.data<float>());
+}
+
+void backward_input(KernelContext& ctx) {
+  const Tensor& g = ctx.input(0);
+  const Tensor w = ctx.input(1).contiguous();
+  const ConvGeometry geo = ConvGeometry::from_attrs(ctx.attrs(), "conv2d_backward_input");
+  const Shape input_size = ctx.attrs().get_ints("input_size");
+  const bool nhwc = g.is_contiguous(MemoryFormat::channels_last) && !g.is_contiguous();
+  Tensor& out = ctx.output(0, input_size, g.dtype(),
+                           nhwc ? MemoryFormat::channels_last : MemoryFormat::contiguous);
+  if (out.numel() == 0) return;
+  const int64_t O = w.size(0), C = w.size(1), kH = w.size(2), kW = w.size(3);
+  // The flipped, channel-transposed weight: wf[c][o][p][q] = w[o][c][kH−1−p][kW−1−q].
+  std::vector<float> wf(size_t(w.numel()));
+  const float* wd = w.data<float>();
+  for (int64_t o = 0; o < O; ++o)
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t p = 0; p < kH; ++p)
+        for (int64_t q = 0; q < kW; ++q)
+          wf[size_t(((c * O + o) * kH + p) * kW + q)] =
+              wd[((o * C + c) * kH + (kH - 1 - p)) * kW + (kW - 1 - q)];
+  DirectConv d{};
+  d.N = g.size(0), d.Cin = O, d.H = g.size(2), d.W = g.size(3);
+  d.Cout = C, d.kH = kH, d.kW = kW;
+  d.pH = kH - 1 - geo.padding[0], d.pW = kW - 1 - geo.padding[1], d.sH = 1, d.sW = 1;
+  d.Ho = input_size[2], d.Wo = input_size[3];
+  d.x = g.data<float>(), d.xsn = g.stride(0), d.xsc = g.stride(1), d.xsh = g.stride(2),
+  d.xsw = g.stride(3);
+  d.y = out.data<float>(), d.ysn = out.stride(0), d.ysc = out.stride(1), d.ysh = out.stride(2),
+  d.ysw = out.stride(3);
+  if (O == 0) {
+    out.zero_();
+    return;
+  }
+  run_direct(d, wf.data());
+}
+
+bool forward_fits(const KernelContext& ctx) {
+  const Tensor& w = ctx.input(1);
+  const ConvGeometry geo = ConvGeometry::from_attrs(ctx.attrs(), "conv2d");
+  const int64_t Wo = geo.output_size(1, ctx.input(0).size(3), w.size(3));
+  return supports_geometry(ctx, "conv2d", Wo) && w.size(1) > 0;
+}
+
+bool backward_input_fits(const KernelContext& ctx) {
+  const ConvGeometry geo = ConvGeometry::from_attrs(ctx.attrs(), "conv2d_backward_input");
+  const Tensor& w = ctx.input(1);
+  const Shape input_size = ctx.attrs().get_ints("input_size");
+  return supports_geometry(ctx, "conv2d_backward_input", input_size[3]) && geo.stride[0] == 1 &&
+         geo.stride[1] == 1 && geo.padding[0] <= w.size(2) - 1 && geo.padding[1] <= w.size(3) - 1;
+}
+
+// Calls this direct kernel handles nothing of go to cpu/batched_gemm, so that the kernel covers
+// every float call (a network mixes geometries; forcing the kernel by name must still work).
+void or_batched_gemm(const char* op, KernelContext& ctx, bool fits,
+                     void (*direct)(KernelContext&)) {
+  if (fits) {
+    direct(ctx);
+    return;
+  }
+  dispatch::Registry::instance().kernel(op, DeviceType::cpu, "batched_gemm").fn(ctx);
+}
+
+const bool registered = [] {
+  register_kernel(
+      "conv2d", DeviceType::cpu, "direct_avx512", 30,
+      [](KernelContext& ctx) { or_batched_gemm("conv2d", ctx, forward_fits(ctx), forward); },
+      [](const KernelContext& ctx) { return inputs_are_float(ctx); },
+      "direct convolution, output tile in AVX-512 registers, for f32, groups 1, no dilation, "
+      "column stride 1 or 2, output rows of 4+ pixels; other calls run cpu/batched_gemm");
+  register_kernel(
+      "conv2d_backward_input", DeviceType::cpu, "direct_avx512", 30,
+      [](KernelContext& ctx) {
+        or_batched_gemm("conv2d_backward_input", ctx, backward_input_fits(ctx), backward_input);
+      },
+      [](const KernelContext& ctx) { return inputs_are_float(ctx); },
+      "the stride-1 input gradient as a direct convolution of the gradient with the flipped, "
+      "transposed weight (see cpu/direct_avx512 conv2d); other calls run cpu/batched_gemm");
+  return true;
+}();
+
+}  // namespace
+}  // namespace osprey::ops
