@@ -307,19 +307,175 @@ void backward_input(KernelContext& ctx) {
   run_direct(d, wf.data());
 }
 
+// conv2d_backward_weight, dW[o,c,p,q] = Σ_{n,i,j} g[n,o,i,j] xpad[n,c,i sH+p,j sW+q], as
+// outer products: per output pixel, OB vectors of 16 output channels of g times T broadcast input
+// values x[c0..c0+T) at one tap (p, q), summed over the pixels into OB·T registers. The image is
+// padded into channels-innermost order (h, w, c), so the T values are consecutive, and g is
+// transposed to (pixel, o) with the channels padded to whole vectors. Each thread sums its images
+// into a partial dW laid out [p][q][c][o]; the partials are added in thread order at the end.
+struct WeightTileArgs {
+  int64_t Ho, Wo;
+  int64_t row_step, col_step;  // floats between the x values of consecutive output rows, pixels
+  int64_t g_step;              // floats per pixel of the transposed g (channels, padded)
+};
+
+template <int OB, int T>
+__attribute__((target("avx512f"))) void weight_tile(const WeightTileArgs& a, const float* x,
+                                                    const float* g, float* partial) {
+  __m512 acc[OB][T];
+#pragma GCC unroll 4
+  for (int o = 0; o < OB; ++o)
+#pragma GCC unroll 28
+    for (int t = 0; t < T; ++t) acc[o][t] = _mm512_loadu_ps(partial + t * a.g_step + o * kLanes);
+  for (int64_t i = 0; i < a.Ho; ++i) {
+    const float* xr = x + i * a.row_step;
+    const float* gr = g + i * a.Wo * a.g_step;
+    for (int64_t j = 0; j < a.Wo; ++j, xr += a.col_step, gr += a.g_step) {
+      __m512 gv[OB];
+#pragma GCC unroll 4
+      for (int o = 0; o < OB; ++o) gv[o] = _mm512_loadu_ps(gr + o * kLanes);
+#pragma GCC unroll 28
+      for (int t = 0; t < T; ++t) {
+        const __m512 b = _mm512_set1_ps(xr[t]);
+#pragma GCC unroll 4
+        for (int o = 0; o < OB; ++o) acc[o][t] = _mm512_fmadd_ps(gv[o], b, acc[o][t]);
+      }
+    }
+  }
+#pragma GCC unroll 4
+  for (int o = 0; o < OB; ++o)
+#pragma GCC unroll 28
+    for (int t = 0; t < T; ++t) _mm512_storeu_ps(partial + t * a.g_step + o * kLanes, acc[o][t]);
+}
+
+using WeightTileFn = void (*)(const WeightTileArgs&, const float*, const float*, float*);
+
+template <int OB, int... T>
+constexpr std::array<WeightTileFn, sizeof...(T)> weight_tile_row(std::integer_sequence<int, T...>) {
+  return {&weight_tile<OB, T + 1>...};
+}
+template <int OB>
+constexpr auto weight_tiles_for =
+    weight_tile_row<OB>(std::make_integer_sequence<int, max_pixels(OB)>{});
+
+WeightTileFn pick_weight_tile(int ob, int t) {
+  switch (ob) {
+    case 1:
+      return weight_tiles_for<1>[t - 1];
+    case 2:
+      return weight_tiles_for<2>[t - 1];
+    case 3:
+      return weight_tiles_for<3>[t - 1];
+    default:
+      return weight_tiles_for<4>[t - 1];
+  }
+}
+
+// Splits n into as few near-equal parts of at most `most` as possible: (first, size) pairs.
+std::vector<std::pair<int64_t, int64_t>> even_split(int64_t n, int64_t most) {
+  std::vector<std::pair<int64_t, int64_t>> parts;
+  const int64_t count = (n + most - 1) / most;
+  for (int64_t t = 0, first = 0; t < count; ++t) {
+    const int64_t size = n / count + (t < n % count ? 1 : 0);
+    parts.push_back({first, size});
+    first += size;
+  }
+  return parts;
+}
+
+void backward_weight(KernelContext& ctx) {
+  const Tensor& g = ctx.input(0);
+  const Tensor& x = ctx.input(1);
+  const ConvGeometry geo = ConvGeometry::from_attrs(ctx.attrs(), "conv2d_backward_weight");
+  const Shape weight_size = ctx.attrs().get_ints("weight_size");
+  Tensor& out = ctx.output(0, weight_size, g.dtype());
+  if (out.numel() == 0) return;
+  const int64_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
+  const int64_t O = weight_size[0], kH = weight_size[2], kW = weight_size[3];
+  const int64_t Ho = g.size(2), Wo = g.size(3);
+  const int64_t pH = geo.padding[0], pW = geo.padding[1];
+  const int64_t Hp = H + 2 * pH, Wp = W + 2 * pW;
+  const int64_t vectors = (O + kLanes - 1) / kLanes, Opad = vectors * kLanes;
+  const int64_t ob = std::min<int64_t>(4, vectors);
+  const auto channel_tiles = even_split(C, max_pixels(int(ob)));
+  const int threads = int(
+      std::max<int64_t>(1, std::min<int64_t>(omp_in_parallel() ? 1 : omp_get_max_threads(), N)));
+  const int64_t psize = kH * kW * C * Opad;
+  std::vector<std::vector<float>> partial(static_cast<size_t>(threads));
+  const float* xd = x.data<float>();
+  const float* gd = g.data<float>();
+  const WeightTileArgs a{Ho, Wo, geo.stride[0] * Wp * C, geo.stride[1] * C, Opad};
+#pragma omp parallel num_threads(threads)
+  {
+    const int t = omp_get_thread_num();
+    std::vector<float>& part = partial[size_t(t)];
+    part.assign(size_t(psize), 0.0f);
+    std::vector<float> xh(size_t(Hp * Wp * C)), gt(size_t(Ho * Wo * Opad), 0.0f);
+#pragma omp for schedule(static)
+    for (int64_t n = 0; n < N; ++n) {
+      // x[n] padded, channels innermost; g[n] as (pixel, o).
+      std::fill(xh.begin(), xh.end(), 0.0f);
+      for (int64_t c = 0; c < C; ++c)
+        for (int64_t h = 0; h < H; ++h) {
+          const float* src = xd + n * x.stride(0) + c * x.stride(1) + h * x.stride(2);
+          float* dst = xh.data() + ((h + pH) * Wp + pW) * C + c;
+          for (int64_t v = 0; v < W; ++v) dst[v * C] = src[v * x.stride(3)];
+        }
+      for (int64_t o = 0; o < O; ++o)
+        for (int64_t i = 0; i < Ho; ++i) {
+          const float* src = gd + n * g.stride(0) + o * g.stride(1) + i * g.stride(2);
+          float* dst = gt.data() + i * Wo * Opad + o;
+          for (int64_t j = 0; j < Wo; ++j) dst[j * Opad] = src[j * g.stride(3)];
+        }
+      for (int64_t v0 = 0; v0 < vectors; v0 += ob) {
+        const int64_t obs = std::min(ob, vectors - v0);
+        for (int64_t p = 0; p < kH; ++p)
+          for (int64_t q = 0; q < kW; ++q)
+            for (const auto& [c0, count] : channel_tiles) {
+              pick_weight_tile(int(obs), int(count))(
+                  a, xh.data() + (p * Wp + q) * C + c0, gt.data() + v0 * kLanes,
+                  part.data() + ((p * kW + q) * C + c0) * Opad + v0 * kLanes);
+            }
+      }
+    }
+  }
+  const Tensor res = out.is_contiguous() ? out : Tensor::empty(out.shape(), out.dtype());
+  float* dw = res.data<float>();
+  for (int64_t o = 0; o < O; ++o)
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t p = 0; p < kH; ++p)
+        for (int64_t q = 0; q < kW; ++q) {
+          float sum = 0.0f;
+          for (int t = 0; t < threads; ++t)
+            sum += partial[size_t(t)][((p * kW + q) * C + c) * Opad + o];
+          dw[((o * C + c) * kH + p) * kW + q] = sum;
+        }
+  if (!res.is_same(out)) out.copy_(res);
+}
+
 bool forward_fits(const KernelContext& ctx) {
   const Tensor& w = ctx.input(1);
   const ConvGeometry geo = ConvGeometry::from_attrs(ctx.attrs(), "conv2d");
   const int64_t Wo = geo.output_size(1, ctx.input(0).size(3), w.size(3));
-  return supports_geometry(ctx, "conv2d", Wo) && w.size(1) > 0;
+  // 1×1 kernels have too few taps per output load: the GEMM wins.
+  return supports_geometry(ctx, "conv2d", Wo) && w.size(1) > 0 && w.size(2) * w.size(3) > 1;
 }
 
 bool backward_input_fits(const KernelContext& ctx) {
   const ConvGeometry geo = ConvGeometry::from_attrs(ctx.attrs(), "conv2d_backward_input");
   const Tensor& w = ctx.input(1);
   const Shape input_size = ctx.attrs().get_ints("input_size");
-  return supports_geometry(ctx, "conv2d_backward_input", input_size[3]) && geo.stride[0] == 1 &&
-         geo.stride[1] == 1 && geo.padding[0] <= w.size(2) - 1 && geo.padding[1] <= w.size(3) - 1;
+  // Fewer than 8 input channels waste most of each 16-channel vector.
+  return supports_geometry(ctx, "conv2d_backward_input", input_size[3]) && w.size(1) >= 8 &&
+         w.size(2) * w.size(3) > 1 && geo.stride[0] == 1 && geo.stride[1] == 1 &&
+         geo.padding[0] <= w.size(2) - 1 && geo.padding[1] <= w.size(3) - 1;
+}
+
+bool backward_weight_fits(const KernelContext& ctx) {
+  const Shape weight_size = ctx.attrs().get_ints("weight_size");
+  // A few input channels give short broadcast runs; 1×1 kernels are plain GEMMs.
+  return supports_geometry(ctx, "conv2d_backward_weight", kMinOutWidth) && weight_size[1] >= 4 &&
+         weight_size[2] * weight_size[3] > 1;
 }
 
 // Calls this direct kernel handles nothing of go to cpu/batched_gemm, so that the kernel covers
@@ -348,6 +504,15 @@ const bool registered = [] {
       [](const KernelContext& ctx) { return inputs_are_float(ctx); },
       "the stride-1 input gradient as a direct convolution of the gradient with the flipped, "
       "transposed weight (see cpu/direct_avx512 conv2d); other calls run cpu/batched_gemm");
+  register_kernel(
+      "conv2d_backward_weight", DeviceType::cpu, "direct_avx512", 30,
+      [](KernelContext& ctx) {
+        or_batched_gemm("conv2d_backward_weight", ctx, backward_weight_fits(ctx), backward_weight);
+      },
+      [](const KernelContext& ctx) { return inputs_are_float(ctx); },
+      "outer products of 16-channel gradient vectors and broadcast input values summed over the "
+      "pixels in AVX-512 registers (f32, groups 1, no dilation, 4+ input channels, kernels "
+      "larger than 1x1); other calls run cpu/batched_gemm");
   return true;
 }();
 
