@@ -8,7 +8,8 @@
 //
 //   ./build/bench/conv2d_bench [--threads=2] [--min-time-ms=300] [--reference=0|1]
 //                              [--shapes=substring] [google benchmark flags]
-// --reference=1 adds cpu/reference (slow); --shapes keeps the shapes whose name contains it.
+// --reference=1 adds cpu/reference (slow); --shapes keeps the shapes whose name contains it;
+// --modes=fwd,fwdbwd (default) may add bwi / bww: the input / weight gradient alone (osprey only).
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 #include <omp.h>
@@ -97,20 +98,24 @@ void use_kernel(const std::string& impl) {
 }
 
 void run_conv(benchmark::State& state, const ConvShape& s, const Operands& o,
-              const std::string& impl, bool backward, const std::string& key) {
+              const std::string& impl, const std::string& mode, const std::string& key) {
   osprey::autograd::NoGradGuard no_grad;
   use_kernel(impl);
   const std::vector<int64_t> stride{s.stride, s.stride}, padding{s.padding, s.padding},
       dilation{1, 1};
   auto step = [&] {
-    Tensor y = osprey::ops::conv2d(o.x, o.w, {}, stride, padding, dilation, s.groups);
-    benchmark::DoNotOptimize(y.raw_data());
-    if (backward) {
+    if (mode == "fwd" || mode == "fwdbwd") {
+      Tensor y = osprey::ops::conv2d(o.x, o.w, {}, stride, padding, dilation, s.groups);
+      benchmark::DoNotOptimize(y.raw_data());
+    }
+    if (mode == "bwi" || mode == "fwdbwd") {
       Tensor dx = osprey::ops::conv2d_backward_input(o.g, o.w, o.x.shape(), stride, padding,
                                                      dilation, s.groups);
+      benchmark::DoNotOptimize(dx.raw_data());
+    }
+    if (mode == "bww" || mode == "fwdbwd") {
       Tensor dw = osprey::ops::conv2d_backward_weight(o.g, o.x, o.w.shape(), stride, padding,
                                                       dilation, s.groups);
-      benchmark::DoNotOptimize(dx.raw_data());
       benchmark::DoNotOptimize(dw.raw_data());
     }
   };
@@ -128,7 +133,7 @@ void run_conv(benchmark::State& state, const ConvShape& s, const Operands& o,
   }
   state.SetLabel(impl);
   state.counters["GFLOP/s"] = benchmark::Counter(
-      s.flops() * (backward ? 3 : 1) * state.iterations(), benchmark::Counter::kIsRate);
+      s.flops() * (mode == "fwdbwd" ? 3 : 1) * state.iterations(), benchmark::Counter::kIsRate);
   use_kernel("");
 }
 
@@ -220,6 +225,10 @@ int main(int argc, char** argv) {
   const double min_time = std::stod(take_flag(argc, argv, "--min-time-ms", "300")) / 1000.0;
   const bool with_reference = take_flag(argc, argv, "--reference", "0") == "1";
   const std::string filter = take_flag(argc, argv, "--shapes", "");
+  std::vector<std::string> modes;
+  const std::string mode_list = take_flag(argc, argv, "--modes", "fwd,fwdbwd") + ",";
+  for (size_t at = 0, comma; (comma = mode_list.find(',', at)) != std::string::npos; at = comma + 1)
+    if (comma > at) modes.push_back(mode_list.substr(at, comma - at));
   omp_set_num_threads(threads);
   openblas_set_num_threads(threads);
 
@@ -243,13 +252,13 @@ int main(int argc, char** argv) {
   }
   std::vector<std::string> keys;
   for (const ConvShape& s : shapes)
-    for (bool backward : {false, true})
+    for (const std::string& mode : modes)
       for (const std::string& impl : impls) {
-        const std::string key = fmt::format("{}/{}/{}", impl, s.name, backward ? "fwdbwd" : "fwd");
+        const std::string key = fmt::format("{}/{}/{}", impl, s.name, mode);
         keys.push_back(key);
         benchmark::RegisterBenchmark(key.c_str(),
-                                     [s, impl, backward, key, &operands](benchmark::State& st) {
-                                       run_conv(st, s, operands.at(s.name), impl, backward, key);
+                                     [s, impl, mode, key, &operands](benchmark::State& st) {
+                                       run_conv(st, s, operands.at(s.name), impl, mode, key);
                                      })
             ->Unit(benchmark::kMillisecond)
             ->UseManualTime()
@@ -263,13 +272,13 @@ int main(int argc, char** argv) {
               "ms(med)", "GFLOP/s", "cpuGF/s", "torch ms", "GFLOP/s", "cpuGF/s", "ratio", "cpu");
   std::printf("%s\n", std::string(124, '-').c_str());
   for (const ConvShape& s : shapes)
-    for (const char* mode : {"fwd", "fwdbwd"})
+    for (const std::string& mode : modes)
       for (const std::string& impl : impls) {
         const std::string key = fmt::format("{}/{}/{}", impl, s.name, mode);
         const auto& t = iteration_times()[key];
         if (t.empty()) continue;
         const double ours_cpu = median(iteration_times()[key + "/cpu"]);
-        const double flops = s.flops() * (std::strcmp(mode, "fwd") == 0 ? 1 : 3);
+        const double flops = s.flops() * (mode == "fwdbwd" ? 3 : 1);
         const double ours = median(t);
         std::string torch_ms = "-", torch_gf = "-", torch_cpu_gf = "-", ratio = "-",
                     cpu_ratio = "-";
