@@ -291,9 +291,9 @@ int main(int argc, char** argv) {
           cpu_ratio = fmt::format("{:.2f}", ours_cpu / it->second.cpu);
         }
         std::printf("%-13s %-24s %-7s %9.3f %8.1f %8.1f %9s %8s %8s %11s %6s\n", impl.c_str(),
-                    s.name.c_str(), mode, ours * 1e3, flops / ours / 1e9, flops / ours_cpu / 1e9,
-                    torch_ms.c_str(), torch_gf.c_str(), torch_cpu_gf.c_str(), ratio.c_str(),
-                    cpu_ratio.c_str());
+                    s.name.c_str(), mode.c_str(), ours * 1e3, flops / ours / 1e9,
+                    flops / ours_cpu / 1e9, torch_ms.c_str(), torch_gf.c_str(),
+                    torch_cpu_gf.c_str(), ratio.c_str(), cpu_ratio.c_str());
       }
   std::printf(
       "ratio = osprey time / PyTorch time, median/best iteration (< 1: osprey faster); cpu = the "

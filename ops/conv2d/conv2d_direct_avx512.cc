@@ -313,10 +313,11 @@ void backward_input(KernelContext& ctx) {
 
 // conv2d_backward_weight, dW[o,c,p,q] = Σ_{n,i,j} g[n,o,i,j] xpad[n,c,i sH+p,j sW+q], as
 // outer products: per output pixel, OB vectors of 16 output channels of g times T broadcast input
-// values x[c0..c0+T) at one tap (p, q), summed over the pixels into OB·T registers. The image is
-// padded into channels-innermost order (h, w, c), so the T values are consecutive, and g is
-// transposed to (pixel, o) with the channels padded to whole vectors. Each thread sums its images
-// into a partial dW laid out [p][q][c][o]; the partials are added in thread order at the end.
+// values of one kernel row p (consecutive (q, c) pairs), summed over the pixels into OB·T
+// registers. The image is padded into channels-innermost order (h, w, c), so the T values are
+// consecutive, and g is transposed to (pixel, o) with the channels padded to whole vectors. Each
+// thread sums its images into a partial dW laid out [p][q][c][o]; the partials are added in
+// thread order at the end.
 struct WeightTileArgs {
   int64_t Ho, Wo;
   int64_t row_step, col_step;  // floats between the x values of consecutive output rows, pixels
@@ -401,7 +402,9 @@ void backward_weight(KernelContext& ctx) {
   const int64_t Hp = H + 2 * pH, Wp = W + 2 * pW;
   const int64_t vectors = (O + kLanes - 1) / kLanes, Opad = vectors * kLanes;
   const int64_t ob = std::min<int64_t>(4, vectors);
-  const auto channel_tiles = even_split(C, max_pixels(int(ob)));
+  // In (h, w, c) order the kW·C values of one kernel row (q, c) are consecutive for every pixel,
+  // so a tile's T values run over (q, c) pairs: T = 24 + 24 for 16 channels, not 16 per tap.
+  const auto tap_tiles = even_split(kW * C, max_pixels(int(ob)));
   const int threads = int(
       std::max<int64_t>(1, std::min<int64_t>(omp_in_parallel() ? 1 : omp_get_max_threads(), N)));
   const int64_t psize = kH * kW * C * Opad;
@@ -435,12 +438,11 @@ void backward_weight(KernelContext& ctx) {
       for (int64_t v0 = 0; v0 < vectors; v0 += ob) {
         const int64_t obs = std::min(ob, vectors - v0);
         for (int64_t p = 0; p < kH; ++p)
-          for (int64_t q = 0; q < kW; ++q)
-            for (const auto& [c0, count] : channel_tiles) {
-              pick_weight_tile(int(obs), int(count))(
-                  a, xh.data() + (p * Wp + q) * C + c0, gt.data() + v0 * kLanes,
-                  part.data() + ((p * kW + q) * C + c0) * Opad + v0 * kLanes);
-            }
+          for (const auto& [f0, count] : tap_tiles) {
+            pick_weight_tile(int(obs), int(count))(
+                a, xh.data() + p * Wp * C + f0, gt.data() + v0 * kLanes,
+                part.data() + (p * kW * C + f0) * Opad + v0 * kLanes);
+          }
       }
     }
   }
