@@ -25,17 +25,20 @@
 namespace osprey::ops {
 namespace {
 
-constexpr int kLanes = 16;       // floats per AVX-512 register
-constexpr int kMaxTile = 28;     // most pixels per tile
-constexpr int kMinOutWidth = 4;  // narrower rows leave too few pixels per weight load: GEMM wins
+constexpr int kLanes = 16;    // floats per AVX-512 register
+constexpr int kMaxTile = 28;  // most pixels per tile
 
 // One convolution as the tile loop sees it: a padded image and packed weights of one block.
+// Offsets are in floats: the input of output pixel (i, j), channel c, tap (p, q), tile pixel k is
+// at xp + i·row_step + j·col_step + c·plane + p·row + q·q_step + k·SW, its output at
+// y + i·ysh + j·ysw + k·y_k. Row mode: the tile's pixels are along an output row. Batch mode: they
+// are images at the same pixel, stored innermost ((c, h, w, image) order).
 struct TileArgs {
-  const float* xp;  // padded image, Cin × Hp × Wp
-  int64_t Cin, Hp, Wp, kH, kW, sH;
+  const float* xp;
+  int64_t Cin, plane, row, kH, kW, row_step, col_step, q_step;
   const float* wt;  // packed weights of this block, [c][p][q][OB·16]
-  float* y;         // output at (n, first channel of the block)
-  int64_t ysc, ysh, ysw;
+  float* y;         // output at (first image, first channel of the block)
+  int64_t ysc, ysh, ysw, y_k;
   int64_t channels;   // valid output channels in this block (≤ OB·16)
   const float* bias;  // at the block's first channel, or null
   int64_t bias_stride;
@@ -60,18 +63,17 @@ __attribute__((target("avx512f"), optimize("no-predictive-commoning"))) void til
 #pragma GCC unroll 28
     for (int k = 0; k < PB; ++k) acc[o][k] = _mm512_setzero_ps();
   const float* w = a.wt;
-  const int64_t plane = a.Hp * a.Wp;
-  const float* x0 = a.xp + i * a.sH * a.Wp + j * SW;
+  const float* x0 = a.xp + i * a.row_step + j * a.col_step;
   for (int64_t c = 0; c < a.Cin; ++c) {
     for (int64_t p = 0; p < a.kH; ++p) {
-      const float* xr = x0 + c * plane + p * a.Wp;
-      for (int64_t q = 0; q < a.kW; ++q, w += OB * kLanes) {
+      const float* xr = x0 + c * a.plane + p * a.row;
+      for (int64_t q = 0; q < a.kW; ++q, w += OB * kLanes, xr += a.q_step) {
         __m512 wv[OB];
 #pragma GCC unroll 4
         for (int o = 0; o < OB; ++o) wv[o] = _mm512_loadu_ps(w + o * kLanes);
 #pragma GCC unroll 28
         for (int k = 0; k < PB; ++k) {
-          const __m512 b = _mm512_set1_ps(xr[q + k * SW]);
+          const __m512 b = _mm512_set1_ps(xr[k * SW]);
 #pragma GCC unroll 4
           for (int o = 0; o < OB; ++o) acc[o][k] = _mm512_fmadd_ps(wv[o], b, acc[o][k]);
         }
@@ -87,7 +89,7 @@ __attribute__((target("avx512f"), optimize("no-predictive-commoning"))) void til
   for (int64_t oc = 0; oc < a.channels; ++oc) {
     const float add = a.bias ? a.bias[oc * a.bias_stride] : 0.0f;
     float* yr = a.y + oc * a.ysc + i * a.ysh + j * a.ysw;
-    for (int k = 0; k < PB; ++k) yr[k * a.ysw] = buf[k][oc] + add;
+    for (int k = 0; k < PB; ++k) yr[k * a.y_k] = buf[k][oc] + add;
   }
 }
 
@@ -161,6 +163,22 @@ void pad_image(const DirectConv& d, int64_t n, float* xp) {
   }
 }
 
+// Copies images n0 .. n0+count−1 of x into xb in (c, h, w, image) order, zero padded.
+void pad_images(const DirectConv& d, int64_t n0, int64_t count, float* xb) {
+  const int64_t Hp = d.H + 2 * d.pH, Wp = d.W + 2 * d.pW;
+  std::fill(xb, xb + d.Cin * Hp * Wp * count, 0.0f);
+  for (int64_t k = 0; k < count; ++k)
+    for (int64_t c = 0; c < d.Cin; ++c)
+      for (int64_t h = 0; h < d.H; ++h) {
+        const float* src = d.x + (n0 + k) * d.xsn + c * d.xsc + h * d.xsh;
+        float* dst = xb + ((c * Hp + h + d.pH) * Wp + d.pW) * count + k;
+        for (int64_t v = 0; v < d.W; ++v) dst[v * count] = src[v * d.xsw];
+      }
+}
+
+// Rows narrower than this put images, not pixels of a row, in a tile's registers.
+constexpr int64_t kBatchBelowWidth = 6;
+
 void run_direct(const DirectConv& d, const float* w) {
   const int64_t vectors = (d.Cout + kLanes - 1) / kLanes;
   // Widest channel block first: fewer broadcasts per multiply-add; pixels fill the rest.
@@ -200,15 +218,18 @@ void run_direct(const DirectConv& d, const float* w) {
       const int64_t o0 = b.first_vector * kLanes;
       const TileArgs a{xp,
                        d.Cin,
-                       Hp,
+                       Hp * Wp,
                        Wp,
                        d.kH,
                        d.kW,
-                       d.sH,
+                       d.sH * Wp,
+                       d.sW,
+                       1,
                        wt.data() + o0 * taps,
                        d.y + n * d.ysn + o0 * d.ysc,
                        d.ysc,
                        d.ysh,
+                       d.ysw,
                        d.ysw,
                        std::min(b.ob * kLanes, d.Cout - o0),
                        d.bias ? d.bias + o0 * d.bias_stride : nullptr,
@@ -218,6 +239,45 @@ void run_direct(const DirectConv& d, const float* w) {
   };
   const int64_t row_count = int64_t(blocks.size()) * d.Ho;
   const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  if (d.Wo < kBatchBelowWidth) {
+    // Batch mode: a tile is up to max_pixels(ob) images at one output pixel.
+    const int64_t per_tile = max_pixels(int(ob));
+    const int64_t groups = (d.N + per_tile - 1) / per_tile;
+#pragma omp parallel num_threads(threads)
+    {
+      std::vector<float> xb(size_t(d.Cin * Hp * Wp * per_tile));
+#pragma omp for schedule(static)
+      for (int64_t group = 0; group < groups; ++group) {
+        const int64_t n0 = group * per_tile, count = std::min(per_tile, d.N - n0);
+        pad_images(d, n0, count, xb.data());
+        for (const Block& b : blocks) {
+          const int64_t o0 = b.first_vector * kLanes;
+          const TileArgs a{xb.data(),
+                           d.Cin,
+                           Hp * Wp * count,
+                           Wp * count,
+                           d.kH,
+                           d.kW,
+                           d.sH * Wp * count,
+                           d.sW * count,
+                           count,
+                           wt.data() + o0 * taps,
+                           d.y + n0 * d.ysn + o0 * d.ysc,
+                           d.ysc,
+                           d.ysh,
+                           d.ysw,
+                           d.ysn,
+                           std::min(b.ob * kLanes, d.Cout - o0),
+                           d.bias ? d.bias + o0 * d.bias_stride : nullptr,
+                           d.bias_stride};
+          const TileFn fn = pick_tile(int(b.ob), int(count), 1);
+          for (int64_t i = 0; i < d.Ho; ++i)
+            for (int64_t j = 0; j < d.Wo; ++j) fn(a, i, j);
+        }
+      }
+    }
+    return;
+  }
   if (d.N >= threads) {
 #pragma omp parallel num_threads(threads)
     {
@@ -244,14 +304,14 @@ bool cpu_has_avx512() {
 }
 
 // Whether the direct kernel takes this geometry: f32, one group, unit dilation, column stride
-// 1 or 2, and rows wide enough.
-bool supports_geometry(const KernelContext& ctx, const char* op, int64_t out_width) {
+// 1 or 2.
+bool supports_geometry(const KernelContext& ctx, const char* op) {
   if (!cpu_has_avx512()) return false;
   for (int i = 0; i < ctx.num_inputs(); ++i)
     if (ctx.input(i).defined() && ctx.input(i).dtype() != DType::f32) return false;
   const ConvGeometry geo = ConvGeometry::from_attrs(ctx.attrs(), op);
   return geo.groups == 1 && geo.dilation[0] == 1 && geo.dilation[1] == 1 &&
-         (geo.stride[1] == 1 || geo.stride[1] == 2) && out_width >= kMinOutWidth;
+         (geo.stride[1] == 1 || geo.stride[1] == 2);
 }
 
 void forward(KernelContext& ctx) {
@@ -465,15 +525,14 @@ bool forward_fits(const KernelContext& ctx) {
   const ConvGeometry geo = ConvGeometry::from_attrs(ctx.attrs(), "conv2d");
   const int64_t Wo = geo.output_size(1, ctx.input(0).size(3), w.size(3));
   // 1×1 kernels have too few taps per output load: the GEMM wins.
-  return supports_geometry(ctx, "conv2d", Wo) && w.size(1) > 0 && w.size(2) * w.size(3) > 1;
+  return supports_geometry(ctx, "conv2d") && Wo > 0 && w.size(1) > 0 && w.size(2) * w.size(3) > 1;
 }
 
 bool backward_input_fits(const KernelContext& ctx) {
   const ConvGeometry geo = ConvGeometry::from_attrs(ctx.attrs(), "conv2d_backward_input");
   const Tensor& w = ctx.input(1);
-  const Shape input_size = ctx.attrs().get_ints("input_size");
   // Fewer than 8 input channels waste most of each 16-channel vector.
-  return supports_geometry(ctx, "conv2d_backward_input", input_size[3]) && w.size(1) >= 8 &&
+  return supports_geometry(ctx, "conv2d_backward_input") && w.size(1) >= 8 &&
          w.size(2) * w.size(3) > 1 && geo.stride[0] == 1 && geo.stride[1] == 1 &&
          geo.padding[0] <= w.size(2) - 1 && geo.padding[1] <= w.size(3) - 1;
 }
@@ -481,7 +540,7 @@ bool backward_input_fits(const KernelContext& ctx) {
 bool backward_weight_fits(const KernelContext& ctx) {
   const Shape weight_size = ctx.attrs().get_ints("weight_size");
   // A few input channels give short broadcast runs; 1×1 kernels are plain GEMMs.
-  return supports_geometry(ctx, "conv2d_backward_weight", kMinOutWidth) && weight_size[1] >= 4 &&
+  return supports_geometry(ctx, "conv2d_backward_weight") && weight_size[1] >= 4 &&
          weight_size[2] * weight_size[3] > 1;
 }
 
