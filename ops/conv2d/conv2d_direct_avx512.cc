@@ -379,6 +379,7 @@ void backward_input(KernelContext& ctx) {
 // thread sums its images into a partial dW laid out [p][q][c][o]; the partials are added in
 // thread order at the end.
 struct WeightTileArgs {
+  int64_t images, x_image, g_image;  // images summed over, floats between them in x and g
   int64_t Ho, Wo;
   int64_t row_step, col_step;  // floats between the x values of consecutive output rows, pixels
   int64_t g_step;              // floats per pixel of the transposed g (channels, padded)
@@ -392,21 +393,22 @@ __attribute__((target("avx512f"))) void weight_tile(const WeightTileArgs& a, con
   for (int o = 0; o < OB; ++o)
 #pragma GCC unroll 28
     for (int t = 0; t < T; ++t) acc[o][t] = _mm512_loadu_ps(partial + t * a.g_step + o * kLanes);
-  for (int64_t i = 0; i < a.Ho; ++i) {
-    const float* xr = x + i * a.row_step;
-    const float* gr = g + i * a.Wo * a.g_step;
-    for (int64_t j = 0; j < a.Wo; ++j, xr += a.col_step, gr += a.g_step) {
-      __m512 gv[OB];
+  for (int64_t m = 0; m < a.images; ++m)
+    for (int64_t i = 0; i < a.Ho; ++i) {
+      const float* xr = x + m * a.x_image + i * a.row_step;
+      const float* gr = g + m * a.g_image + i * a.Wo * a.g_step;
+      for (int64_t j = 0; j < a.Wo; ++j, xr += a.col_step, gr += a.g_step) {
+        __m512 gv[OB];
 #pragma GCC unroll 4
-      for (int o = 0; o < OB; ++o) gv[o] = _mm512_loadu_ps(gr + o * kLanes);
+        for (int o = 0; o < OB; ++o) gv[o] = _mm512_loadu_ps(gr + o * kLanes);
 #pragma GCC unroll 28
-      for (int t = 0; t < T; ++t) {
-        const __m512 b = _mm512_set1_ps(xr[t]);
+        for (int t = 0; t < T; ++t) {
+          const __m512 b = _mm512_set1_ps(xr[t]);
 #pragma GCC unroll 4
-        for (int o = 0; o < OB; ++o) acc[o][t] = _mm512_fmadd_ps(gv[o], b, acc[o][t]);
+          for (int o = 0; o < OB; ++o) acc[o][t] = _mm512_fmadd_ps(gv[o], b, acc[o][t]);
+        }
       }
     }
-  }
 #pragma GCC unroll 4
   for (int o = 0; o < OB; ++o)
 #pragma GCC unroll 28
@@ -472,29 +474,41 @@ void backward_weight(KernelContext& ctx) {
   const float* xd = x.data<float>();
   const float* gd = g.data<float>();
   const Shape xs = x.strides(), gs = g.strides();
-  const WeightTileArgs a{Ho, Wo, geo.stride[0] * Wp * C, geo.stride[1] * C, Opad};
+  // Small images go several to a tile call, so that the accumulators are loaded and stored once
+  // per few hundred pixels, not per 4 (ResNet-18's last stage is 2×2).
+  const int64_t per_group = std::max<int64_t>(
+      1,
+      std::min((256 + Ho * Wo - 1) / std::max<int64_t>(1, Ho * Wo), (N + threads - 1) / threads));
+  const int64_t groups = (N + per_group - 1) / per_group;
+  const int64_t x_image = Hp * Wp * C, g_image = Ho * Wo * Opad;
 #pragma omp parallel num_threads(threads)
   {
     const int t = omp_get_thread_num();
     std::vector<float>& part = partial[size_t(t)];
     part.assign(size_t(psize), 0.0f);
-    std::vector<float> xh(size_t(Hp * Wp * C)), gt(size_t(Ho * Wo * Opad), 0.0f);
+    std::vector<float> xh(size_t(per_group * x_image)), gt(size_t(per_group * g_image), 0.0f);
 #pragma omp for schedule(static)
-    for (int64_t n = 0; n < N; ++n) {
-      // x[n] padded, channels innermost; g[n] as (pixel, o).
+    for (int64_t group = 0; group < groups; ++group) {
+      const int64_t n0 = group * per_group, count = std::min(per_group, N - n0);
+      // x padded, channels innermost; g as (pixel, o); image after image.
       std::fill(xh.begin(), xh.end(), 0.0f);
-      for (int64_t c = 0; c < C; ++c)
-        for (int64_t h = 0; h < H; ++h) {
-          const float* src = xd + n * xs[0] + c * xs[1] + h * xs[2];
-          float* dst = xh.data() + ((h + pH) * Wp + pW) * C + c;
-          for (int64_t v = 0; v < W; ++v) dst[v * C] = src[v * xs[3]];
-        }
-      for (int64_t o = 0; o < O; ++o)
-        for (int64_t i = 0; i < Ho; ++i) {
-          const float* src = gd + n * gs[0] + o * gs[1] + i * gs[2];
-          float* dst = gt.data() + i * Wo * Opad + o;
-          for (int64_t j = 0; j < Wo; ++j) dst[j * Opad] = src[j * gs[3]];
-        }
+      for (int64_t m = 0; m < count; ++m) {
+        const int64_t n = n0 + m;
+        for (int64_t c = 0; c < C; ++c)
+          for (int64_t h = 0; h < H; ++h) {
+            const float* src = xd + n * xs[0] + c * xs[1] + h * xs[2];
+            float* dst = xh.data() + m * x_image + ((h + pH) * Wp + pW) * C + c;
+            for (int64_t v = 0; v < W; ++v) dst[v * C] = src[v * xs[3]];
+          }
+        for (int64_t o = 0; o < O; ++o)
+          for (int64_t i = 0; i < Ho; ++i) {
+            const float* src = gd + n * gs[0] + o * gs[1] + i * gs[2];
+            float* dst = gt.data() + m * g_image + i * Wo * Opad + o;
+            for (int64_t j = 0; j < Wo; ++j) dst[j * Opad] = src[j * gs[3]];
+          }
+      }
+      const WeightTileArgs a{
+          count, x_image, g_image, Ho, Wo, geo.stride[0] * Wp * C, geo.stride[1] * C, Opad};
       for (int64_t v0 = 0; v0 < vectors; v0 += ob) {
         const int64_t obs = std::min(ob, vectors - v0);
         for (int64_t p = 0; p < kH; ++p)
