@@ -1,16 +1,22 @@
-// cpu/direct_avx512 kernels of conv2d and conv2d_backward_input (f32, groups 1, no dilation):
-// a direct convolution with the output tile held in AVX-512 registers, no im2col and no GEMM
-// packing. A tile is OB vectors of 16 output channels × PB consecutive output pixels of one row
-// (OB·PB ≤ 28 accumulators); for every input channel and kernel tap it loads OB weight vectors
-// and broadcasts PB input pixels, OB·PB fused multiply-adds. The image is first copied, zero
-// padded, into a per-thread buffer, so the inner loop has no bounds checks; weights are packed
-// once per call as [block][c][p][q][OB·16] (zeros past the last output channel).
+// cpu/direct_avx512 kernels of conv2d and its two gradients (f32, groups 1, no dilation, column
+// stride 1 or 2): direct convolutions with the output tile held in AVX-512 registers, no im2col
+// and no GEMM packing. Calls outside that (f64, groups, dilation, 1×1 kernels, a few channels,
+// no AVX-512) run cpu/batched_gemm, so the kernel covers every float call.
+//
+// conv2d: a tile is OB vectors of 16 output channels × PB output pixels (OB·PB ≤ 28
+// accumulators); for every input channel and kernel tap it loads OB weight vectors and
+// broadcasts PB input values, OB·PB fused multiply-adds. The PB pixels are consecutive pixels of
+// an output row, or, for rows narrower than 6 (ResNet-18's 4×4 and 2×2 stages), PB images at the
+// same pixel. The input is first copied, zero padded, into a per-thread buffer, so the inner loop
+// has no bounds checks; weights are packed once per call as [block][c][p][q][OB·16] (zeros past
+// the last output channel). Images run in parallel (OpenMP); with fewer images than threads, the
+// rows of each image do.
 //
 // conv2d_backward_input with stride 1 is the same convolution of the gradient with the weight
 // flipped in space and transposed in channels, padded by k − 1 − p:
 //   dx[n,c,h,v] = Σ_{o,p,q} g[n,o,h+pH−p,v+pW−q] w[o,c,p,q]
 //               = Σ_{o,p',q'} gpad[n,o,h+p',v+q'] w[o,c,kH−1−p',kW−1−q'].
-// Images run in parallel (OpenMP); with fewer images than threads, the rows of each image do.
+// (Stride 2 goes to cpu/batched_gemm.) conv2d_backward_weight: see backward_weight below.
 #include <immintrin.h>
 #include <omp.h>
 
@@ -376,13 +382,14 @@ void backward_input(KernelContext& ctx) {
 // values of one kernel row p (consecutive (q, c) pairs), summed over the pixels into OB·T
 // registers. The image is padded into channels-innermost order (h, w, c), so the T values are
 // consecutive, and g is transposed to (pixel, o) with the channels padded to whole vectors. Each
-// thread sums its images into a partial dW laid out [p][q][c][o]; the partials are added in
+// thread sums its images into a partial dW; the partials are added in
 // thread order at the end.
 struct WeightTileArgs {
   int64_t images, x_image, g_image;  // images summed over, floats between them in x and g
   int64_t Ho, Wo;
   int64_t row_step, col_step;  // floats between the x values of consecutive output rows, pixels
   int64_t g_step;              // floats per pixel of the transposed g (channels, padded)
+  int64_t p_step;              // floats between the partial sums of consecutive T values
 };
 
 template <int OB, int T>
@@ -392,7 +399,7 @@ __attribute__((target("avx512f"))) void weight_tile(const WeightTileArgs& a, con
 #pragma GCC unroll 4
   for (int o = 0; o < OB; ++o)
 #pragma GCC unroll 28
-    for (int t = 0; t < T; ++t) acc[o][t] = _mm512_loadu_ps(partial + t * a.g_step + o * kLanes);
+    for (int t = 0; t < T; ++t) acc[o][t] = _mm512_loadu_ps(partial + t * a.p_step + o * kLanes);
   for (int64_t m = 0; m < a.images; ++m)
     for (int64_t i = 0; i < a.Ho; ++i) {
       const float* xr = x + m * a.x_image + i * a.row_step;
@@ -412,7 +419,7 @@ __attribute__((target("avx512f"))) void weight_tile(const WeightTileArgs& a, con
 #pragma GCC unroll 4
   for (int o = 0; o < OB; ++o)
 #pragma GCC unroll 28
-    for (int t = 0; t < T; ++t) _mm512_storeu_ps(partial + t * a.g_step + o * kLanes, acc[o][t]);
+    for (int t = 0; t < T; ++t) _mm512_storeu_ps(partial + t * a.p_step + o * kLanes, acc[o][t]);
 }
 
 using WeightTileFn = void (*)(const WeightTileArgs&, const float*, const float*, float*);
@@ -469,7 +476,9 @@ void backward_weight(KernelContext& ctx) {
   const auto tap_tiles = even_split(kW * C, max_pixels(int(ob)));
   const int threads = int(
       std::max<int64_t>(1, std::min<int64_t>(omp_in_parallel() ? 1 : omp_get_max_threads(), N)));
-  const int64_t psize = kH * kW * C * Opad;
+  // Partial sums block by block of output channels, [block][p][q][c][channels of the block], so
+  // that a tile's accumulators are one contiguous run (the sums of a 512-channel layer are 9 MB).
+  const int64_t taps = kH * kW * C, psize = taps * Opad;
   std::vector<std::vector<float>> partial(static_cast<size_t>(threads));
   const float* xd = x.data<float>();
   const float* gd = g.data<float>();
@@ -508,29 +517,39 @@ void backward_weight(KernelContext& ctx) {
           }
       }
       const WeightTileArgs a{
-          count, x_image, g_image, Ho, Wo, geo.stride[0] * Wp * C, geo.stride[1] * C, Opad};
+          count, x_image, g_image, Ho, Wo, geo.stride[0] * Wp * C, geo.stride[1] * C, Opad, 0};
       for (int64_t v0 = 0; v0 < vectors; v0 += ob) {
         const int64_t obs = std::min(ob, vectors - v0);
+        WeightTileArgs block = a;
+        block.p_step = obs * kLanes;
         for (int64_t p = 0; p < kH; ++p)
-          for (const auto& [f0, count] : tap_tiles) {
-            pick_weight_tile(int(obs), int(count))(
-                a, xh.data() + p * Wp * C + f0, gt.data() + v0 * kLanes,
-                part.data() + (p * kW * C + f0) * Opad + v0 * kLanes);
+          for (const auto& [f0, width] : tap_tiles) {
+            pick_weight_tile(int(obs), int(width))(
+                block, xh.data() + p * Wp * C + f0, gt.data() + v0 * kLanes,
+                part.data() + v0 * kLanes * taps + (p * kW * C + f0) * obs * kLanes);
           }
       }
     }
   }
   const Tensor res = out.is_contiguous() ? out : Tensor::empty(out.shape(), out.dtype());
   float* dw = res.data<float>();
-  for (int64_t o = 0; o < O; ++o)
-    for (int64_t c = 0; c < C; ++c)
-      for (int64_t p = 0; p < kH; ++p)
-        for (int64_t q = 0; q < kW; ++q) {
-          float sum = 0.0f;
-          for (int t = 0; t < threads; ++t)
-            sum += partial[size_t(t)][((p * kW + q) * C + c) * Opad + o];
-          dw[((o * C + c) * kH + p) * kW + q] = sum;
+  // Read the partials in their own order (blocks, (p, q, c), channels), one block per thread.
+  const int64_t block_count = (vectors + ob - 1) / ob;
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (int64_t blk = 0; blk < block_count; ++blk) {
+    const int64_t v0 = blk * ob, obs = std::min(ob, vectors - v0), o0 = v0 * kLanes;
+    const int64_t lanes = std::min(obs * kLanes, O - o0);
+    for (int64_t p = 0; p < kH; ++p)
+      for (int64_t q = 0; q < kW; ++q)
+        for (int64_t c = 0; c < C; ++c) {
+          const size_t at = size_t(o0 * taps + ((p * kW + q) * C + c) * obs * kLanes);
+          for (int64_t l = 0; l < lanes; ++l) {
+            float sum = 0.0f;
+            for (int t = 0; t < threads; ++t) sum += partial[size_t(t)][at + size_t(l)];
+            dw[(((o0 + l) * C + c) * kH + p) * kW + q] = sum;
+          }
         }
+  }
   if (!res.is_same(out)) out.copy_(res);
 }
 
