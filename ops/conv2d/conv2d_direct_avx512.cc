@@ -6,7 +6,7 @@
 // conv2d: a tile is OB vectors of 16 output channels × PB output pixels (OB·PB ≤ 28
 // accumulators); for every input channel and kernel tap it loads OB weight vectors and
 // broadcasts PB input values, OB·PB fused multiply-adds. The PB pixels are consecutive pixels of
-// an output row, or, for rows narrower than 6 (ResNet-18's 4×4 and 2×2 stages), PB images at the
+// an output row, or, for rows narrower than 9 (7×7 and smaller stages), PB images at the
 // same pixel. The input is first copied, zero padded, into a per-thread buffer, so the inner loop
 // has no bounds checks; weights are packed once per call as [block][c][p][q][OB·16] (zeros past
 // the last output channel). Images run in parallel (OpenMP); with fewer images than threads, the
@@ -182,8 +182,9 @@ void pad_images(const DirectConv& d, int64_t n0, int64_t count, float* xb) {
       }
 }
 
-// Rows narrower than this put images, not pixels of a row, in a tile's registers.
-constexpr int64_t kBatchBelowWidth = 6;
+// Rows narrower than this put images, not pixels of a row, in a tile's registers: a row of 7 or 8
+// would split into tiles of 4 + 3 or 4 + 4 pixels, too few accumulators for 4 channel vectors.
+constexpr int64_t kBatchBelowWidth = 9;
 
 void run_direct(const DirectConv& d, const float* w) {
   const int64_t vectors = (d.Cout + kLanes - 1) / kLanes;
