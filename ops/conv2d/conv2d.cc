@@ -208,6 +208,11 @@ std::vector<CaseGeo> case_geometries() {
       {"stride-2-wide", {2, 5, 9, 22}, {5, 5, 3, 3}, geo({2}, {1}, {1}, 1), false, true},
       {"70-channels", {1, 4, 4, 6}, {70, 4, 3, 3}, geo({1}, {1}, {1}, 1)},
       {"wide-row", {1, 8, 3, 33}, {4, 8, 3, 3}, geo({1}, {1}, {1}, 1), true},
+      // Strided input gradients as phases (cpu/direct_avx512): dropped trailing rows, one tap per
+      // phase, mixed strides.
+      {"stride-2-odd", {2, 8, 8, 9}, {6, 8, 3, 3}, geo({2}, {0}, {1}, 1)},
+      {"stride-2-k2", {1, 8, 5, 6}, {4, 8, 2, 2}, geo({2}, {1}, {1}, 1)},
+      {"stride-2x1", {1, 8, 6, 7}, {3, 8, 3, 3}, geo({2, 1}, {1, 0}, {1}, 1), true},
   };
 }
 

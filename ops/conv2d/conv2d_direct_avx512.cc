@@ -137,9 +137,10 @@ TileFn pick_tile(int ob, int pb, int sw) {
 
 // A direct convolution y = conv(x, w) + bias, unit dilation, one group: x N×Cin×H×W read through
 // its strides, w Cout×Cin×kH×kW contiguous (logical layout), y N×Cout×Ho×Wo written through its
-// strides.
+// strides. The convolution reads a Hp×Wp window of x whose (0, 0) is x's (row0, col0), zeros
+// outside x: row0 = −padding for a plain convolution.
 struct DirectConv {
-  int64_t N, Cin, H, W, Cout, kH, kW, pH, pW, sH, sW, Ho, Wo;
+  int64_t N, Cin, H, W, Cout, kH, kW, row0, col0, Hp, Wp, sH, sW, Ho, Wo;
   const float* x;
   int64_t xsn, xsc, xsh, xsw;
   float* y;
@@ -148,37 +149,38 @@ struct DirectConv {
   int64_t bias_stride = 0;
 };
 
-// Copies image n of x into xp with pH/pW zeros around it.
+// Copies the window of image n of x into xp (Cin × Hp × Wp).
 void pad_image(const DirectConv& d, int64_t n, float* xp) {
-  const int64_t Hp = d.H + 2 * d.pH, Wp = d.W + 2 * d.pW;
-  for (int64_t c = 0; c < d.Cin; ++c) {
-    float* plane = xp + c * Hp * Wp;
-    std::fill(plane, plane + d.pH * Wp, 0.0f);
-    std::fill(plane + (d.pH + d.H) * Wp, plane + Hp * Wp, 0.0f);
-    for (int64_t h = 0; h < d.H; ++h) {
-      float* row = plane + (h + d.pH) * Wp;
-      const float* src = d.x + n * d.xsn + c * d.xsc + h * d.xsh;
-      std::fill(row, row + d.pW, 0.0f);
-      if (d.xsw == 1) {
-        std::copy(src, src + d.W, row + d.pW);
-      } else {
-        for (int64_t v = 0; v < d.W; ++v) row[d.pW + v] = src[v * d.xsw];
+  const int64_t vlo = std::clamp<int64_t>(-d.col0, 0, d.Wp);
+  const int64_t vhi = std::clamp<int64_t>(d.W - d.col0, vlo, d.Wp);
+  for (int64_t c = 0; c < d.Cin; ++c)
+    for (int64_t u = 0; u < d.Hp; ++u) {
+      float* row = xp + (c * d.Hp + u) * d.Wp;
+      const int64_t h = u + d.row0;
+      if (h < 0 || h >= d.H) {
+        std::fill(row, row + d.Wp, 0.0f);
+        continue;
       }
-      std::fill(row + d.pW + d.W, row + Wp, 0.0f);
+      const float* src = d.x + n * d.xsn + c * d.xsc + h * d.xsh + d.col0 * d.xsw;
+      std::fill(row, row + vlo, 0.0f);
+      for (int64_t v = vlo; v < vhi; ++v) row[v] = src[v * d.xsw];
+      std::fill(row + vhi, row + d.Wp, 0.0f);
     }
-  }
 }
 
-// Copies images n0 .. n0+count−1 of x into xb in (c, h, w, image) order, zero padded.
+// Copies the windows of images n0 .. n0+count−1 of x into xb in (c, h, w, image) order.
 void pad_images(const DirectConv& d, int64_t n0, int64_t count, float* xb) {
-  const int64_t Hp = d.H + 2 * d.pH, Wp = d.W + 2 * d.pW;
-  std::fill(xb, xb + d.Cin * Hp * Wp * count, 0.0f);
+  const int64_t vlo = std::clamp<int64_t>(-d.col0, 0, d.Wp);
+  const int64_t vhi = std::clamp<int64_t>(d.W - d.col0, vlo, d.Wp);
+  std::fill(xb, xb + d.Cin * d.Hp * d.Wp * count, 0.0f);
   for (int64_t k = 0; k < count; ++k)
     for (int64_t c = 0; c < d.Cin; ++c)
-      for (int64_t h = 0; h < d.H; ++h) {
-        const float* src = d.x + (n0 + k) * d.xsn + c * d.xsc + h * d.xsh;
-        float* dst = xb + ((c * Hp + h + d.pH) * Wp + d.pW) * count + k;
-        for (int64_t v = 0; v < d.W; ++v) dst[v * count] = src[v * d.xsw];
+      for (int64_t u = 0; u < d.Hp; ++u) {
+        const int64_t h = u + d.row0;
+        if (h < 0 || h >= d.H) continue;
+        const float* src = d.x + (n0 + k) * d.xsn + c * d.xsc + h * d.xsh + d.col0 * d.xsw;
+        float* dst = xb + (c * d.Hp + u) * d.Wp * count + k;
+        for (int64_t v = vlo; v < vhi; ++v) dst[v * count] = src[v * d.xsw];
       }
 }
 
@@ -215,7 +217,7 @@ void run_direct(const DirectConv& d, const float* w) {
       for (int64_t t = 0; t < taps; ++t) dst[t * width + l] = w[o * taps + t];
     }
   }
-  const int64_t Hp = d.H + 2 * d.pH, Wp = d.W + 2 * d.pW;
+  const int64_t Hp = d.Hp, Wp = d.Wp;
 
   // Rows [r0, r1) of the block-row space (block-major) of image n, from its padded copy xp.
   auto rows = [&](int64_t n, const float* xp, int64_t r0, int64_t r1) {
@@ -329,7 +331,9 @@ void forward(KernelContext& ctx) {
   DirectConv d{};
   d.N = x.size(0), d.Cin = x.size(1), d.H = x.size(2), d.W = x.size(3);
   d.Cout = w.size(0), d.kH = w.size(2), d.kW = w.size(3);
-  d.pH = geo.padding[0], d.pW = geo.padding[1], d.sH = geo.stride[0], d.sW = geo.stride[1];
+  d.row0 = -geo.padding[0], d.col0 = -geo.padding[1];
+  d.Hp = d.H + 2 * geo.padding[0], d.Wp = d.W + 2 * geo.padding[1];
+  d.sH = geo.stride[0], d.sW = geo.stride[1];
   d.Ho = geo.output_size(0, d.H, d.kH), d.Wo = geo.output_size(1, d.W, d.kW);
   const bool nhwc = x.is_contiguous(MemoryFormat::channels_last) && !x.is_contiguous();
   Tensor& out = ctx.output(0, {d.N, d.Cout, d.Ho, d.Wo}, x.dtype(),
@@ -343,6 +347,27 @@ void forward(KernelContext& ctx) {
   run_direct(d, w.data<float>());
 }
 
+// The output pixels h ≡ a (mod s) of one dimension of the input gradient (a phase) are reached by
+// the taps p ≡ (a + pad) (mod s) only, each from gradient row (h + pad − p) / s: a stride-1
+// correlation of the gradient with those taps in reverse order.
+struct Phase {
+  int64_t outputs;  // output pixels a, a + s, ... inside the input
+  int64_t taps;     // taps p = first_tap, first_tap + s, ...
+  int64_t first_tap;
+  int64_t offset;  // gradient index read by output pixel 0 and reversed tap 0
+};
+
+Phase phase_of(int64_t a, int64_t s, int64_t k, int64_t pad, int64_t size) {
+  Phase ph{};
+  ph.outputs = a < size ? (size - a + s - 1) / s : 0;
+  ph.first_tap = (a + pad) % s;
+  ph.taps = ph.first_tap < k ? (k - ph.first_tap + s - 1) / s : 0;
+  ph.offset = (a + pad - ph.first_tap) / s - ph.taps + 1;
+  return ph;
+}
+
+// dx as one stride-1 direct convolution per phase (one phase for stride 1: the gradient padded
+// by k − 1 − pad, convolved with the flipped, channel-transposed weight).
 void backward_input(KernelContext& ctx) {
   const Tensor& g = ctx.input(0);
   const Tensor w = ctx.input(1).contiguous();
@@ -353,29 +378,46 @@ void backward_input(KernelContext& ctx) {
                            nhwc ? MemoryFormat::channels_last : MemoryFormat::contiguous);
   if (out.numel() == 0) return;
   const int64_t O = w.size(0), C = w.size(1), kH = w.size(2), kW = w.size(3);
-  // The flipped, channel-transposed weight: wf[c][o][p][q] = w[o][c][kH−1−p][kW−1−q].
-  std::vector<float> wf(size_t(w.numel()));
+  const int64_t sH = geo.stride[0], sW = geo.stride[1];
+  bool empty_phase = O == 0;
+  for (int64_t a = 0; a < sH; ++a)
+    for (int64_t b = 0; b < sW; ++b) {
+      const Phase ph = phase_of(a, sH, kH, geo.padding[0], input_size[2]);
+      const Phase pw = phase_of(b, sW, kW, geo.padding[1], input_size[3]);
+      if (ph.outputs > 0 && pw.outputs > 0 && (ph.taps == 0 || pw.taps == 0)) empty_phase = true;
+    }
+  if (empty_phase) out.zero_();
+  if (O == 0) return;
   const float* wd = w.data<float>();
-  for (int64_t o = 0; o < O; ++o)
-    for (int64_t c = 0; c < C; ++c)
-      for (int64_t p = 0; p < kH; ++p)
-        for (int64_t q = 0; q < kW; ++q)
-          wf[size_t(((c * O + o) * kH + p) * kW + q)] =
-              wd[((o * C + c) * kH + (kH - 1 - p)) * kW + (kW - 1 - q)];
-  DirectConv d{};
-  d.N = g.size(0), d.Cin = O, d.H = g.size(2), d.W = g.size(3);
-  d.Cout = C, d.kH = kH, d.kW = kW;
-  d.pH = kH - 1 - geo.padding[0], d.pW = kW - 1 - geo.padding[1], d.sH = 1, d.sW = 1;
-  d.Ho = input_size[2], d.Wo = input_size[3];
-  d.x = g.data<float>(), d.xsn = g.stride(0), d.xsc = g.stride(1), d.xsh = g.stride(2),
-  d.xsw = g.stride(3);
-  d.y = out.data<float>(), d.ysn = out.stride(0), d.ysc = out.stride(1), d.ysh = out.stride(2),
-  d.ysw = out.stride(3);
-  if (O == 0) {
-    out.zero_();
-    return;
-  }
-  run_direct(d, wf.data());
+  for (int64_t a = 0; a < sH; ++a)
+    for (int64_t b = 0; b < sW; ++b) {
+      const Phase ph = phase_of(a, sH, kH, geo.padding[0], input_size[2]);
+      const Phase pw = phase_of(b, sW, kW, geo.padding[1], input_size[3]);
+      if (ph.outputs == 0 || pw.outputs == 0 || ph.taps == 0 || pw.taps == 0) continue;
+      // wf[c][o][t][u] = w[o][c][first + s (taps − 1 − t)] in both dims.
+      std::vector<float> wf(size_t(C * O * ph.taps * pw.taps));
+      for (int64_t c = 0; c < C; ++c)
+        for (int64_t o = 0; o < O; ++o)
+          for (int64_t t = 0; t < ph.taps; ++t)
+            for (int64_t u = 0; u < pw.taps; ++u) {
+              const int64_t p = ph.first_tap + sH * (ph.taps - 1 - t);
+              const int64_t q = pw.first_tap + sW * (pw.taps - 1 - u);
+              wf[size_t(((c * O + o) * ph.taps + t) * pw.taps + u)] =
+                  wd[((o * C + c) * kH + p) * kW + q];
+            }
+      DirectConv d{};
+      d.N = g.size(0), d.Cin = O, d.H = g.size(2), d.W = g.size(3);
+      d.Cout = C, d.kH = ph.taps, d.kW = pw.taps;
+      d.row0 = ph.offset, d.col0 = pw.offset;
+      d.Hp = ph.outputs + ph.taps - 1, d.Wp = pw.outputs + pw.taps - 1;
+      d.sH = 1, d.sW = 1, d.Ho = ph.outputs, d.Wo = pw.outputs;
+      d.x = g.data<float>(), d.xsn = g.stride(0), d.xsc = g.stride(1), d.xsh = g.stride(2),
+      d.xsw = g.stride(3);
+      d.y = out.data<float>() + a * out.stride(2) + b * out.stride(3);
+      d.ysn = out.stride(0), d.ysc = out.stride(1), d.ysh = sH * out.stride(2),
+      d.ysw = sW * out.stride(3);
+      run_direct(d, wf.data());
+    }
 }
 
 // conv2d_backward_weight, dW[o,c,p,q] = Σ_{n,i,j} g[n,o,i,j] xpad[n,c,i sH+p,j sW+q], as
@@ -567,8 +609,7 @@ bool backward_input_fits(const KernelContext& ctx) {
   const Tensor& w = ctx.input(1);
   // Fewer than 8 input channels waste most of each 16-channel vector.
   return supports_geometry(ctx, "conv2d_backward_input") && w.size(1) >= 8 &&
-         w.size(2) * w.size(3) > 1 && geo.stride[0] == 1 && geo.stride[1] == 1 &&
-         geo.padding[0] <= w.size(2) - 1 && geo.padding[1] <= w.size(3) - 1;
+         w.size(2) * w.size(3) > 1 && geo.stride[0] <= 2 && geo.stride[1] <= 2;
 }
 
 bool backward_weight_fits(const KernelContext& ctx) {
