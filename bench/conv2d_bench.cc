@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "framework/autograd/grad_mode.h"
+#include "framework/core/thread_environment.h"
 #include "framework/dispatch/registry.h"
 #include "ops/common/case_helpers.h"
 #include "ops/conv2d/conv2d.h"
@@ -221,6 +222,7 @@ std::map<std::string, TorchTime> torch_times(const std::vector<ConvShape>& shape
 }  // namespace
 
 int main(int argc, char** argv) {
+  osprey::use_passive_openmp_wait(argv);
   const int threads = std::stoi(take_flag(argc, argv, "--threads", "2"));
   const double min_time = std::stod(take_flag(argc, argv, "--min-time-ms", "300")) / 1000.0;
   const bool with_reference = take_flag(argc, argv, "--reference", "0") == "1";
