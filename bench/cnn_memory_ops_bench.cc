@@ -4,10 +4,15 @@
 // against their unfused pairs. Each op runs with the kernels before this work (the strided
 // batch_norm "channels" kernels, the element-wise "reference" loops) and with the fast ones, and
 // PyTorch (bench/reference/torch_memory_ops.py, run through /usr/bin/python3, 2 threads) times the
-// same calls. The run ends with a table of milliseconds and ratios, all measured in this run.
-//   Usage: cnn_memory_ops_bench [--benchmark_min_time=0.2] [--no_torch]
+// same calls. The run ends with a table of milliseconds (best of 5 repetitions; PyTorch: best of
+// its timed calls) and ratios, all measured in this run.
+//   Usage: cnn_memory_ops_bench [--benchmark_min_time=0.05] [--no_torch]
+// On a machine shared with other busy processes run it with OMP_WAIT_POLICY=passive: libgomp's
+// default spin-then-sleep waiting made every parallel region cost ~30 ms of wall time there
+// (measured 2026-11-27 at load ~8 on 2 cores), which buries every kernel's own time.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -35,6 +40,7 @@ struct Shape4 {
 };
 const Shape4 kShapes[] = {{16, 28}, {32, 14}, {64, 7}};
 constexpr int64_t kBatch = 128;
+constexpr int kRepetitions = 5;
 
 struct Operands {
   Tensor x, y, g, w, b, rm, rv, save_mean, save_invstd, relu_out;
@@ -134,15 +140,17 @@ std::string key(const std::string& op, Shape4 s, MemoryFormat f) {
          (f == MemoryFormat::channels_last ? "nhwc" : "nchw");
 }
 
-// Milliseconds per iteration of every benchmark, by name.
+// The best (minimum over repetitions) milliseconds per iteration of every benchmark, by the name
+// it was registered with. On a shared, loaded machine the minimum is the least noisy statistic.
 class Collector : public benchmark::ConsoleReporter {
  public:
   std::map<std::string, double> ms;
   void ReportRuns(const std::vector<Run>& runs) override {
     for (const auto& run : runs) {
-      if (run.run_type == Run::RT_Iteration) {
-        ms[run.benchmark_name()] = run.GetAdjustedRealTime() / 1e6;  // ns -> ms
-      }
+      if (run.run_type != Run::RT_Aggregate || run.aggregate_name != "min") continue;
+      std::string name = run.benchmark_name();
+      name = name.substr(0, std::min(name.find("/repeats:"), name.find("/real_time")));
+      ms[name] = run.GetAdjustedRealTime();  // in the benchmarks' unit, ms
     }
     ConsoleReporter::ReportRuns(runs);
   }
@@ -209,7 +217,12 @@ int main(int argc, char** argv) {
                                        for (auto _ : state) v.run(*o);
                                      })
             ->Unit(benchmark::kMillisecond)
-            ->UseRealTime();
+            ->UseRealTime()
+            ->Repetitions(kRepetitions)
+            ->ComputeStatistics(
+                "min",
+                [](const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); })
+            ->DisplayAggregatesOnly(true);
       }
     }
   }
