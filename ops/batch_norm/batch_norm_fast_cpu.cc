@@ -16,6 +16,7 @@
 #include <cmath>
 #include <vector>
 
+#include "framework/autograd/grad_mode.h"
 #include "ops/common/op_helpers.h"
 
 namespace osprey::ops {
@@ -190,6 +191,7 @@ void affine(const T* x, T* out, const Geometry& g, Layout l, const std::vector<T
 
 template <typename T>
 void forward(KernelContext& ctx) {
+  autograd::NoGradGuard no_grad;  // a layout copy made here is not part of the graph
   const Tensor& x = ctx.input(0);
   const Tensor& running_mean = ctx.input(3);
   const Tensor& running_var = ctx.input(4);
@@ -351,6 +353,7 @@ void gradient_apply(const T* gp, const T* x, T* out, const Geometry& g, Layout l
 
 template <typename T>
 void backward(KernelContext& ctx) {
+  autograd::NoGradGuard no_grad;  // layout copies made here are not part of the graph
   const Tensor& x = ctx.input(1);
   const bool training = ctx.attrs().get_bool("training");
   const Layout l = is_rows(x) ? Layout::rows : Layout::planes;
