@@ -8,12 +8,16 @@
 //
 //   ./build/bench/conv2d_bench [--threads=2] [--min-time-ms=300] [--reference=0|1]
 //                              [--shapes=substring] [google benchmark flags]
-// --reference=1 adds cpu/reference (slow); --shapes keeps the shapes whose name contains it.
+// --reference=1 adds cpu/reference (slow); --shapes keeps the shapes whose name contains it;
+// --modes=fwd,fwdbwd (default) may add bwi / bww: the input / weight gradient alone (osprey only).
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 #include <omp.h>
 
+#include <cblas.h>
+#include <time.h>
 #include <algorithm>
+
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -22,6 +26,7 @@
 #include <vector>
 
 #include "framework/autograd/grad_mode.h"
+#include "framework/core/thread_environment.h"
 #include "framework/dispatch/registry.h"
 #include "ops/common/case_helpers.h"
 #include "ops/conv2d/conv2d.h"
@@ -72,6 +77,14 @@ std::map<std::string, std::vector<double>>& iteration_times() {
   return times;
 }
 
+// CPU seconds of every thread of the process: on a loaded machine, work per core-second is a
+// steadier comparison than wall time (it leaves out parallel scaling).
+double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
+
 void use_kernel(const std::string& impl) {
   Registry& r = Registry::instance();
   for (const char* op : {"conv2d", "conv2d_backward_input", "conv2d_backward_weight"}) {
@@ -86,35 +99,42 @@ void use_kernel(const std::string& impl) {
 }
 
 void run_conv(benchmark::State& state, const ConvShape& s, const Operands& o,
-              const std::string& impl, bool backward, const std::string& key) {
+              const std::string& impl, const std::string& mode, const std::string& key) {
   osprey::autograd::NoGradGuard no_grad;
   use_kernel(impl);
   const std::vector<int64_t> stride{s.stride, s.stride}, padding{s.padding, s.padding},
       dilation{1, 1};
   auto step = [&] {
-    Tensor y = osprey::ops::conv2d(o.x, o.w, {}, stride, padding, dilation, s.groups);
-    benchmark::DoNotOptimize(y.raw_data());
-    if (backward) {
+    if (mode == "fwd" || mode == "fwdbwd") {
+      Tensor y = osprey::ops::conv2d(o.x, o.w, {}, stride, padding, dilation, s.groups);
+      benchmark::DoNotOptimize(y.raw_data());
+    }
+    if (mode == "bwi" || mode == "fwdbwd") {
       Tensor dx = osprey::ops::conv2d_backward_input(o.g, o.w, o.x.shape(), stride, padding,
                                                      dilation, s.groups);
+      benchmark::DoNotOptimize(dx.raw_data());
+    }
+    if (mode == "bww" || mode == "fwdbwd") {
       Tensor dw = osprey::ops::conv2d_backward_weight(o.g, o.x, o.w.shape(), stride, padding,
                                                       dilation, s.groups);
-      benchmark::DoNotOptimize(dx.raw_data());
       benchmark::DoNotOptimize(dw.raw_data());
     }
   };
   step();  // warm-up (allocator, OpenBLAS buffers)
   std::vector<double>& times = iteration_times()[key];
+  std::vector<double>& cpu = iteration_times()[key + "/cpu"];
   for (auto _ : state) {
     const auto t0 = std::chrono::steady_clock::now();
+    const double c0 = process_cpu_seconds();
     step();
     const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    cpu.push_back(process_cpu_seconds() - c0);
     state.SetIterationTime(sec);
     times.push_back(sec);
   }
   state.SetLabel(impl);
-  state.counters["GFLOP/s"] = benchmark::Counter(s.flops() * (backward ? 3 : 1) * state.iterations(),
-                                                 benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      s.flops() * (mode == "fwdbwd" ? 3 : 1) * state.iterations(), benchmark::Counter::kIsRate);
   use_kernel("");
 }
 
@@ -140,10 +160,15 @@ std::string take_flag(int& argc, char** argv, const char* flag, const std::strin
   return fallback;
 }
 
-// PyTorch's median and best seconds by "shape/mode", from the reference script's JSON (a flat
-// scan: the script prints one object per result with fixed keys). Empty when torch is missing.
-std::map<std::string, std::pair<double, double>> torch_times(const std::vector<ConvShape>& shapes,
-                                                             int threads, double min_time) {
+struct TorchTime {
+  double median, best, cpu;
+};
+
+// PyTorch's median, best and median CPU seconds by "shape/mode", from the reference script's JSON
+// (a flat scan: the script prints one object per result with fixed keys). Empty when torch is
+// missing.
+std::map<std::string, TorchTime> torch_times(const std::vector<ConvShape>& shapes, int threads,
+                                             double min_time) {
   std::string spec = fmt::format(R"({{"threads": {}, "min_time": {}, "modes": ["fwd", "fwdbwd"], )"
                                  R"("shapes": [)",
                                  threads, min_time);
@@ -158,7 +183,7 @@ std::map<std::string, std::pair<double, double>> torch_times(const std::vector<C
   std::string script = __FILE__;
   script = script.substr(0, script.rfind('/') + 1) + "reference/torch_cpu_reference.py";
   const std::string cmd = fmt::format("/usr/bin/python3 '{}' '{}' 2>&1", script, spec);
-  std::map<std::string, std::pair<double, double>> out;
+  std::map<std::string, TorchTime> out;
   FILE* pipe = popen(cmd.c_str(), "r");
   if (!pipe) {
     std::printf("PyTorch reference: cannot start %s\n", cmd.c_str());
@@ -182,7 +207,8 @@ std::map<std::string, std::pair<double, double>> torch_times(const std::vector<C
     name = name.substr(1, name.find('"', 1) - 1);
     std::string mode = field(at, "mode");
     mode = mode.substr(1, mode.find('"', 1) - 1);
-    out[name + "/" + mode] = {std::stod(field(at, "median_s")), std::stod(field(at, "best_s"))};
+    out[name + "/" + mode] = {std::stod(field(at, "median_s")), std::stod(field(at, "best_s")),
+                              std::stod(field(at, "cpu_median_s"))};
   }
   const size_t version = text.find("\"torch\": \"");
   if (version != std::string::npos) {
@@ -196,11 +222,17 @@ std::map<std::string, std::pair<double, double>> torch_times(const std::vector<C
 }  // namespace
 
 int main(int argc, char** argv) {
+  osprey::use_passive_openmp_wait(argv);
   const int threads = std::stoi(take_flag(argc, argv, "--threads", "2"));
   const double min_time = std::stod(take_flag(argc, argv, "--min-time-ms", "300")) / 1000.0;
   const bool with_reference = take_flag(argc, argv, "--reference", "0") == "1";
   const std::string filter = take_flag(argc, argv, "--shapes", "");
+  std::vector<std::string> modes;
+  const std::string mode_list = take_flag(argc, argv, "--modes", "fwd,fwdbwd") + ",";
+  for (size_t at = 0, comma; (comma = mode_list.find(',', at)) != std::string::npos; at = comma + 1)
+    if (comma > at) modes.push_back(mode_list.substr(at, comma - at));
   omp_set_num_threads(threads);
+  openblas_set_num_threads(threads);
 
   std::vector<ConvShape> shapes;
   for (const ConvShape& s : all_shapes())
@@ -222,13 +254,13 @@ int main(int argc, char** argv) {
   }
   std::vector<std::string> keys;
   for (const ConvShape& s : shapes)
-    for (bool backward : {false, true})
+    for (const std::string& mode : modes)
       for (const std::string& impl : impls) {
-        const std::string key = fmt::format("{}/{}/{}", impl, s.name, backward ? "fwdbwd" : "fwd");
+        const std::string key = fmt::format("{}/{}/{}", impl, s.name, mode);
         keys.push_back(key);
         benchmark::RegisterBenchmark(key.c_str(),
-                                     [s, impl, backward, key, &operands](benchmark::State& st) {
-                                       run_conv(st, s, operands.at(s.name), impl, backward, key);
+                                     [s, impl, mode, key, &operands](benchmark::State& st) {
+                                       run_conv(st, s, operands.at(s.name), impl, mode, key);
                                      })
             ->Unit(benchmark::kMillisecond)
             ->UseManualTime()
@@ -238,28 +270,36 @@ int main(int argc, char** argv) {
   benchmark::RunSpecifiedBenchmarks();
   const auto torch = torch_times(shapes, threads, min_time);
 
-  std::printf("\n%-13s %-24s %-7s %9s %9s %9s %9s %9s\n", "kernel", "shape", "mode", "ms(med)",
-              "GFLOP/s", "torch ms", "torchGF/s", "ratio");
-  std::printf("%s\n", std::string(97, '-').c_str());
+  std::printf("\n%-13s %-24s %-7s %9s %8s %8s %9s %8s %8s %11s %6s\n", "kernel", "shape", "mode",
+              "ms(med)", "GFLOP/s", "cpuGF/s", "torch ms", "GFLOP/s", "cpuGF/s", "ratio", "cpu");
+  std::printf("%s\n", std::string(124, '-').c_str());
   for (const ConvShape& s : shapes)
-    for (const char* mode : {"fwd", "fwdbwd"})
+    for (const std::string& mode : modes)
       for (const std::string& impl : impls) {
-        const auto& t = iteration_times()[fmt::format("{}/{}/{}", impl, s.name, mode)];
+        const std::string key = fmt::format("{}/{}/{}", impl, s.name, mode);
+        const auto& t = iteration_times()[key];
         if (t.empty()) continue;
-        const double flops = s.flops() * (std::strcmp(mode, "fwd") == 0 ? 1 : 3);
+        const double ours_cpu = median(iteration_times()[key + "/cpu"]);
+        const double flops = s.flops() * (mode == "fwdbwd" ? 3 : 1);
         const double ours = median(t);
-        std::string torch_ms = "-", torch_gf = "-", ratio = "-";
+        std::string torch_ms = "-", torch_gf = "-", torch_cpu_gf = "-", ratio = "-",
+                    cpu_ratio = "-";
         const auto it = torch.find(s.name + "/" + mode);
         if (it != torch.end()) {
-          torch_ms = fmt::format("{:.3f}", it->second.first * 1e3);
-          torch_gf = fmt::format("{:.1f}", flops / it->second.first / 1e9);
-          ratio = fmt::format("{:.2f}/{:.2f}", ours / it->second.first, best(t) / it->second.second);
+          torch_ms = fmt::format("{:.3f}", it->second.median * 1e3);
+          torch_gf = fmt::format("{:.1f}", flops / it->second.median / 1e9);
+          torch_cpu_gf = fmt::format("{:.1f}", flops / it->second.cpu / 1e9);
+          ratio = fmt::format("{:.2f}/{:.2f}", ours / it->second.median, best(t) / it->second.best);
+          cpu_ratio = fmt::format("{:.2f}", ours_cpu / it->second.cpu);
         }
-        std::printf("%-13s %-24s %-7s %9.3f %9.1f %9s %9s %9s\n", impl.c_str(), s.name.c_str(),
-                    mode, ours * 1e3, flops / ours / 1e9, torch_ms.c_str(), torch_gf.c_str(),
-                    ratio.c_str());
+        std::printf("%-13s %-24s %-7s %9.3f %8.1f %8.1f %9s %8s %8s %11s %6s\n", impl.c_str(),
+                    s.name.c_str(), mode.c_str(), ours * 1e3, flops / ours / 1e9,
+                    flops / ours_cpu / 1e9, torch_ms.c_str(), torch_gf.c_str(),
+                    torch_cpu_gf.c_str(), ratio.c_str(), cpu_ratio.c_str());
       }
-  std::printf("ratio = osprey time / PyTorch time, median/best iteration (< 1: osprey faster)\n");
+  std::printf(
+      "ratio = osprey time / PyTorch time, median/best iteration (< 1: osprey faster); cpu = the "
+      "same for CPU seconds of all threads (steadier on a loaded machine)\n");
   benchmark::Shutdown();
   return 0;
 }

@@ -5,7 +5,8 @@ Usage: torch_cpu_reference.py '<json>' where <json> is
   {"threads": 2, "min_time": 0.3, "shapes": [{"name": ..., "n": N, "c": C, "h": H, "w": W,
    "o": O, "k": k, "stride": s, "padding": p, "groups": g}, ...], "modes": ["fwd", "fwdbwd"]}
 Prints one JSON object: {"torch": version, "mkldnn": bool, "results": [{"name", "mode",
-"median_s", "best_s", "iterations"}]}; {"error": ...} when torch cannot be imported.
+"median_s", "best_s", "cpu_median_s" (CPU seconds of
+all threads), "iterations"}]}; {"error": ...} when torch cannot be imported.
 fwd is F.conv2d without autograd; fwdbwd is the forward plus the gradients of input and weight
 (no bias: ResNet convolutions are followed by batch norm).
 """
@@ -23,14 +24,16 @@ except ImportError as e:  # the C++ side prints our numbers only
 
 def time_step(step, min_time):
     step()  # warm-up: oneDNN primitive creation, allocator
-    times = []
+    times, cpu = [], []
     start = time.perf_counter()
-    while time.perf_counter() - start < min_time or len(times) < 3:
-        t0 = time.perf_counter()
+    while time.perf_counter() - start < min_time or len(times) < 5:
+        t0, c0 = time.perf_counter(), time.process_time()
         step()
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
     times.sort()
-    return times[len(times) // 2], times[0], len(times)
+    cpu.sort()
+    return times[len(times) // 2], times[0], cpu[len(cpu) // 2], len(times)
 
 
 def main():
@@ -60,9 +63,9 @@ def main():
                     xg.grad = None
                     wg.grad = None
                     F.conv2d(xg, wg, **args).backward(g)
-            median, best, iterations = time_step(step, min_time)
+            median, best, cpu, iterations = time_step(step, min_time)
             results.append({"name": s["name"], "mode": mode, "median_s": median, "best_s": best,
-                            "iterations": iterations})
+                            "cpu_median_s": cpu, "iterations": iterations})
     print(json.dumps({"torch": torch.__version__, "mkldnn": torch.backends.mkldnn.is_available(),
                       "threads": torch.get_num_threads(), "results": results}))
 

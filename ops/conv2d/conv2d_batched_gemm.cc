@@ -27,7 +27,9 @@ namespace {
 // misses and smaller ones to short GEMMs.
 constexpr int64_t kColumnBudgetBytes = int64_t(1) << 20;
 
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+int64_t ceil_div(int64_t a, int64_t b) {
+  return (a + b - 1) / b;
+}
 
 // Row-major C (m × n, row stride ldc) = op(A) · op(B) + beta C.
 void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n, int64_t k, const float* a,
@@ -47,7 +49,11 @@ struct View {
   T* data;
   int64_t sn, sc, sh, sw;
   explicit View(const Tensor& t)
-      : data(t.data<std::remove_const_t<T>>()), sn(t.stride(0)), sc(t.stride(1)), sh(t.stride(2)), sw(t.stride(3)) {}
+      : data(t.data<std::remove_const_t<T>>()),
+        sn(t.stride(0)),
+        sc(t.stride(1)),
+        sh(t.stride(2)),
+        sw(t.stride(3)) {}
   T* at(int64_t n, int64_t c) const { return data + n * sn + c * sc; }
 };
 
