@@ -27,6 +27,8 @@
 // the machine.
 //
 // --threads applies to the CPU cases only (OpenMP and OpenBLAS here, torch.set_num_threads there).
+// Like Osprey's other programs this one runs with OMP_WAIT_POLICY=PASSIVE unless the variable is
+// set (framework/core/thread_environment.h); the PyTorch process inherits the same environment.
 //
 //   ./build/bench/train_step_bench [--device=cpu|cuda] [--cases=a,b] [--threads=2] [--warmup=2]
 //       [--target-s=10] [--min-reps=5] [--max-reps=50] [--no-reference] [--python=PATH]
@@ -57,6 +59,7 @@
 
 #include "framework/core/backend.h"
 #include "framework/core/tensor.h"
+#include "framework/core/thread_environment.h"
 #include "framework/optim/sgd.h"
 #include "models/model_factory.h"
 #include "ops/deform_conv2d/deform_conv2d.h"
@@ -699,6 +702,7 @@ int run_gpu(const Args& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  osprey::use_passive_openmp_wait(argv);
   std::signal(SIGPIPE, SIG_IGN);  // a reference process that dies shows as a failed write
   try {
     const Args args = parse_args(argc, argv);
