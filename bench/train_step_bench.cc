@@ -28,11 +28,14 @@
 //
 // --threads applies to the CPU cases only (OpenMP and OpenBLAS here, torch.set_num_threads there).
 // Like Osprey's other programs this one runs with OMP_WAIT_POLICY=PASSIVE unless the variable is
-// set (framework/core/thread_environment.h); the PyTorch process inherits the same environment.
+// set (framework/core/thread_environment.h), and the PyTorch process inherits the same policy.
+// --torch-default-wait gives PyTorch libgomp's default (spin, then sleep) instead when the user
+// set none. On the shared 2-core machine that default made PyTorch's alternated steps erratic
+// (ResNet-18 at 64²: ~10 img/s alternated against ~320 img/s alone), so it is not the default.
 //
 //   ./build/bench/train_step_bench [--device=cpu|cuda] [--cases=a,b] [--threads=2] [--warmup=2]
 //       [--target-s=10] [--min-reps=5] [--max-reps=50] [--no-reference] [--python=PATH]
-//       [--reference-script=PATH]
+//       [--reference-script=PATH] [--torch-default-wait]
 // Exits 0 after printing the table (a missed goal is reported, not an error); non-zero on bad
 // arguments or when an Osprey case throws.
 #include <fmt/format.h>
@@ -76,6 +79,8 @@ namespace {
 using namespace osprey;
 
 constexpr double kNan = std::numeric_limits<double>::quiet_NaN();
+// Set when OMP_WAIT_POLICY was not set by the user (see main).
+constexpr const char* kTorchDefaultWait = "OSPREY_TRAIN_STEP_BENCH_TORCH_DEFAULT_WAIT";
 
 struct Args {
   std::string device = "cpu";
@@ -86,6 +91,7 @@ struct Args {
   int min_reps = 5;
   int max_reps = 50;
   bool reference = true;
+  bool torch_default_wait = false;
   std::string python;
   std::string script;
 };
@@ -119,6 +125,8 @@ Args parse_args(int argc, char** argv) {
       args.min_reps = std::stoi(value);
     else if (key == "--max-reps")
       args.max_reps = std::stoi(value);
+    else if (key == "--torch-default-wait")
+      args.torch_default_wait = true;
     else if (key == "--no-reference")
       args.reference = false;
     else if (key == "--python")
@@ -264,13 +272,16 @@ std::string python_for(const Args& args) {
 // runs one step per "step" request and answers "STEP <ms>".
 class Child {
  public:
-  explicit Child(const std::vector<std::string>& argv) {
+  Child(const std::vector<std::string>& argv, bool default_wait) {
     int to_child[2], from_child[2];
     if (pipe(to_child) != 0 || pipe(from_child) != 0) return;
     pid_ = fork();
     if (pid_ == 0) {
       dup2(to_child[0], STDIN_FILENO);
       dup2(from_child[1], STDOUT_FILENO);
+      // --torch-default-wait: libgomp's default policy for PyTorch instead of the passive one
+      // this program gave itself (when the user set no policy).
+      if (default_wait && std::getenv(kTorchDefaultWait) != nullptr) unsetenv("OMP_WAIT_POLICY");
       for (int fd : {to_child[0], to_child[1], from_child[0], from_child[1]}) close(fd);
       std::vector<char*> args;
       for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
@@ -638,7 +649,7 @@ int run_cpu(const Args& args) {
       for (const std::string& part : command) shown += (shown.empty() ? "" : " ") + part;
       fmt::print("  [pytorch] $ {}\n", shown);
       std::fflush(stdout);
-      torch = std::make_unique<Child>(command);
+      torch = std::make_unique<Child>(command, args.torch_default_wait);
       if (auto line = torch->expect("READY ")) {
         ready = *line;
       } else {
@@ -702,6 +713,8 @@ int run_gpu(const Args& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Remembered across the re-exec below: the user chose no policy, so PyTorch gets its default.
+  if (std::getenv("OMP_WAIT_POLICY") == nullptr) setenv(kTorchDefaultWait, "1", 1);
   osprey::use_passive_openmp_wait(argv);
   std::signal(SIGPIPE, SIG_IGN);  // a reference process that dies shows as a failed write
   try {
