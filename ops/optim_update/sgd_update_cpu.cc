@@ -1,0 +1,53 @@
+// cpu/reference kernel of sgd_update: one pass per parameter, element by element, in the
+// parameter's dtype with the scalars cast to it (what PyTorch's CPU SGD computes).
+#include "framework/dispatch/registry.h"
+#include "ops/common/op_helpers.h"
+#include "ops/optim_update/optim_update_util.h"
+
+namespace osprey::ops {
+namespace {
+
+template <typename T>
+void sgd_one(T* p, const T* g, T* b, int64_t numel, T lr, T wd, T momentum, T dampening,
+             bool nesterov, bool new_buffer) {
+  for (int64_t k = 0; k < numel; ++k) {
+    T d = g[k];
+    if (wd != T(0)) d = d + wd * p[k];
+    if (b) {
+      b[k] = new_buffer ? d : momentum * b[k] + (T(1) - dampening) * d;
+      d = nesterov ? d + momentum * b[k] : b[k];
+    }
+    p[k] = p[k] - lr * d;
+  }
+}
+
+void sgd_update_reference(KernelContext& ctx) {
+  const Attrs& a = ctx.attrs();
+  const auto lr = a.get_floats("lr");
+  const auto wd = a.get_floats("weight_decay");
+  const auto new_buffer = a.get_ints("new_buffer");
+  const double momentum = a.get_float("momentum");
+  const double dampening = a.get_float("dampening");
+  const bool nesterov = a.get_bool("nesterov");
+  const int roles = momentum != 0.0 ? 3 : 2;
+  const auto n = static_cast<int>(lr.size());
+  for (int i = 0; i < n; ++i) {
+    const Tensor& param = ctx.input(i);
+    OSPREY_DISPATCH_FLOAT(param.dtype(), "sgd_update", [&]<typename T>() {
+      T* buffer = roles == 3 ? ctx.input(2 * n + i).data<T>() : nullptr;
+      sgd_one<T>(param.data<T>(), ctx.input(n + i).data<T>(), buffer, param.numel(),
+                 static_cast<T>(lr[i]), static_cast<T>(wd[i]), static_cast<T>(momentum),
+                 static_cast<T>(dampening), nesterov, !new_buffer.empty() && new_buffer[i] != 0);
+    });
+  }
+  bump_updated_versions(ctx, roles, 1);
+}
+
+const bool registered = [] {
+  register_kernel("sgd_update", DeviceType::cpu, "reference", 0, sgd_update_reference, {},
+                  "per-parameter element loop in the parameter's dtype");
+  return true;
+}();
+
+}  // namespace
+}  // namespace osprey::ops
