@@ -12,6 +12,8 @@
 // never fewer than N) are in the making or waiting at once, counting the one next() waits for, so
 // memory stays bounded; next() hands them out in order. An error inside a worker is rethrown by the
 // next() that reaches its batch.
+// A DataLoader itself is driven from one thread (next, position, set_position); the worker
+// threads are internal to it.
 //
 // Typical use by a trainer:
 //   DataLoader loader(dataset, ClassificationTransform(transform_config), loader_config);

@@ -70,7 +70,9 @@ class Module {
   LoadReport load_state_dict(const NamedTensors& state, bool strict = true);
 
   // --- modes and placement ---
-  void train(bool on = true);
+  // Virtual so that a model can keep parts in eval mode while it trains (a backbone's frozen
+  // stages); children are switched through this same call.
+  virtual void train(bool on = true);
   void eval() { train(false); }
   bool is_training() const { return training_; }
   // Moves every parameter and buffer (parameters keep requires_grad and become new leaves).

@@ -4,6 +4,7 @@
 #include "framework/nn/init.h"
 #include "framework/nn/layers/batch_norm.h"
 #include "framework/nn/layers/conv2d.h"
+#include "framework/nn/layers/deform_conv2d.h"
 #include "framework/nn/layers/linear.h"
 #include "framework/nn/layers/sequential.h"
 #include "framework/nn/layers/stateless.h"

@@ -86,10 +86,11 @@ Tensor target_weight(const Tensor& x, const Tensor& t, const CrossEntropyOptions
   const int64_t classes = x.size(cd);
   Shape along(x.dim() - cd, 1);
   along[0] = classes;
-  Tensor hit = eq(t.unsqueeze(cd), arange(static_cast<double>(classes), DType::i64).reshape(along))
+  Tensor hit = eq(t.unsqueeze(cd),
+                  arange(static_cast<double>(classes), DType::i64, x.device()).reshape(along))
                    .to(x.dtype());
   if (o.weight.defined()) hit = mul(hit, o.weight.reshape(along));
-  Tensor counted = ne(t, Tensor::scalar<int64_t>(o.ignore_index)).to(x.dtype());
+  Tensor counted = ne(t, Tensor::scalar<int64_t>(o.ignore_index, t.device())).to(x.dtype());
   return mul(sum(hit, {cd}), counted);
 }
 
@@ -113,8 +114,8 @@ std::vector<Tensor> cross_entropy_backward_grad(const BackwardContext& ctx) {
   if (ctx.needs_grad(1)) {
     const double eps = o.label_smoothing, classes = static_cast<double>(x.size(cd));
     Tensor wt = target_weight(x, t, o, cd);
-    Tensor total_w = o.weight.defined() ? sum(o.weight) : full({}, classes, x.dtype());
-    Tensor counted = ne(t, Tensor::scalar<int64_t>(o.ignore_index)).to(x.dtype());
+    Tensor total_w = o.weight.defined() ? sum(o.weight) : full({}, classes, x.dtype(), x.device());
+    Tensor counted = ne(t, Tensor::scalar<int64_t>(o.ignore_index, t.device())).to(x.dtype());
     Tensor sum_a = neg(add(affine(wt, 1 - eps), mul(counted, affine(total_w, eps / classes))));
     Tensor s = o.reduction == "mean" ? div(g, sum(wt)) : g;
     Tensor r = mul(s, sum_a).unsqueeze(cd);

@@ -1,0 +1,102 @@
+// The sizes and attributes of one deformable convolution, read once and shared by the op
+// definitions and every kernel, and the bilinear sampling rule of the fast kernels (CPU and CUDA;
+// the reference kernel spells the rule out on its own, so the two are checked against each other).
+#pragma once
+
+#include <cstdint>
+
+#include "framework/core/tensor.h"
+#include "framework/dispatch/attributes.h"
+#include "ops/conv2d/conv2d_geometry.h"
+
+#ifdef __CUDACC__
+#define OSPREY_DEFORM_HD __host__ __device__
+#else
+#define OSPREY_DEFORM_HD
+#endif
+
+namespace osprey::ops {
+
+enum class DeformBoundary { torchvision, mxnet_v1 };
+
+struct DeformGeometry {
+  ConvGeometry conv;
+  DeformBoundary boundary;
+  int64_t N, C, H, W;     // input
+  int64_t O, Cg, kH, kW;  // weight O × Cg × kH × kW
+  int64_t Ho, Wo;
+  int64_t taps;           // kH·kW
+  int64_t offset_groups;  // G
+  int64_t Coff;           // input channels per offset group, C / G
+
+  // Reads the attributes and checks input (N×C×H×W), weight (O×C/groups×kH×kW) and the offset's
+  // channel count (2·G·kH·kW); errors name `op`, the argument and the shapes.
+  static DeformGeometry from(const dispatch::Attrs& attrs, const Shape& input, const Shape& weight,
+                             const Shape& offset, const char* op);
+  Shape output_shape() const { return {N, O, Ho, Wo}; }
+  Shape offset_shape() const { return {N, 2 * offset_groups * taps, Ho, Wo}; }
+  Shape mask_shape() const { return {N, offset_groups * taps, Ho, Wo}; }
+};
+
+// The four corners of one bilinear sample as flat indices y·W + x into an H×W plane, with their
+// interpolation weights and the weights' derivatives along y and x. Unused corners have index 0
+// and all-zero weights, so loops need no branches.
+template <typename T>
+struct BilinearCorners {
+  int64_t index[4];
+  T weight[4];
+  T dweight_dy[4];
+  T dweight_dx[4];
+};
+
+template <typename T>
+OSPREY_DEFORM_HD inline int64_t floor_index(T v) {
+  const auto i = static_cast<int64_t>(v);
+  return static_cast<T>(i) > v ? i - 1 : i;
+}
+
+// The sampling rule of deform_conv2d.h for a sample at (y, x) of an H×W map.
+template <typename T>
+OSPREY_DEFORM_HD inline BilinearCorners<T> bilinear_corners(T y, T x, int64_t H, int64_t W,
+                                                            bool mxnet_v1) {
+  BilinearCorners<T> s{};
+  const T zero(0), one(1);
+  int64_t y0, y1, x0, x1;
+  T ly, lx;
+  bool y_moves = true, x_moves = true;
+  if (mxnet_v1) {
+    if (!(y >= zero && y < T(H) && x >= zero && x < T(W))) return s;
+    y0 = floor_index(y);
+    x0 = floor_index(x);
+    y_moves = y0 < H - 1;
+    x_moves = x0 < W - 1;
+    if (!y_moves) y0 = H - 1;
+    if (!x_moves) x0 = W - 1;
+    y1 = y_moves ? y0 + 1 : y0;
+    x1 = x_moves ? x0 + 1 : x0;
+    ly = y_moves ? y - T(y0) : zero;
+    lx = x_moves ? x - T(x0) : zero;
+  } else {
+    if (!(y > -one && y < T(H) && x > -one && x < T(W))) return s;
+    y0 = floor_index(y);
+    x0 = floor_index(x);
+    y1 = y0 + 1;
+    x1 = x0 + 1;
+    ly = y - T(y0);
+    lx = x - T(x0);
+  }
+  const T hy = one - ly, hx = one - lx;
+  const int64_t rows[4] = {y0, y0, y1, y1}, cols[4] = {x0, x1, x0, x1};
+  const T w[4] = {hy * hx, hy * lx, ly * hx, ly * lx};
+  const T dy[4] = {-hx, -lx, hx, lx}, dx[4] = {-hy, hy, -ly, ly};
+  for (int t = 0; t < 4; ++t) {
+    if (rows[t] < 0 || rows[t] >= H || cols[t] < 0 || cols[t] >= W) continue;
+    s.index[t] = rows[t] * W + cols[t];
+    s.weight[t] = w[t];
+    s.dweight_dy[t] = y_moves ? dy[t] : zero;
+    s.dweight_dx[t] = x_moves ? dx[t] : zero;
+  }
+  return s;
+}
+
+}  // namespace osprey::ops
