@@ -6,6 +6,7 @@
 
 #include "experiments/cli/commands.h"
 #include "experiments/cli/train_commands.h"
+#include "experiments/spec/validate.h"
 #include "experiments/train/run_files.h"
 #include "experiments/train/run_setup.h"
 #include "framework/core/error.h"
@@ -16,6 +17,7 @@ experiments::CheckpointEval run_eval_command(const EvalCommandOptions& options, 
                                              experiments::ModelBuilder build_model) {
   proto::Experiment spec = experiments::load_spec_file(options.spec);
   experiments::apply_overrides(spec, options.sets);
+  if (!options.sets.empty()) experiments::validate_spec(spec, options.spec + " with --set");
   experiments::CheckpointEval eval =
       experiments::evaluate_checkpoint(spec, options.checkpoint, std::move(build_model));
   std::string path = options.out.empty() ? options.checkpoint + ".eval.json" : options.out;

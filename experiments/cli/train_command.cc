@@ -4,6 +4,7 @@
 
 #include "experiments/cli/commands.h"
 #include "experiments/cli/train_commands.h"
+#include "experiments/spec/validate.h"
 #include "experiments/train/run_files.h"
 #include "experiments/train/run_setup.h"
 
@@ -13,6 +14,7 @@ experiments::TrainResult run_train_command(const TrainCommandOptions& options, s
                                            experiments::ModelBuilder build_model) {
   proto::Experiment spec = experiments::load_spec_file(options.spec);
   experiments::apply_overrides(spec, options.sets);
+  if (!options.sets.empty()) experiments::validate_spec(spec, options.spec + " with --set");
   if (!options.output.empty()) spec.set_output_dir(options.output);
   experiments::TrainerOptions trainer_options;
   trainer_options.out = &out;

@@ -158,6 +158,9 @@ void apply_overrides(proto::Experiment& spec, const std::vector<std::string>& as
                  "--set '{}': not a valid field and value for the spec (parsed as '{}'); string "
                  "values need quotes, e.g. name=\"x\"",
                  assignment, text);
+    // The run length is one of max_iter and epochs: setting one replaces the other.
+    if (patch.solver().has_max_iter()) spec.mutable_solver()->clear_epochs();
+    if (patch.solver().has_epochs()) spec.mutable_solver()->clear_max_iter();
     spec.MergeFrom(patch);
   }
 }

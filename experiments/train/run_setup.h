@@ -40,7 +40,8 @@ std::unique_ptr<optim::Optimizer> make_optimizer(const proto::SolverSpec& solver
 
 // Applies "field.path=value" assignments (`osprey train --set solver.max_iter=30`): each becomes
 // the text-format fragment `field { path: value }` merged over the spec, so a scalar is replaced
-// and a repeated field gets one more element. Errors name the assignment.
+// and a repeated field gets one more element. Setting solver.max_iter clears solver.epochs and
+// vice versa (a run has one length). Errors name the assignment.
 void apply_overrides(proto::Experiment& spec, const std::vector<std::string>& assignments);
 
 }  // namespace osprey::experiments

@@ -8,6 +8,8 @@
 #include <ctime>
 #include <filesystem>
 
+#include "experiments/spec/kernel_overrides.h"
+#include "experiments/spec/transfer.h"
 #include "experiments/train/run_files.h"
 #include "experiments/train/run_setup.h"
 #include "framework/autograd/grad_mode.h"
@@ -97,10 +99,22 @@ Trainer::Trainer(proto::Experiment spec, TrainerOptions options, const ResumeFro
   random::manual_seed(derive_seed(spec_.seed(), "default"));
   data_seed_ = derive_seed(spec_.seed(), "data");
 
+  kernel_overrides_ = std::make_unique<KernelOverrideGuard>(spec_.kernel());
   model_ = options_.build_model(spec_.model(), model_generator_);
   OSPREY_CHECK(model_ != nullptr, "the model builder returned no model");
   model_->to(device_);
   model_->train();
+  if (!resume) {
+    for (const auto& init : spec_.init_from()) {
+      apply_init_from(*model_, init,
+                      [this](const std::string& line) { *options_.out << line << "\n"; });
+    }
+  }
+  std::vector<std::string> frozen = apply_freeze(*model_, spec_.freeze());
+  if (!frozen.empty()) {
+    *options_.out << fmt::format("frozen: {} parameters matching the spec's freeze patterns\n",
+                                 frozen.size());
+  }
 
   const proto::DataSpec& train_data = spec_.train_data();
   train_loader_ =

@@ -7,6 +7,11 @@
 // the states of the random generators, the data loader's position and the iteration, and the
 // learning rate is a function of the iteration.
 //
+// Before training a new run applies the spec's init_from (transfer from another run's checkpoint)
+// and its freeze patterns (experiments/spec/transfer.h); its kernel overrides hold for the
+// trainer's lifetime. A resumed run freezes the same parameters but takes every value from its
+// own checkpoint.
+//
 // Randomness comes from the spec's seed, one stream per role (derive_seed in run_setup.h):
 // "model" initialises the model and then drives its dropout layers, "data" orders the batches and
 // draws their augmentation, "default" is the process generator any other random op uses.
@@ -36,6 +41,8 @@
 #include "framework/random/generator.h"
 
 namespace osprey::experiments {
+
+class KernelOverrideGuard;
 
 // Builds the (untrained) model of a spec, drawing its initial weights from `generator`; a model
 // may keep the generator for its dropout layers, so it must outlive the model.
@@ -114,7 +121,7 @@ class Trainer {
   std::map<std::string, double> last_metrics_;
   std::unique_ptr<MetricsWriter> metrics_;
   std::unique_ptr<ProgressDisplay> display_;
-  std::shared_ptr<void> kernel_overrides_;  // keeps the spec's kernel choices for the run
+  std::unique_ptr<KernelOverrideGuard> kernel_overrides_;  // the spec's kernels, for the run
 };
 
 }  // namespace osprey::experiments

@@ -138,10 +138,11 @@ TEST(RunSetup, SeedsPerRoleAndOverrides) {
   EXPECT_NE(derive_seed(1, "model"), derive_seed(2, "model"));
 
   proto::Experiment spec;
-  spec.mutable_solver()->set_max_iter(1000);
+  spec.mutable_solver()->set_epochs(8);
   apply_overrides(spec, {"solver.max_iter=30", "train_data.limit=512", "name=\"smoke\"",
                          "solver.lr_schedule.policy=COSINE"});
   EXPECT_EQ(spec.solver().max_iter(), 30);
+  EXPECT_FALSE(spec.solver().has_epochs());
   EXPECT_EQ(spec.train_data().limit(), 512);
   EXPECT_EQ(spec.name(), "smoke");
   EXPECT_EQ(spec.solver().lr_schedule().policy(), proto::COSINE);

@@ -156,6 +156,34 @@ TEST_F(TrainerTest, DivergenceStopsAndKeepsTheLastGoodCheckpoint) {
   }
 }
 
+TEST_F(TrainerTest, InitFromAnotherRunAndFreeze) {
+  proto::Experiment source = test::tiny_spec(dir_ / "data", dir_ / "source");
+  source.mutable_solver()->set_max_iter(10);
+  Trainer first(source, options(nullptr));
+  first.train();
+  nn::NamedTensors trained = first.model().state_dict();
+
+  proto::Experiment spec = test::tiny_spec(dir_ / "data", dir_ / "transfer");
+  spec.mutable_solver()->set_max_iter(5);
+  spec.add_init_from()->set_checkpoint((dir_ / "source").string());
+  spec.add_freeze("0.*");  // the first convolution
+  Trainer second(spec, options(nullptr));
+  EXPECT_NE(log_.str().find("init_from"), std::string::npos) << log_.str();
+  EXPECT_NE(log_.str().find("frozen: 2 parameters"), std::string::npos) << log_.str();
+  for (const auto& p : second.optimizer().params()) EXPECT_NE(p.name.rfind("0.", 0), 0u) << p.name;
+  second.train();
+  nn::NamedTensors now = second.model().state_dict();
+  ASSERT_EQ(now.size(), trained.size());
+  for (size_t i = 0; i < now.size(); ++i) {
+    if (now[i].first == "0.weight" || now[i].first == "0.bias") {
+      EXPECT_EQ(now[i].second.to_vector<float>(), trained[i].second.to_vector<float>());
+    } else if (now[i].first == "1.weight") {
+      // Loaded from the source, then trained further.
+      EXPECT_NE(now[i].second.to_vector<float>(), trained[i].second.to_vector<float>());
+    }
+  }
+}
+
 TEST_F(TrainerTest, ANewRunRefusesADirectoryWithCheckpoints) {
   proto::Experiment spec = test::tiny_spec(dir_ / "data", dir_ / "run");
   spec.mutable_solver()->set_max_iter(2);
