@@ -251,6 +251,13 @@ TrainResult Trainer::train() {
   Smoother smoothed;
   int64_t images = 0;
   TrainResult result;
+  if (iteration_ >= max_iter_) {
+    display_->message(fmt::format("nothing to do: the run finished its {} iterations", max_iter_));
+    result.iteration = iteration_;
+    result.finished = true;
+    result.last_checkpoint = last_checkpoint_;
+    return result;
+  }
   model_->train();
   while (iteration_ < max_iter_) {
     std::optional<data::Batch> batch = train_loader_->next();
