@@ -90,23 +90,29 @@ TEST_F(TrainerTest, LossFallsAndRunDirectoryIsComplete) {
 }
 
 TEST_F(TrainerTest, ResumedRunReproducesEveryLossBitwise) {
+  // Metrics rows every 5 iterations, so the cut run writes rows after its last checkpoint.
+  auto spec = [&](const char* run) {
+    proto::Experiment s = test::tiny_spec(dir_ / "data", dir_ / run);
+    s.mutable_logging()->set_every_iters(5);
+    return s;
+  };
   std::vector<double> straight;
   {
-    Trainer trainer(test::tiny_spec(dir_ / "data", dir_ / "straight"), options(&straight));
+    Trainer trainer(spec("straight"), options(&straight));
     trainer.train();
   }
   std::vector<double> resumed;
   {
-    // Cut short right after the checkpoint at iteration 20, as a kill would leave it.
-    Trainer trainer(test::tiny_spec(dir_ / "data", dir_ / "cut"), options(&resumed, 20));
+    // Killed at iteration 25, five iterations after the checkpoint at 20.
+    Trainer trainer(spec("cut"), options(&resumed, 25));
     experiments::TrainResult result = trainer.train();
     EXPECT_FALSE(result.finished);
-    EXPECT_EQ(result.iteration, 20);
+    EXPECT_EQ(result.iteration, 25);
   }
-  ASSERT_EQ(resumed.size(), 20u);
+  ASSERT_EQ(resumed.size(), 25u);
+  resumed.resize(20);  // what the checkpoint holds
   {
-    TrainerOptions o = options(&resumed);
-    auto continued = Trainer::resume((dir_ / "cut").string(), o);
+    auto continued = Trainer::resume((dir_ / "cut").string(), options(&resumed));
     EXPECT_EQ(continued->iteration(), 20);
     continued->train();
   }
@@ -114,7 +120,8 @@ TEST_F(TrainerTest, ResumedRunReproducesEveryLossBitwise) {
   for (size_t i = 0; i < straight.size(); ++i) {
     EXPECT_EQ(resumed[i], straight[i]) << "iteration " << i + 1;
   }
-  // The metrics of the resumed run hold each iteration once.
+  // The metrics of the resumed run hold each iteration once (the rows at 25 written before the
+  // kill were dropped on resume).
   auto records = experiments::read_metrics_jsonl((dir_ / "cut" / "metrics.jsonl").string());
   auto straight_records =
       experiments::read_metrics_jsonl((dir_ / "straight" / "metrics.jsonl").string());
