@@ -143,6 +143,9 @@ Trainer::Trainer(proto::Experiment spec, TrainerOptions options, const ResumeFro
     restore(resume->checkpoint, resume->path);
     MetricsWriter::truncate_after(run_dir_, iteration_);
   } else {
+    // Metrics of an earlier attempt that never reached a checkpoint belong to no run.
+    fs::remove(fs::path(run_dir_) / "metrics.csv");
+    fs::remove(fs::path(run_dir_) / "metrics.jsonl");
     save_run_spec(spec_, run_dir_);
   }
   metrics_ = std::make_unique<MetricsWriter>(run_dir_, metric_columns(top_k_));
