@@ -34,7 +34,7 @@ void AdamW::update(const std::vector<size_t>& indices, const std::vector<Tensor>
     for (size_t k = 0; k < 2; ++k) {
       Tensor& s = slot(k, i);
       if (!s.defined()) {
-        s = Tensor::empty(p.tensor.shape(), p.tensor.dtype(), p.tensor.device());
+        s = new_state_like(p.tensor);
         s.zero_();
       }
     }

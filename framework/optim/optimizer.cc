@@ -19,6 +19,13 @@ Optimizer::Optimizer(std::string kind, const NamedParameters& params,
   set_lr(lr);
 }
 
+Tensor Optimizer::new_state_like(const Tensor& param) {
+  const bool channels_last = param.dim() == 4 && !param.is_contiguous() &&
+                             param.is_contiguous(MemoryFormat::channels_last);
+  return Tensor::empty(param.shape(), param.dtype(), param.device(),
+                       channels_last ? MemoryFormat::channels_last : MemoryFormat::contiguous);
+}
+
 void Optimizer::set_lr(double lr) {
   OSPREY_CHECK(std::isfinite(lr) && lr >= 0.0, "{}: learning rate {} must be finite and >= 0",
                kind_, lr);
@@ -39,7 +46,6 @@ void Optimizer::step() {
                       g.shape() == p.shape() && g.dtype() == p.dtype() && g.device() == p.device(),
                       "{}: gradient {} of parameter '{}' does not match the parameter {}", kind_,
                       g.describe(), params_[i].name, p.describe());
-    if (!g.is_contiguous()) g = g.contiguous();
     size_t d = 0;
     while (d < devices.size() && devices[d] != p.device()) ++d;
     if (d == devices.size()) {
@@ -52,7 +58,12 @@ void Optimizer::step() {
   }
   for (size_t d = 0; d < devices.size(); ++d) {
     for (size_t i : indices[d]) ++param_steps_[i];
-    update(indices[d], grads[d]);
+    try {
+      update(indices[d], grads[d]);
+    } catch (...) {
+      for (size_t i : indices[d]) --param_steps_[i];  // the update did not happen
+      throw;
+    }
   }
   ++steps_;
 }
@@ -113,7 +124,7 @@ void Optimizer::load_state(const OptimizerState& s) {
       OSPREY_CHECK_KIND(shape, saved.shape() == p.shape(),
                         "{}: optimizer state tensor '{}' is {} but parameter '{}' is {}", kind_,
                         key, saved.describe(), name, p.describe());
-      Tensor copy = Tensor::empty(p.shape(), p.dtype(), p.device());
+      Tensor copy = new_state_like(p);
       {
         autograd::NoGradGuard no_grad;
         copy.copy_(saved.detach());

@@ -57,9 +57,12 @@ class Optimizer {
             double lr, std::vector<std::string> slot_names);
 
   // Updates params_[i] for i in `indices` (all on one device, each with a defined gradient given
-  // in `grads`, contiguous, in the same order). param_steps_ already counts this update.
+  // in `grads`, in the same order). param_steps_ already counts this update.
   virtual void update(const std::vector<size_t>& indices, const std::vector<Tensor>& grads) = 0;
 
+  // An uninitialised state tensor for `param`, in its layout (channels-last parameters get
+  // channels-last state, so the update runs over one dense layout without copies).
+  static Tensor new_state_like(const Tensor& param);
   // Slot `slot` of parameter i; undefined until the subclass creates it.
   Tensor& slot(size_t slot, size_t i) { return slots_.at(slot).at(i); }
   int64_t param_step(size_t i) const { return param_steps_.at(i); }

@@ -39,10 +39,9 @@ void Sgd::update(const std::vector<size_t>& indices, const std::vector<Tensor>& 
     lr.push_back(this->lr() * p.lr_mult);
     weight_decay.push_back(options_.weight_decay * p.decay_mult);
     if (with_momentum) {
-      Tensor& b = slot(0, i);
+      const Tensor& b = slot(0, i);
       new_buffer.push_back(b.defined() ? 0 : 1);
-      if (!b.defined()) b = Tensor::empty(p.tensor.shape(), p.tensor.dtype(), p.tensor.device());
-      buffers.push_back(b);
+      buffers.push_back(b.defined() ? b : new_state_like(p.tensor));
     }
   }
   inputs.insert(inputs.end(), grads.begin(), grads.end());
@@ -54,6 +53,8 @@ void Sgd::update(const std::vector<size_t>& indices, const std::vector<Tensor>& 
                                  {"dampening", options_.dampening},
                                  {"nesterov", options_.nesterov},
                                  {"new_buffer", new_buffer}});
+  // New buffers become state only once the update has written them.
+  for (size_t k = 0; k < buffers.size(); ++k) slot(0, indices[k]) = buffers[k];
 }
 
 }  // namespace osprey::optim

@@ -38,15 +38,18 @@ struct DeformGeometry {
   Shape mask_shape() const { return {N, offset_groups * taps, Ho, Wo}; }
 };
 
-// The four corners of one bilinear sample as flat indices y·W + x into an H×W plane, with their
-// interpolation weights and the weights' derivatives along y and x. Unused corners have index 0
-// and all-zero weights, so loops need no branches.
+// Where one sample falls: its top-left corner (y0, x0), the fractional parts (ly, lx) and whether
+// the value moves with y and x (false where mxnet_v1 clamps to the last row / column, which also
+// sets ly / lx to 0). The bottom-right corner is (y0 + 1, x0 + 1), read with weight 0 where
+// clamped. Corners outside [0, H) × [0, W) read 0 (y0 and x0 may be -1 under the torchvision rule,
+// and y0 + 1 = H or x0 + 1 = W under either rule). `valid` false: the sample is 0, with no
+// gradient.
 template <typename T>
-struct BilinearCorners {
-  int64_t index[4];
-  T weight[4];
-  T dweight_dy[4];
-  T dweight_dx[4];
+struct BilinearCell {
+  bool valid = false;
+  int64_t y0 = 0, x0 = 0;
+  T ly = T(0), lx = T(0);
+  bool y_moves = false, x_moves = false;
 };
 
 template <typename T>
@@ -57,44 +60,55 @@ OSPREY_DEFORM_HD inline int64_t floor_index(T v) {
 
 // The sampling rule of deform_conv2d.h for a sample at (y, x) of an H×W map.
 template <typename T>
+OSPREY_DEFORM_HD inline BilinearCell<T> bilinear_cell(T y, T x, int64_t H, int64_t W,
+                                                      bool mxnet_v1) {
+  BilinearCell<T> c;
+  const T zero(0), one(1);
+  if (mxnet_v1 ? !(y >= zero && y < T(H) && x >= zero && x < T(W))
+               : !(y > -one && y < T(H) && x > -one && x < T(W))) {
+    return c;
+  }
+  c.valid = true;
+  c.y0 = floor_index(y);
+  c.x0 = floor_index(x);
+  c.y_moves = !mxnet_v1 || c.y0 < H - 1;
+  c.x_moves = !mxnet_v1 || c.x0 < W - 1;
+  if (!c.y_moves) c.y0 = H - 1;
+  if (!c.x_moves) c.x0 = W - 1;
+  c.ly = c.y_moves ? y - T(c.y0) : zero;
+  c.lx = c.x_moves ? x - T(c.x0) : zero;
+  return c;
+}
+
+// The four corners of one bilinear sample as flat indices y·W + x into an H×W plane, with their
+// interpolation weights and the weights' derivatives along y and x. Unused corners (outside the
+// map, or clamped away) have index 0 and all-zero weights, so loops need no branches.
+template <typename T>
+struct BilinearCorners {
+  int64_t index[4];
+  T weight[4];
+  T dweight_dy[4];
+  T dweight_dx[4];
+};
+
+template <typename T>
 OSPREY_DEFORM_HD inline BilinearCorners<T> bilinear_corners(T y, T x, int64_t H, int64_t W,
                                                             bool mxnet_v1) {
   BilinearCorners<T> s{};
-  const T zero(0), one(1);
-  int64_t y0, y1, x0, x1;
-  T ly, lx;
-  bool y_moves = true, x_moves = true;
-  if (mxnet_v1) {
-    if (!(y >= zero && y < T(H) && x >= zero && x < T(W))) return s;
-    y0 = floor_index(y);
-    x0 = floor_index(x);
-    y_moves = y0 < H - 1;
-    x_moves = x0 < W - 1;
-    if (!y_moves) y0 = H - 1;
-    if (!x_moves) x0 = W - 1;
-    y1 = y_moves ? y0 + 1 : y0;
-    x1 = x_moves ? x0 + 1 : x0;
-    ly = y_moves ? y - T(y0) : zero;
-    lx = x_moves ? x - T(x0) : zero;
-  } else {
-    if (!(y > -one && y < T(H) && x > -one && x < T(W))) return s;
-    y0 = floor_index(y);
-    x0 = floor_index(x);
-    y1 = y0 + 1;
-    x1 = x0 + 1;
-    ly = y - T(y0);
-    lx = x - T(x0);
-  }
-  const T hy = one - ly, hx = one - lx;
-  const int64_t rows[4] = {y0, y0, y1, y1}, cols[4] = {x0, x1, x0, x1};
+  const BilinearCell<T> c = bilinear_cell(y, x, H, W, mxnet_v1);
+  if (!c.valid) return s;
+  const T one(1), zero(0);
+  const T ly = c.ly, lx = c.lx, hy = one - ly, hx = one - lx;
+  const int64_t rows[4] = {c.y0, c.y0, c.y0 + 1, c.y0 + 1};
+  const int64_t cols[4] = {c.x0, c.x0 + 1, c.x0, c.x0 + 1};
   const T w[4] = {hy * hx, hy * lx, ly * hx, ly * lx};
   const T dy[4] = {-hx, -lx, hx, lx}, dx[4] = {-hy, hy, -ly, ly};
   for (int t = 0; t < 4; ++t) {
     if (rows[t] < 0 || rows[t] >= H || cols[t] < 0 || cols[t] >= W) continue;
     s.index[t] = rows[t] * W + cols[t];
     s.weight[t] = w[t];
-    s.dweight_dy[t] = y_moves ? dy[t] : zero;
-    s.dweight_dx[t] = x_moves ? dx[t] : zero;
+    s.dweight_dy[t] = c.y_moves ? dy[t] : zero;
+    s.dweight_dx[t] = c.x_moves ? dx[t] : zero;
   }
   return s;
 }

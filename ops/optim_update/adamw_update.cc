@@ -52,6 +52,14 @@ std::vector<OpCase> cases(DType dtype, uint64_t seed) {
       // More elements than one CUDA chunk.
       {"large", args({{70000}}), attrs(1, {7}, 1e-2)},
   };
+  // Layouts: channels-last throughout (updated as is), and strided state (updated through copies).
+  auto cl = args({{2, 3, 2, 2}});
+  for (auto& t : cl) t = t.contiguous(MemoryFormat::channels_last);
+  out.push_back({"channels-last", cl, attrs(1, {2}, 1e-2)});
+  auto strided = args({{3, 4}});
+  strided[2] = non_contiguous(strided[2]);
+  strided[3] = non_contiguous(strided[3]);
+  out.push_back({"non-contiguous", strided, attrs(1, {4}, 1e-2)});
   for (auto& c : out) c.skip_gradcheck = true;  // not differentiable: values only
   return out;
 }

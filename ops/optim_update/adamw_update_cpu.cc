@@ -58,12 +58,13 @@ void adamw_update_reference(KernelContext& ctx) {
   const double eps = a.get_float("eps");
   const auto n = static_cast<int>(lr.size());
   for (int i = 0; i < n; ++i) {
-    const Tensor& param = ctx.input(i);
-    OSPREY_DISPATCH_FLOAT(param.dtype(), "adamw_update", [&]<typename T>() {
-      adamw_one<T>(param.data<T>(), ctx.input(n + i).data<T>(), ctx.input(2 * n + i).data<T>(),
-                   ctx.input(3 * n + i).data<T>(), param.numel(),
-                   adamw_scalars<T>(lr[i], wd[i], step[i], beta1, beta2, eps));
+    const auto tensors = parameter_tensors(ctx, i, 4);
+    const auto ops = flat_operands(tensors);
+    OSPREY_DISPATCH_FLOAT(ops[0].dtype(), "adamw_update", [&]<typename T>() {
+      adamw_one<T>(ops[0].data<T>(), ops[1].data<T>(), ops[2].data<T>(), ops[3].data<T>(),
+                   ops[0].numel(), adamw_scalars<T>(lr[i], wd[i], step[i], beta1, beta2, eps));
     });
+    write_back(tensors, ops, 1);
   }
   bump_updated_versions(ctx, 4, 1);
 }

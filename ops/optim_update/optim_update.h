@@ -8,9 +8,10 @@
 //                 momentum != 0)
 //   adamw_update: params[0..n), grads[0..n), exp_avgs[0..n), exp_avg_sqs[0..n)
 // and per-tensor attributes (lr, weight_decay: one value per parameter, so per-parameter
-// multipliers need no extra call). Every tensor of a parameter has the parameter's shape and dtype
-// and is contiguous. Params and state are written in place (their version is bumped); there are
-// no outputs and no derivative: optimiser steps run under NoGradGuard.
+// multipliers need no extra call). Every tensor of a parameter has the parameter's shape and dtype;
+// any layout works (tensors sharing one dense layout, the usual case, are updated directly, others
+// through contiguous copies). Params and state are written in place (their version is bumped);
+// there are no outputs and no derivative: optimiser steps run under NoGradGuard.
 //
 // sgd_update (PyTorch's torch.optim.SGD, per parameter i, scalars cast to the tensor's dtype):
 //   d = g + weight_decay[i] * p                       (skipped when weight_decay[i] == 0)

@@ -124,6 +124,13 @@ DeviceTable<Entry> upload_table(const std::vector<Entry>& entries, Device device
   return table;
 }
 
+// Copies the operands that flat_operands had to copy back into the parameters and state, after
+// the launch that updated them (same stream, so ordered without a sync).
+void write_back_all(const std::vector<std::vector<Tensor>>& tensors,
+                    const std::vector<std::vector<Tensor>>& ops) {
+  for (size_t k = 0; k < tensors.size(); ++k) write_back(tensors[k], ops[k], 1);
+}
+
 // The parameter indices of each dtype present (f32 first), so each launch is of one type.
 std::vector<std::vector<int>> indices_by_dtype(const KernelContext& ctx, int n) {
   std::vector<std::vector<int>> groups(2);
@@ -145,10 +152,13 @@ void sgd_update_multi_tensor(KernelContext& ctx) {
     if (indices.empty()) continue;
     OSPREY_DISPATCH_FLOAT(ctx.input(indices[0]).dtype(), "sgd_update", [&]<typename T>() {
       std::vector<SgdEntry<T>> entries;
+      std::vector<std::vector<Tensor>> tensors, ops;
       for (int i : indices) {
-        entries.push_back({ctx.input(i).data<T>(), ctx.input(n + i).data<T>(),
-                           roles == 3 ? ctx.input(2 * n + i).data<T>() : nullptr,
-                           ctx.input(i).numel(), static_cast<T>(lr[i]), static_cast<T>(wd[i]),
+        tensors.push_back(parameter_tensors(ctx, i, roles));
+        ops.push_back(flat_operands(tensors.back()));
+        const auto& o = ops.back();
+        entries.push_back({o[0].data<T>(), o[1].data<T>(), roles == 3 ? o[2].data<T>() : nullptr,
+                           o[0].numel(), static_cast<T>(lr[i]), static_cast<T>(wd[i]),
                            !new_buffer.empty() && new_buffer[i] != 0 ? 1 : 0});
       }
       auto table = upload_table(entries, ctx.device(), stream);
@@ -157,6 +167,7 @@ void sgd_update_multi_tensor(KernelContext& ctx) {
           table.entries, table.chunks, static_cast<T>(momentum),
           static_cast<T>(a.get_float("dampening")), a.get_bool("nesterov"));
       OSPREY_CUDA_LAUNCH_CHECK();
+      write_back_all(tensors, ops);
     });
   }
   bump_updated_versions(ctx, roles, 1);
@@ -175,11 +186,14 @@ void adamw_update_multi_tensor(KernelContext& ctx) {
     if (indices.empty()) continue;
     OSPREY_DISPATCH_FLOAT(ctx.input(indices[0]).dtype(), "adamw_update", [&]<typename T>() {
       std::vector<AdamWEntry<T>> entries;
+      std::vector<std::vector<Tensor>> tensors, ops;
       for (int i : indices) {
         const double t = static_cast<double>(step[i]);
-        entries.push_back({ctx.input(i).data<T>(), ctx.input(n + i).data<T>(),
-                           ctx.input(2 * n + i).data<T>(), ctx.input(3 * n + i).data<T>(),
-                           ctx.input(i).numel(), static_cast<T>(1.0 - lr[i] * wd[i]),
+        tensors.push_back(parameter_tensors(ctx, i, 4));
+        ops.push_back(flat_operands(tensors.back()));
+        const auto& o = ops.back();
+        entries.push_back({o[0].data<T>(), o[1].data<T>(), o[2].data<T>(), o[3].data<T>(),
+                           o[0].numel(), static_cast<T>(1.0 - lr[i] * wd[i]),
                            static_cast<T>(lr[i] / (1.0 - std::pow(beta1, t))),
                            static_cast<T>(std::sqrt(1.0 - std::pow(beta2, t)))});
       }
@@ -191,6 +205,7 @@ void adamw_update_multi_tensor(KernelContext& ctx) {
               table.entries, table.chunks, w, T(1) - w, static_cast<T>(beta2),
               static_cast<T>(1.0 - beta2), static_cast<T>(a.get_float("eps")));
       OSPREY_CUDA_LAUNCH_CHECK();
+      write_back_all(tensors, ops);
     });
   }
   bump_updated_versions(ctx, 4, 1);

@@ -3,6 +3,8 @@
 
 #include <fmt/ranges.h>
 
+#include <algorithm>
+
 #include "framework/dispatch/op_def.h"
 
 namespace osprey::ops {
@@ -31,8 +33,52 @@ void validate_update_groups(const dispatch::KernelContext& ctx,
       OSPREY_CHECK_KIND(shape, t.shape() == param.shape() && t.dtype() == param.dtype(),
                         "{}: {} #{} is {} but its {} is {}; they must match", op, role_names[r], i,
                         t.describe(), role_names[0], param.describe());
-      OSPREY_CHECK_KIND(shape, t.is_contiguous(), "{}: {} #{} ({}) must be contiguous", op,
-                        role_names[r], i, t.describe());
+    }
+  }
+}
+
+std::vector<Tensor> parameter_tensors(const dispatch::KernelContext& ctx, int64_t i, int roles) {
+  const int64_t n = ctx.num_inputs() / roles;
+  std::vector<Tensor> out;
+  for (int r = 0; r < roles; ++r) out.push_back(ctx.input(static_cast<int>(r * n + i)));
+  return out;
+}
+
+namespace {
+
+// True when the tensor's elements fill [raw_data, raw_data + numel) exactly once.
+bool is_dense(const Tensor& t) {
+  std::vector<std::pair<int64_t, int64_t>> dims;  // (stride, size) of the dims that move
+  for (int64_t d = 0; d < t.dim(); ++d) {
+    if (t.size(d) == 0) return true;
+    if (t.size(d) > 1) dims.emplace_back(t.stride(d), t.size(d));
+  }
+  std::sort(dims.begin(), dims.end());
+  int64_t expected = 1;
+  for (const auto& [stride, size] : dims) {
+    if (stride != expected) return false;
+    expected *= size;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::vector<Tensor> flat_operands(const std::vector<Tensor>& tensors) {
+  bool shared = is_dense(tensors.front());
+  for (const auto& t : tensors) shared = shared && t.strides() == tensors.front().strides();
+  if (shared) return tensors;
+  std::vector<Tensor> out;
+  for (const auto& t : tensors) out.push_back(t.is_contiguous() ? t : t.contiguous());
+  return out;
+}
+
+void write_back(const std::vector<Tensor>& tensors, const std::vector<Tensor>& operands,
+                int skip_role) {
+  for (size_t r = 0; r < tensors.size(); ++r) {
+    if (static_cast<int>(r) != skip_role && !operands[r].is_same(tensors[r])) {
+      Tensor target = tensors[r];
+      target.copy_(operands[r]);
     }
   }
 }

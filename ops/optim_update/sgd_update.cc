@@ -69,6 +69,17 @@ std::vector<OpCase> cases(DType dtype, uint64_t seed) {
        {rng.uniform({70000}, dtype), rng.uniform({70000}, dtype), rng.uniform({70000}, dtype)},
        case_attrs(1, 0.1, 1e-4, 0.9, true)},
   };
+  // Layouts: channels-last throughout (updated as is), and a strided param and buffer with a
+  // contiguous gradient (updated through copies).
+  auto image = [&] {
+    return rng.uniform({2, 3, 2, 2}, dtype).contiguous(MemoryFormat::channels_last);
+  };
+  out.push_back(
+      {"channels-last", {image(), image(), image()}, case_attrs(1, 0.1, 1e-3, 0.9, false)});
+  out.push_back({"non-contiguous",
+                 {non_contiguous(rng.uniform({3, 4}, dtype)), rng.uniform({3, 4}, dtype),
+                  non_contiguous(rng.uniform({3, 4}, dtype))},
+                 case_attrs(1, 0.1, 1e-3, 0.9, true)});
   for (auto& c : out) c.skip_gradcheck = true;  // not differentiable: values only
   return out;
 }

@@ -32,13 +32,15 @@ void sgd_update_reference(KernelContext& ctx) {
   const int roles = momentum != 0.0 ? 3 : 2;
   const auto n = static_cast<int>(lr.size());
   for (int i = 0; i < n; ++i) {
-    const Tensor& param = ctx.input(i);
-    OSPREY_DISPATCH_FLOAT(param.dtype(), "sgd_update", [&]<typename T>() {
-      T* buffer = roles == 3 ? ctx.input(2 * n + i).data<T>() : nullptr;
-      sgd_one<T>(param.data<T>(), ctx.input(n + i).data<T>(), buffer, param.numel(),
-                 static_cast<T>(lr[i]), static_cast<T>(wd[i]), static_cast<T>(momentum),
-                 static_cast<T>(dampening), nesterov, !new_buffer.empty() && new_buffer[i] != 0);
+    const auto tensors = parameter_tensors(ctx, i, roles);
+    const auto ops = flat_operands(tensors);
+    OSPREY_DISPATCH_FLOAT(ops[0].dtype(), "sgd_update", [&]<typename T>() {
+      sgd_one<T>(ops[0].data<T>(), ops[1].data<T>(), roles == 3 ? ops[2].data<T>() : nullptr,
+                 ops[0].numel(), static_cast<T>(lr[i]), static_cast<T>(wd[i]),
+                 static_cast<T>(momentum), static_cast<T>(dampening), nesterov,
+                 !new_buffer.empty() && new_buffer[i] != 0);
     });
+    write_back(tensors, ops, 1);
   }
   bump_updated_versions(ctx, roles, 1);
 }

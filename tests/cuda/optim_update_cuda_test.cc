@@ -3,7 +3,11 @@
 // they write their inputs, so this test compares the updated inputs. Skips without a GPU.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "framework/dispatch/registry.h"
+#include "framework/optim/grad_clip.h"
+#include "framework/optim/sgd.h"
 #include "tests/support/op_test_support.h"
 
 namespace osprey {
@@ -39,6 +43,43 @@ TEST_P(OptimUpdateCuda, MultiTensorMatchesCpuReference) {
 
 INSTANTIATE_TEST_SUITE_P(Ops, OptimUpdateCuda, ::testing::Values("sgd_update", "adamw_update"),
                          [](const auto& info) { return info.param; });
+
+// An optimiser over CUDA parameters steps through the multi-tensor kernel and agrees with the
+// same optimiser on the CPU; gradient clipping and the non-finite check work on CUDA gradients.
+TEST(OptimCuda, SgdStepClipAndNonFiniteCheck) {
+  OSPREY_SKIP_WITHOUT_GPU();
+  auto make = [](Device device) {
+    optim::NamedParameters params;
+    for (int64_t k = 1; k <= 3; ++k) {
+      std::vector<float> v(static_cast<size_t>(k * 1000));
+      for (size_t i = 0; i < v.size(); ++i) v[i] = std::sin(0.01f * static_cast<float>(i * k));
+      Tensor p = Tensor::from_vector(v, {k, 1000}).to(device);
+      p.set_requires_grad(true);
+      p.set_grad(Tensor::from_vector(v, {k, 1000}).to(device));
+      params.emplace_back("layer" + std::to_string(k) + ".weight", p);
+    }
+    return params;
+  };
+  auto cpu = make(Device::cpu());
+  auto gpu = make(Device::cuda());
+  const double cpu_norm = optim::clip_grad_norm(cpu, 1.0);
+  const double gpu_norm = optim::clip_grad_norm(gpu, 1.0);
+  EXPECT_NEAR(gpu_norm, cpu_norm, 1e-4 * cpu_norm);
+  optim::SgdOptions options{.lr = 0.1, .momentum = 0.9, .weight_decay = 1e-4};
+  optim::Sgd cpu_sgd(cpu, options), gpu_sgd(gpu, options);
+  cpu_sgd.step();
+  gpu_sgd.step();
+  EXPECT_EQ(dispatch::last_kernel_key(), "sgd_update/cuda/multi_tensor");
+  for (size_t i = 0; i < cpu.size(); ++i) {
+    auto message = testing::compare(gpu[i].second.cpu(), cpu[i].second, {1e-5, 1e-5});
+    EXPECT_TRUE(message.empty()) << cpu[i].first << ": " << message;
+  }
+  EXPECT_FALSE(optim::first_nonfinite_grad(gpu).has_value());
+  std::vector<float> bad(2000, 0.0f);
+  bad[1234] = std::nanf("");
+  gpu[1].second.set_grad(Tensor::from_vector(bad, {2, 1000}).to(Device::cuda()));
+  EXPECT_EQ(optim::first_nonfinite_grad(gpu).value_or("none"), "layer2.weight");
+}
 
 }  // namespace
 }  // namespace osprey

@@ -2,6 +2,8 @@
 // and its backward ops, run on every CPU kernel.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "ops/cat/cat.h"
 #include "ops/common/case_helpers.h"
 #include "ops/conv2d/conv2d.h"
@@ -233,6 +235,48 @@ TEST(DeformConv2d, AutogradReachesEveryInput) {
   EXPECT_EQ(w.grad().shape(), w.shape());
   EXPECT_EQ(mask.grad().shape(), mask.shape());
   expect_values(b.grad(), {16, 16, 16});
+}
+
+// The fast kernel splits a batch whose columns exceed its buffer budget (2^25 elements) into
+// balanced chunks of images: here each image's columns are 256·3·3 × 60·60 ≈ 8.3M, so 5 images go
+// as 3 + 2. The batch must give what each image gives on its own (one chunk, checked against
+// the reference by the case list); weight gradients sum over the images.
+TEST(DeformConv2d, ChunkedBatchMatchesSingleImages) {
+  ops::CaseRandom rng(21);
+  const int64_t N = 5, C = 256, S = 60, O = 4;
+  const Shape wsize{O, C, 3, 3};
+  Tensor x = rng.uniform({N, C, S, S}, DType::f32);
+  Tensor offset = rng.uniform({N, 2 * 9, S, S}, DType::f32, -2.0, 2.0);
+  Tensor mask = rng.uniform({N, 9, S, S}, DType::f32);
+  Tensor w = rng.uniform(wsize, DType::f32, -0.05, 0.05);
+  Tensor gy = rng.uniform({N, O, S, S}, DType::f32);
+  Force f1("deform_conv2d", "im2col_gemm");
+  Force f2("deform_conv2d_backward", "im2col_gemm");
+  Force f3("deform_conv2d_backward_weight", "im2col_gemm");
+  const char* tv = "torchvision";
+  Tensor y = ops::deform_conv2d(x, offset, w, {}, mask, {1}, {1});
+  auto grads = ops::deform_conv2d_backward(gy, x, offset, w, mask, {1}, {1}, {1}, 1, tv);
+  Tensor dw = ops::deform_conv2d_backward_weight(gy, x, offset, mask, wsize, {1}, {1}, {1}, 1, tv);
+  std::vector<double> dw_sum(dw.numel(), 0.0);
+  for (int64_t n = 0; n < N; ++n) {
+    SCOPED_TRACE(n);
+    auto one = [&](const Tensor& t) { return t.narrow(0, n, 1).contiguous(); };
+    expect_near_all(one(y), ops::deform_conv2d(one(x), one(offset), w, {}, one(mask), {1}, {1}),
+                    1e-4);
+    auto g1 = ops::deform_conv2d_backward(one(gy), one(x), one(offset), w, one(mask), {1}, {1}, {1},
+                                          1, tv);
+    expect_near_all(one(grads.input), g1.input, 1e-4);
+    expect_near_all(one(grads.offset), g1.offset, 1e-3);
+    expect_near_all(one(grads.mask), g1.mask, 1e-3);
+    auto d1 = ops::deform_conv2d_backward_weight(one(gy), one(x), one(offset), one(mask), wsize,
+                                                 {1}, {1}, {1}, 1, tv)
+                  .to_vector<double>();
+    for (size_t i = 0; i < d1.size(); ++i) dw_sum[i] += d1[i];
+  }
+  auto dw_all = dw.to_vector<double>();
+  for (size_t i = 0; i < dw_all.size(); ++i) {
+    EXPECT_NEAR(dw_all[i], dw_sum[i], 1e-4 * std::abs(dw_sum[i]) + 1e-2) << i;
+  }
 }
 
 TEST(DeformConv2d, ShapeErrorsNameOpArgumentAndShapes) {

@@ -222,5 +222,19 @@ TEST(Sgd, ArgumentErrors) {
   EXPECT_NE(message([&] { sgd.step(); }).find("parameter 'a'"), std::string::npos);
 }
 
+// A step whose update op rejects the call (f16 parameters have no update kernel) leaves the
+// optimiser as it was: no step counted, no half-made momentum buffer.
+TEST(Sgd, FailedStepChangesNoState) {
+  Tensor h = Tensor::from_vector<float>({1.0f}, {1}).to(DType::f16);
+  h.set_requires_grad(true);
+  h.set_grad(Tensor::from_vector<float>({1.0f}, {1}).to(DType::f16));
+  Sgd sgd({{"h", h}}, {.lr = 0.1, .momentum = 0.9});
+  EXPECT_THROW(sgd.step(), Error);
+  auto state = sgd.state();
+  EXPECT_EQ(state.counters.at("step/h"), 0);
+  EXPECT_EQ(state.counters.at("steps"), 0);
+  EXPECT_TRUE(state.tensors.empty());
+}
+
 }  // namespace
 }  // namespace osprey::optim

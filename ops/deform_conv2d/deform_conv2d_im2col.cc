@@ -1,0 +1,435 @@
+// cpu/im2col_gemm kernels of deform_conv2d and its backward ops. The images go in chunks of B
+// (the columns buffer is bounded to kColumnBudget elements). Per chunk the input is copied into
+// planes with a one-pixel zero border, so that every sample's four corners sit at base, base + 1,
+// base + Wp and base + Wp + 1 of its padded plane (corners outside the map read the border's zeros;
+// invalid samples get zero weights) and the inner loops need no bounds checks. Then:
+//   1. one sample (base index, four weights with the mask folded in) per (image, offset group,
+//      tap, output pixel), shared by all channels of the offset group (OpenMP over sample rows);
+//   2. deformable im2col: columns [C·kH·kW] × [B·Ho·Wo], row c·kH·kW + k (OpenMP over image ×
+//      channel);
+//   3. one OpenBLAS gemm per conv group over the whole chunk:
+//        deform_conv2d:                 y[grp] = W_grp · col  (then + bias)
+//        deform_conv2d_backward_weight: dW_grp += g[grp] · colᵀ
+//        deform_conv2d_backward:        colgrad[grp] = W_grpᵀ · g[grp], then
+//          grad_input: colgrad scattered onto each sample's corners with the masked weights,
+//            into padded planes (OpenMP over image × channel: no two threads write one plane, so
+//            the result is deterministic), then cropped into place;
+//          grad_offset, grad_mask: per (image, offset group, tap) row, sums over the group's
+//            channels of colgrad times ∂B/∂y, ∂B/∂x and B (OpenMP over rows).
+// g and y are held [O] × [B·Ho·Wo] during a chunk (a transpose of the N × O planes). Inputs of any
+// layout are copied contiguous first; strided outputs are computed contiguous and copied in.
+// f32 and f64. The sampling rule is bilinear_cell (deform_conv2d_geometry.h), shared with the CUDA
+// kernels.
+#include <cblas.h>
+
+#include <algorithm>
+#include <climits>
+#include <memory>
+#include <vector>
+
+#include "ops/common/cpu_loops.h"
+#include "ops/common/op_helpers.h"
+#include "ops/deform_conv2d/deform_conv2d_geometry.h"
+
+namespace osprey::ops {
+namespace {
+
+// Elements of the columns buffer per chunk (128 MB of f32).
+constexpr int64_t kColumnBudget = int64_t{1} << 25;
+
+void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n, int64_t k, const float* a,
+          int64_t lda, const float* b, int64_t ldb, float beta, float* c) {
+  cblas_sgemm(CblasRowMajor, ta, tb, int(m), int(n), int(k), 1.0f, a, int(lda), b, int(ldb), beta,
+              c, int(n));
+}
+void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n, int64_t k, const double* a,
+          int64_t lda, const double* b, int64_t ldb, double beta, double* c) {
+  cblas_dgemm(CblasRowMajor, ta, tb, int(m), int(n), int(k), 1.0, a, int(lda), b, int(ldb), beta, c,
+              int(n));
+}
+
+// One sample in a padded plane: corners at base + {0, 1, Wp, Wp + 1} with these weights.
+template <typename T>
+struct Tap {
+  int32_t base;
+  T weight[4];
+};
+
+// The sizes of one call and of its chunks.
+struct Plan {
+  DeformGeometry d;
+  int64_t plane, G, Og, K, chunk, Hp, Wp;
+  explicit Plan(const DeformGeometry& geo) : d(geo) {
+    plane = d.Ho * d.Wo;
+    G = d.conv.groups;
+    Og = d.O / G;
+    K = d.Cg * d.taps;
+    Hp = d.H + 2;
+    Wp = d.W + 2;
+    OSPREY_CHECK(Hp * Wp <= INT32_MAX,
+                 "deform_conv2d/cpu/im2col_gemm: input plane {}×{} is too large", d.H, d.W);
+    const int64_t per_image = std::max<int64_t>(1, d.C * d.taps * plane);
+    const int64_t most = std::max<int64_t>(1, kColumnBudget / per_image);
+    const int64_t chunks = std::max<int64_t>(1, (d.N + most - 1) / most);
+    chunk = std::max<int64_t>(1, (d.N + chunks - 1) / chunks);  // balanced chunks
+  }
+  int64_t sample_rows(int64_t B) const { return B * d.offset_groups * d.taps; }
+  int64_t padded_plane() const { return Hp * Wp; }
+  // The base (undeformed) position of output index `out` for kernel index `tap` along dim 0 (y)
+  // or 1 (x).
+  int64_t base(int dim, int64_t out, int64_t tap) const {
+    return out * d.conv.stride[dim] - d.conv.padding[dim] + tap * d.conv.dilation[dim];
+  }
+};
+
+// Calls f(ij, cell) for the samples of sample row r = (b·G + a)·taps + k of images from n0.
+template <typename T, typename F>
+void for_each_cell(const Plan& s, const T* offset, int64_t n0, int64_t r, F&& f) {
+  const DeformGeometry& d = s.d;
+  const bool v1 = d.boundary == DeformBoundary::mxnet_v1;
+  const int64_t k = r % d.taps, p = k / d.kW, q = k % d.kW;
+  // Offset channels 2·tap (Δy) and 2·tap + 1 (Δx).
+  const T* dy = offset + (n0 * d.offset_groups * d.taps + r) * 2 * s.plane;
+  const T* dx = dy + s.plane;
+  for (int64_t i = 0; i < d.Ho; ++i) {
+    const T y0 = static_cast<T>(s.base(0, i, p));
+    for (int64_t j = 0; j < d.Wo; ++j) {
+      const int64_t ij = i * d.Wo + j;
+      const T x0 = static_cast<T>(s.base(1, j, q));
+      f(ij, bilinear_cell<T>(y0 + dy[ij], x0 + dx[ij], d.H, d.W, v1));
+    }
+  }
+}
+
+// The samples of a chunk with the mask folded into the weights, indexed [row][ij].
+template <typename T>
+void masked_taps(const Plan& s, const T* offset, const T* mask, int64_t n0, int64_t B,
+                 std::vector<Tap<T>>& out) {
+  const int64_t rows = s.sample_rows(B);
+  out.resize(static_cast<size_t>(rows * s.plane));
+  const T* m0 = mask ? mask + n0 * s.d.offset_groups * s.d.taps * s.plane : nullptr;
+#pragma omp parallel for schedule(static) if (rows * s.plane >= kParallelGrain)
+  for (int64_t r = 0; r < rows; ++r) {
+    for_each_cell<T>(s, offset, n0, r, [&](int64_t ij, const BilinearCell<T>& c) {
+      Tap<T>& e = out[r * s.plane + ij];
+      if (!c.valid) {
+        e = Tap<T>{0, {T(0), T(0), T(0), T(0)}};
+        return;
+      }
+      const T m = m0 ? m0[r * s.plane + ij] : T(1);
+      const T hy = T(1) - c.ly, hx = T(1) - c.lx;
+      e.base = static_cast<int32_t>((c.y0 + 1) * s.Wp + (c.x0 + 1));
+      e.weight[0] = hy * hx * m;
+      e.weight[1] = hy * c.lx * m;
+      e.weight[2] = c.ly * hx * m;
+      e.weight[3] = c.ly * c.lx * m;
+    });
+  }
+}
+
+// The chunk's input planes with a one-pixel zero border: [B][C][Hp][Wp].
+template <typename T>
+void pad_planes(const Plan& s, const T* x, int64_t n0, int64_t B, T* xp) {
+  const DeformGeometry& d = s.d;
+  const int64_t planes = B * d.C;
+#pragma omp parallel for schedule(static) if (planes * s.padded_plane() >= kParallelGrain)
+  for (int64_t pc = 0; pc < planes; ++pc) {
+    const T* src = x + (n0 * d.C + pc) * d.H * d.W;
+    T* dst = xp + pc * s.padded_plane();
+    std::fill_n(dst, s.Wp, T(0));
+    for (int64_t h = 0; h < d.H; ++h) {
+      T* row = dst + (h + 1) * s.Wp;
+      row[0] = T(0);
+      std::copy_n(src + h * d.W, d.W, row + 1);
+      row[d.W + 1] = T(0);
+    }
+    std::fill_n(dst + (d.H + 1) * s.Wp, s.Wp, T(0));
+  }
+}
+
+// Deformable im2col of the chunk's padded planes into col ([C·taps] × [B·plane]).
+template <typename T>
+void im2col(const Plan& s, const T* xp, const std::vector<Tap<T>>& taps, int64_t B, T* col) {
+  const DeformGeometry& d = s.d;
+  const int64_t width = B * s.plane, wp = s.Wp;
+#pragma omp parallel for collapse(2) schedule(static) if (d.C * d.taps * width >= kParallelGrain)
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t c = 0; c < d.C; ++c) {
+      const T* X = xp + (b * d.C + c) * s.padded_plane();
+      const int64_t a = c / d.Coff;
+      for (int64_t k = 0; k < d.taps; ++k) {
+        const Tap<T>* e = taps.data() + ((b * d.offset_groups + a) * d.taps + k) * s.plane;
+        T* dst = col + (c * d.taps + k) * width + b * s.plane;
+        for (int64_t ij = 0; ij < s.plane; ++ij) {
+          const T* p = X + e[ij].base;
+          const T* w = e[ij].weight;
+          dst[ij] = w[0] * p[0] + w[1] * p[1] + w[2] * p[wp] + w[3] * p[wp + 1];
+        }
+      }
+    }
+}
+
+// rows[o][b·plane + ij] = t[n0 + b][o][ij] (grad_output of a chunk as an [O] × [B·plane] matrix).
+template <typename T>
+void gather_rows(const Plan& s, const T* t, int64_t n0, int64_t B, T* rows) {
+  const int64_t width = B * s.plane;
+#pragma omp parallel for collapse(2) schedule(static) if (s.d.O * width >= kParallelGrain)
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t o = 0; o < s.d.O; ++o)
+      std::copy_n(t + ((n0 + b) * s.d.O + o) * s.plane, s.plane, rows + o * width + b * s.plane);
+}
+
+MemoryFormat format_of(const Tensor& t) {
+  return t.is_contiguous(MemoryFormat::channels_last) && !t.is_contiguous()
+             ? MemoryFormat::channels_last
+             : MemoryFormat::contiguous;
+}
+
+// A contiguous tensor to compute `out` in (out itself when contiguous).
+Tensor dense_like(const Tensor& out) {
+  return out.is_contiguous() ? out : Tensor::empty(out.shape(), out.dtype());
+}
+
+template <typename T>
+const T* data_or_null(const Tensor& t) {
+  return t.defined() ? t.data<T>() : nullptr;
+}
+
+// Scratch buffers of one call, sized for a full chunk (uninitialised: every use writes first).
+template <typename T>
+struct Scratch {
+  std::unique_ptr<T[]> col, rows, padded;
+  explicit Scratch(const Plan& s)
+      : col(new T[static_cast<size_t>(s.d.C * s.d.taps * s.chunk * s.plane)]),
+        rows(new T[static_cast<size_t>(s.d.O * s.chunk * s.plane)]),
+        padded(new T[static_cast<size_t>(s.chunk * s.d.C * s.padded_plane())]) {}
+};
+
+template <typename T>
+void forward_im2col(KernelContext& ctx) {
+  const Tensor x = ctx.input(0).contiguous();
+  const Tensor offset = ctx.input(1).contiguous();
+  const Tensor w = ctx.input(2).contiguous();
+  const Tensor& bias = ctx.input(3);
+  const Tensor mask = ctx.input(4).defined() ? ctx.input(4).contiguous() : Tensor{};
+  const Plan s(
+      DeformGeometry::from(ctx.attrs(), x.shape(), w.shape(), offset.shape(), "deform_conv2d"));
+  const DeformGeometry& d = s.d;
+  Tensor& out = ctx.output(0, d.output_shape(), x.dtype(), format_of(ctx.input(0)));
+  if (out.numel() == 0) return;
+  const Tensor res = dense_like(out);
+  T* y = res.data<T>();
+  std::vector<Tap<T>> taps;
+  Scratch<T> buf(s);
+  for (int64_t n0 = 0; n0 < d.N; n0 += s.chunk) {
+    const int64_t B = std::min(s.chunk, d.N - n0), width = B * s.plane;
+    masked_taps<T>(s, offset.data<T>(), data_or_null<T>(mask), n0, B, taps);
+    pad_planes<T>(s, x.data<T>(), n0, B, buf.padded.get());
+    im2col<T>(s, buf.padded.get(), taps, B, buf.col.get());
+    for (int64_t g = 0; g < s.G; ++g) {
+      T* dst = buf.rows.get() + g * s.Og * width;
+      if (s.K == 0) {
+        std::fill_n(dst, s.Og * width, T(0));
+        continue;
+      }
+      gemm(CblasNoTrans, CblasNoTrans, s.Og, width, s.K, w.data<T>() + g * s.Og * s.K, s.K,
+           buf.col.get() + g * s.K * width, width, T(0), dst);
+    }
+#pragma omp parallel for collapse(2) schedule(static) if (d.O * width >= kParallelGrain)
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t o = 0; o < d.O; ++o) {
+        const T add = bias.defined() ? bias.data<T>()[o * bias.stride(0)] : T(0);
+        const T* src = buf.rows.get() + o * width + b * s.plane;
+        T* dst = y + ((n0 + b) * d.O + o) * s.plane;
+        for (int64_t ij = 0; ij < s.plane; ++ij) dst[ij] = src[ij] + add;
+      }
+  }
+  if (!res.is_same(out)) out.copy_(res);
+}
+
+template <typename T>
+void backward_weight_im2col(KernelContext& ctx) {
+  const Tensor grad = ctx.input(0).contiguous();
+  const Tensor x = ctx.input(1).contiguous();
+  const Tensor offset = ctx.input(2).contiguous();
+  const Tensor mask = ctx.input(3).defined() ? ctx.input(3).contiguous() : Tensor{};
+  const Shape weight_size = ctx.attrs().get_ints("weight_size");
+  const Plan s(DeformGeometry::from(ctx.attrs(), x.shape(), weight_size, offset.shape(),
+                                    "deform_conv2d_backward_weight"));
+  const DeformGeometry& d = s.d;
+  Tensor& out = ctx.output(0, weight_size, grad.dtype());
+  if (out.numel() == 0) return;
+  const Tensor res = dense_like(out);
+  T* dw = res.data<T>();
+  std::fill_n(dw, res.numel(), T(0));
+  std::vector<Tap<T>> taps;
+  Scratch<T> buf(s);
+  for (int64_t n0 = 0; n0 < d.N; n0 += s.chunk) {
+    const int64_t B = std::min(s.chunk, d.N - n0), width = B * s.plane;
+    masked_taps<T>(s, offset.data<T>(), data_or_null<T>(mask), n0, B, taps);
+    pad_planes<T>(s, x.data<T>(), n0, B, buf.padded.get());
+    im2col<T>(s, buf.padded.get(), taps, B, buf.col.get());
+    gather_rows<T>(s, grad.data<T>(), n0, B, buf.rows.get());
+    for (int64_t g = 0; g < s.G; ++g) {
+      gemm(CblasNoTrans, CblasTrans, s.Og, s.K, width, buf.rows.get() + g * s.Og * width, width,
+           buf.col.get() + g * s.K * width, width, T(1), dw + g * s.Og * s.K);
+    }
+  }
+  if (!res.is_same(out)) out.copy_(res);
+}
+
+// grad_input of a chunk: colgrad scattered onto the corners with the masked weights, in padded
+// planes (reusing the padded buffer), then cropped into grad_input. One thread per plane.
+template <typename T>
+void col2im(const Plan& s, const T* colgrad, const std::vector<Tap<T>>& taps, int64_t n0, int64_t B,
+            T* padded, T* grad_input) {
+  const DeformGeometry& d = s.d;
+  const int64_t width = B * s.plane, wp = s.Wp;
+#pragma omp parallel for collapse(2) schedule(static) if (d.C * d.taps * width >= kParallelGrain)
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t c = 0; c < d.C; ++c) {
+      T* dX = padded + (b * d.C + c) * s.padded_plane();
+      std::fill_n(dX, s.padded_plane(), T(0));
+      const int64_t a = c / d.Coff;
+      for (int64_t k = 0; k < d.taps; ++k) {
+        const Tap<T>* e = taps.data() + ((b * d.offset_groups + a) * d.taps + k) * s.plane;
+        const T* v = colgrad + (c * d.taps + k) * width + b * s.plane;
+        for (int64_t ij = 0; ij < s.plane; ++ij) {
+          T* p = dX + e[ij].base;
+          const T* w = e[ij].weight;
+          p[0] += w[0] * v[ij];
+          p[1] += w[1] * v[ij];
+          p[wp] += w[2] * v[ij];
+          p[wp + 1] += w[3] * v[ij];
+        }
+      }
+      T* out = grad_input + ((n0 + b) * d.C + c) * d.H * d.W;
+      for (int64_t h = 0; h < d.H; ++h) std::copy_n(dX + (h + 1) * wp + 1, d.W, out + h * d.W);
+    }
+}
+
+// grad_offset and grad_mask of a chunk: per sample row (image, offset group, tap), sums over the
+// group's channels of colgrad times ∂B/∂y, ∂B/∂x and B, read from the padded planes.
+template <typename T>
+void offset_mask_grads(const Plan& s, const T* xp, const T* colgrad, const T* offset, const T* mask,
+                       int64_t n0, int64_t B, T* grad_offset, T* grad_mask) {
+  const DeformGeometry& d = s.d;
+  const int64_t width = B * s.plane, wp = s.Wp;
+  const int64_t rows = s.sample_rows(B), first = n0 * d.offset_groups * d.taps;
+#pragma omp parallel if (d.C * d.taps * width >= kParallelGrain)
+  {
+    const size_t n = static_cast<size_t>(s.plane);
+    std::vector<int32_t> base(n);
+    // Per pixel: hy, ly, hx, lx (all 0 for an invalid sample) and the clamp factors my, mx.
+    std::vector<T> hy(n), ly(n), hx(n), lx(n), my(n), mx(n), gy(n), gx(n), gm(n);
+#pragma omp for schedule(static)
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t b = r / (d.offset_groups * d.taps);
+      const int64_t a = (r / d.taps) % d.offset_groups, k = r % d.taps;
+      for_each_cell<T>(s, offset, n0, r, [&](int64_t ij, const BilinearCell<T>& c) {
+        base[ij] = c.valid ? static_cast<int32_t>((c.y0 + 1) * wp + (c.x0 + 1)) : 0;
+        ly[ij] = c.valid ? c.ly : T(0);
+        lx[ij] = c.valid ? c.lx : T(0);
+        hy[ij] = c.valid ? T(1) - c.ly : T(0);
+        hx[ij] = c.valid ? T(1) - c.lx : T(0);
+        my[ij] = c.y_moves ? T(1) : T(0);
+        mx[ij] = c.x_moves ? T(1) : T(0);
+      });
+      std::fill(gy.begin(), gy.end(), T(0));
+      std::fill(gx.begin(), gx.end(), T(0));
+      std::fill(gm.begin(), gm.end(), T(0));
+      for (int64_t c = a * d.Coff; c < (a + 1) * d.Coff; ++c) {
+        const T* X = xp + (b * d.C + c) * s.padded_plane();
+        const T* v = colgrad + (c * d.taps + k) * width + b * s.plane;
+        for (int64_t ij = 0; ij < s.plane; ++ij) {
+          const T* p = X + base[ij];
+          const T x00 = p[0], x01 = p[1], x10 = p[wp], x11 = p[wp + 1];
+          const T top = hx[ij] * x00 + lx[ij] * x01, bottom = hx[ij] * x10 + lx[ij] * x11;
+          gm[ij] += v[ij] * (hy[ij] * top + ly[ij] * bottom);
+          gy[ij] += v[ij] * (bottom - top);
+          gx[ij] += v[ij] * (hy[ij] * (x01 - x00) + ly[ij] * (x11 - x10));
+        }
+      }
+      const T* m = mask ? mask + (first + r) * s.plane : nullptr;
+      T* oy = grad_offset + (first + r) * 2 * s.plane;
+      T* ox = oy + s.plane;
+      T* om = grad_mask + (first + r) * s.plane;
+      for (int64_t ij = 0; ij < s.plane; ++ij) {
+        const T mm = m ? m[ij] : T(1);
+        oy[ij] = gy[ij] * mm * my[ij];
+        ox[ij] = gx[ij] * mm * mx[ij];
+        om[ij] = gm[ij];
+      }
+    }
+  }
+}
+
+template <typename T>
+void backward_im2col(KernelContext& ctx) {
+  const Tensor grad = ctx.input(0).contiguous();
+  const Tensor x = ctx.input(1).contiguous();
+  const Tensor offset = ctx.input(2).contiguous();
+  const Tensor w = ctx.input(3).contiguous();
+  const Tensor mask = ctx.input(4).defined() ? ctx.input(4).contiguous() : Tensor{};
+  const Plan s(DeformGeometry::from(ctx.attrs(), x.shape(), w.shape(), offset.shape(),
+                                    "deform_conv2d_backward"));
+  const DeformGeometry& d = s.d;
+  Tensor& out_input = ctx.output(0, x.shape(), x.dtype(), format_of(ctx.input(1)));
+  Tensor& out_offset = ctx.output(1, offset.shape(), x.dtype());
+  Tensor& out_mask = ctx.output(2, d.mask_shape(), x.dtype());
+  const Tensor gi = dense_like(out_input), go = dense_like(out_offset), gm = dense_like(out_mask);
+  if (d.C == 0) {  // no channels: nothing is sampled
+    std::fill_n(go.data<T>(), go.numel(), T(0));
+    std::fill_n(gm.data<T>(), gm.numel(), T(0));
+  }
+  std::vector<Tap<T>> taps;
+  Scratch<T> buf(s);
+  // Two padded copies: the input's planes, and the scatter target of col2im.
+  std::unique_ptr<T[]> scatter(new T[static_cast<size_t>(s.chunk * d.C * s.padded_plane())]);
+  for (int64_t n0 = 0; n0 < d.N && d.C > 0; n0 += s.chunk) {
+    const int64_t B = std::min(s.chunk, d.N - n0), width = B * s.plane;
+    T* colgrad = buf.col.get();
+    gather_rows<T>(s, grad.data<T>(), n0, B, buf.rows.get());
+    for (int64_t g = 0; g < s.G; ++g) {
+      T* dst = colgrad + g * s.K * width;
+      if (s.Og == 0) {
+        std::fill_n(dst, s.K * width, T(0));
+        continue;
+      }
+      gemm(CblasTrans, CblasNoTrans, s.K, width, s.Og, w.data<T>() + g * s.Og * s.K, s.K,
+           buf.rows.get() + g * s.Og * width, width, T(0), dst);
+    }
+    masked_taps<T>(s, offset.data<T>(), data_or_null<T>(mask), n0, B, taps);
+    col2im<T>(s, colgrad, taps, n0, B, scatter.get(), gi.data<T>());
+    pad_planes<T>(s, x.data<T>(), n0, B, buf.padded.get());
+    offset_mask_grads<T>(s, buf.padded.get(), colgrad, offset.data<T>(), data_or_null<T>(mask), n0,
+                         B, go.data<T>(), gm.data<T>());
+  }
+  if (!gi.is_same(out_input)) out_input.copy_(gi);
+  if (!go.is_same(out_offset)) out_offset.copy_(go);
+  if (!gm.is_same(out_mask)) out_mask.copy_(gm);
+}
+
+template <void (*F32)(KernelContext&), void (*F64)(KernelContext&)>
+void by_dtype(KernelContext& ctx) {
+  ctx.input(0).dtype() == DType::f64 ? F64(ctx) : F32(ctx);
+}
+
+const bool registered = [] {
+  auto fp = [](const KernelContext& ctx) { return inputs_are_float(ctx); };
+  register_kernel("deform_conv2d", DeviceType::cpu, "im2col_gemm", 10,
+                  by_dtype<forward_im2col<float>, forward_im2col<double>>, fp,
+                  "samples shared per offset group, deformable im2col from zero-bordered planes "
+                  "(OpenMP) + OpenBLAS gemm per group over chunks of images");
+  register_kernel("deform_conv2d_backward", DeviceType::cpu, "im2col_gemm", 10,
+                  by_dtype<backward_im2col<float>, backward_im2col<double>>, fp,
+                  "OpenBLAS gemm (weightT x grad) per group over chunks of images, then a "
+                  "deterministic bilinear col2im and per-tap offset/mask sums (OpenMP)");
+  register_kernel("deform_conv2d_backward_weight", DeviceType::cpu, "im2col_gemm", 10,
+                  by_dtype<backward_weight_im2col<float>, backward_weight_im2col<double>>, fp,
+                  "deformable im2col (OpenMP) + OpenBLAS gemm (grad x colT) over chunks of images");
+  return true;
+}();
+
+}  // namespace
+}  // namespace osprey::ops
