@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "framework/autograd/grad_mode.h"
+#include "framework/core/thread_environment.h"
 #include "framework/dispatch/registry.h"
 #include "ops/common/case_helpers.h"
 #include "ops/conv2d/conv2d.h"
@@ -109,6 +110,7 @@ int64_t take_flag(int& argc, char** argv, const char* flag, int64_t fallback) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  osprey::use_passive_openmp_wait(argv);
   const int64_t n = take_flag(argc, argv, "--batch", 8);
   const int64_t c = take_flag(argc, argv, "--channels", 256);
   const int64_t hw = take_flag(argc, argv, "--size", 32);

@@ -18,6 +18,7 @@
 
 #include "framework/autograd/grad_mode.h"
 #include "framework/core/tensor.h"
+#include "framework/core/thread_environment.h"
 #include "framework/dispatch/registry.h"
 #include "ops/elementwise/elementwise.h"
 
@@ -126,6 +127,7 @@ class BandwidthReporter : public benchmark::ConsoleReporter {
 }  // namespace
 
 int main(int argc, char** argv) {
+  osprey::use_passive_openmp_wait(argv);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   BandwidthReporter reporter;

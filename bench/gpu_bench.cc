@@ -12,6 +12,7 @@
 
 #include "framework/core/backend.h"
 #include "framework/core/tensor.h"
+#include "framework/core/thread_environment.h"
 #include "framework/dispatch/registry.h"
 
 #if defined(OSPREY_WITH_CUDA)
@@ -131,6 +132,7 @@ void print_summary() {
 }  // namespace osprey
 
 int main(int argc, char** argv) {
+  osprey::use_passive_openmp_wait(argv);
   if (!osprey::cuda_available()) {
     std::printf("gpu_bench: skipped, no CUDA device present\n");
     return 0;

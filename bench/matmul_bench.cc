@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "framework/autograd/grad_mode.h"
+#include "framework/core/thread_environment.h"
 #include "framework/dispatch/registry.h"
 #include "ops/common/case_helpers.h"
 #include "ops/matmul/matmul.h"
@@ -96,6 +97,7 @@ int64_t take_flag(int& argc, char** argv, const char* flag, int64_t fallback) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  osprey::use_passive_openmp_wait(argv);
   const int64_t n = take_flag(argc, argv, "--size", 2048);
   const int64_t rounds = take_flag(argc, argv, "--rounds", 5);
   {

@@ -10,11 +10,13 @@
 #include <cstdlib>
 #include <vector>
 
+#include "framework/core/thread_environment.h"
 #include "models/model_factory.h"
 #include "ops/ops.h"
 
 int main(int argc, char** argv) {
   using namespace osprey;
+  use_passive_openmp_wait(argv);
   const int steps = argc > 1 ? std::atoi(argv[1]) : 5;
   const int64_t batch = argc > 2 ? std::atoll(argv[2]) : 128;
   proto::ModelSpec spec;

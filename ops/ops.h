@@ -8,6 +8,7 @@
 #include "framework/core/tensor.h"
 #include "framework/random/generator.h"
 #include "ops/activation/activation.h"
+#include "ops/add_relu/add_relu.h"
 #include "ops/batch_norm/batch_norm.h"
 #include "ops/cat/cat.h"
 #include "ops/conv2d/conv2d.h"

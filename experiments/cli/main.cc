@@ -5,8 +5,10 @@
 
 #include "experiments/cli/commands.h"
 #include "framework/core/error.h"
+#include "framework/core/thread_environment.h"
 
 int main(int argc, char** argv) {
+  osprey::use_passive_openmp_wait(argv);
   CLI::App app{"Osprey: a deep-learning framework for the study of detection pre-training"};
   app.require_subcommand(1);
   osprey::cli::add_all_commands(app);

@@ -16,7 +16,10 @@ Tensor Module::forward(const Tensor&) {
 }
 
 Tensor Module::operator()(const Tensor& input) {
-  Tensor output = forward(input);
+  return run_forward_hooks(input, forward(input));
+}
+
+Tensor Module::run_forward_hooks(const Tensor& input, const Tensor& output) {
   for (auto& [id, hook] : hooks_) hook(*this, input, output);
   return output;
 }
@@ -99,7 +102,8 @@ Module& Module::submodule(const std::string& path) {
   const size_t dot = path.find('.');
   const std::string head = path.substr(0, dot);
   for (auto& [name, child] : children_)
-    if (name == head) return dot == std::string::npos ? *child : child->submodule(path.substr(dot + 1));
+    if (name == head)
+      return dot == std::string::npos ? *child : child->submodule(path.substr(dot + 1));
   OSPREY_THROW(value, "{}: no submodule '{}' (path '{}')", describe(), head, path);
 }
 
@@ -227,6 +231,8 @@ int Module::add_forward_hook(ForwardHook hook) {
   return next_hook_id_++;
 }
 
-void Module::remove_forward_hook(int id) { hooks_.erase(id); }
+void Module::remove_forward_hook(int id) {
+  hooks_.erase(id);
+}
 
 }  // namespace osprey::nn

@@ -89,6 +89,8 @@ class Module {
   // bias) are not registered.
   void register_parameter(const std::string& name, Tensor* slot, bool requires_grad = true);
   void register_buffer(const std::string& name, Tensor* slot);
+  // Runs the forward hooks on (input, output) and returns output: for extra forward methods.
+  Tensor run_forward_hooks(const Tensor& input, const Tensor& output);
   template <typename M>
   std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> child) {
     add_child(name, child);

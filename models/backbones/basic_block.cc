@@ -4,6 +4,7 @@
 #include "models/backbones/norm_layer.h"
 #include "models/backbones/residual_block.h"
 #include "ops/activation/activation.h"
+#include "ops/add_relu/add_relu.h"
 #include "ops/elementwise/elementwise.h"
 
 namespace osprey::models {
@@ -23,14 +24,14 @@ BasicBlock::BasicBlock(const BlockOptions& options) : ResidualBlock(options) {
 
 Tensor BasicBlock::forward(const Tensor& input) {
   if (options_.pre_activation) {
-    const Tensor activated = ops::relu((*bn1_)(input));
+    const Tensor activated = norm_relu(*bn1_, input);
     Tensor branch = (*conv1_)(activated);
-    branch = (*conv2_)(ops::relu((*bn2_)(branch)));
+    branch = (*conv2_)(norm_relu(*bn2_, branch));
     return ops::add(branch, shortcut(input, activated));
   }
-  Tensor branch = ops::relu((*bn1_)((*conv1_)(input)));
+  Tensor branch = norm_relu(*bn1_, (*conv1_)(input));
   branch = (*bn2_)((*conv2_)(branch));
-  return ops::relu(ops::add(branch, shortcut(input, input)));
+  return ops::add_relu(branch, shortcut(input, input));
 }
 
 void BasicBlock::zero_init_residual() {

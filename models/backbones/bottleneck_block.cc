@@ -4,6 +4,7 @@
 #include "models/backbones/norm_layer.h"
 #include "models/backbones/residual_block.h"
 #include "ops/activation/activation.h"
+#include "ops/add_relu/add_relu.h"
 #include "ops/elementwise/elementwise.h"
 
 namespace osprey::models {
@@ -25,16 +26,16 @@ BottleneckBlock::BottleneckBlock(const BlockOptions& options) : ResidualBlock(op
 
 Tensor BottleneckBlock::forward(const Tensor& input) {
   if (options_.pre_activation) {
-    const Tensor activated = ops::relu((*bn1_)(input));
+    const Tensor activated = norm_relu(*bn1_, input);
     Tensor branch = (*conv1_)(activated);
-    branch = (*conv2_)(ops::relu((*bn2_)(branch)));
-    branch = (*conv3_)(ops::relu((*bn3_)(branch)));
+    branch = (*conv2_)(norm_relu(*bn2_, branch));
+    branch = (*conv3_)(norm_relu(*bn3_, branch));
     return ops::add(branch, shortcut(input, activated));
   }
-  Tensor branch = ops::relu((*bn1_)((*conv1_)(input)));
-  branch = ops::relu((*bn2_)((*conv2_)(branch)));
+  Tensor branch = norm_relu(*bn1_, (*conv1_)(input));
+  branch = norm_relu(*bn2_, (*conv2_)(branch));
   branch = (*bn3_)((*conv3_)(branch));
-  return ops::relu(ops::add(branch, shortcut(input, input)));
+  return ops::add_relu(branch, shortcut(input, input));
 }
 
 void BottleneckBlock::zero_init_residual() {

@@ -2,6 +2,7 @@
 
 #include "framework/nn/init.h"
 #include "framework/nn/layers/batch_norm.h"
+#include "ops/activation/activation.h"
 
 namespace osprey::models {
 
@@ -13,6 +14,12 @@ std::shared_ptr<nn::Module> make_norm(const NormOptions& options, int64_t channe
   bn.eps = options.eps;
   bn.momentum = options.momentum;
   return std::make_shared<nn::BatchNorm2d>(bn);
+}
+
+Tensor norm_relu(nn::Module& norm, const Tensor& input) {
+  if (auto* batch_norm = dynamic_cast<nn::BatchNorm2d*>(&norm))
+    return batch_norm->forward_relu(input);
+  return ops::relu(norm(input));
 }
 
 void zero_norm_scale(nn::Module& norm) {

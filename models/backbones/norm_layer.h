@@ -11,6 +11,9 @@ namespace osprey::models {
 
 std::shared_ptr<nn::Module> make_norm(const NormOptions& options, int64_t channels);
 
+// relu(norm(x)), fused into one op for BatchNorm2d.
+Tensor norm_relu(nn::Module& norm, const Tensor& input);
+
 // Sets the norm's scale (its "weight" parameter or buffer) to zero: zero_init_residual.
 void zero_norm_scale(nn::Module& norm);
 

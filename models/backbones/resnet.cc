@@ -141,7 +141,7 @@ void ResNet::train(bool on) {
 Tensor ResNet::forward(const Tensor& input) {
   Tensor out = (*stem_)(input);
   for (auto& stage : stages_) out = (*stage)(out);
-  return final_bn_ ? ops::relu((*final_bn_)(out)) : out;
+  return final_bn_ ? norm_relu(*final_bn_, out) : out;
 }
 
 nn::NamedTensors ResNet::forward_features(const Tensor& input) {

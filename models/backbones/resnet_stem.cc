@@ -30,7 +30,7 @@ ResNetStem::ResNetStem(const ResNetOptions& options)
 
 Tensor ResNetStem::forward(const Tensor& input) {
   Tensor out = input_bn_ ? (*input_bn_)(input) : input;
-  out = ops::relu((*bn_)((*conv_)(out)));
+  out = norm_relu(*bn_, (*conv_)(out));
   if (type_ != StemType::imagenet) return out;
   return ops::max_pool2d(out, {3, 3}, {2, 2}, {1, 1}, {1, 1}, false).first;
 }

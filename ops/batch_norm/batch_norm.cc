@@ -3,6 +3,7 @@
 #include "ops/batch_norm/batch_norm.h"
 
 #include "framework/dispatch/registry.h"
+#include "ops/activation/activation.h"
 #include "ops/common/case_helpers.h"
 #include "ops/common/op_helpers.h"
 #include "ops/elementwise/elementwise.h"
@@ -58,9 +59,12 @@ void validate_backward(const KernelContext& ctx) {
 
 std::vector<Tensor> batch_norm_grad(const BackwardContext& ctx) {
   const bool training = ctx.attrs.get_bool("training");
-  auto [gi, gw, gb] =
-      batch_norm_backward(ctx.grad_output(0), ctx.input(0), ctx.input(1), ctx.output(1),
-                          ctx.output(2), training, ctx.attrs.get_float("eps"));
+  // Fused relu: the gradient passes where the (relu'd) output is positive.
+  const Tensor grad = ctx.attrs.get_bool("relu")
+                          ? threshold_backward(ctx.grad_output(0), ctx.output(0), 0.0)
+                          : ctx.grad_output(0);
+  auto [gi, gw, gb] = batch_norm_backward(grad, ctx.input(0), ctx.input(1), ctx.output(1),
+                                          ctx.output(2), training, ctx.attrs.get_float("eps"));
   std::vector<Tensor> grads(5);
   if (ctx.needs_grad(0)) grads[0] = gi;
   if (ctx.needs_grad(1)) grads[1] = gw;
@@ -68,8 +72,8 @@ std::vector<Tensor> batch_norm_grad(const BackwardContext& ctx) {
   return grads;
 }
 
-Attrs mode(bool training, double momentum = 0.1) {
-  return Attrs{{"training", training}, {"momentum", momentum}, {"eps", 1e-5}};
+Attrs mode(bool training, double momentum = 0.1, bool relu = false) {
+  return Attrs{{"training", training}, {"momentum", momentum}, {"eps", 1e-5}, {"relu", relu}};
 }
 
 Attrs grad_mode(bool training) {
@@ -111,6 +115,14 @@ std::vector<OpCase> forward_cases(DType dtype, uint64_t seed) {
        mode(false)},
       {"eval-one-value", full(image({1, 2})), mode(false)},
       {"train-large", full(image({16, 8, 12, 12})), mode(true), true},
+      {"train-relu", full(image({2, 3, 2, 2})), mode(true, 0.1, true)},
+      {"train-relu-channels-last",
+       full(image({2, 3, 2, 2}).contiguous(MemoryFormat::channels_last)), mode(true, 0.1, true)},
+      {"train-relu-no-affine", bare(image({3, 2, 5})), mode(true, 0.1, true)},
+      {"eval-relu", full(image({2, 3, 2, 2})), mode(false, 0.1, true)},
+      {"train-relu-large-channels-last",
+       full(image({16, 8, 12, 12}).contiguous(MemoryFormat::channels_last)), mode(true, 0.1, true),
+       true},
   };
 }
 
@@ -142,6 +154,9 @@ std::vector<AttrSpec> attrs(bool with_momentum) {
                    "running = (1 - momentum) * running + momentum * batch stat"});
   }
   out.push_back({"eps", AttrType::real, 1e-5, "added to the variance"});
+  if (with_momentum) {
+    out.push_back({"relu", AttrType::boolean, false, "output relu(batch_norm(x)) (fused)"});
+  }
   return out;
 }
 
@@ -184,9 +199,10 @@ const bool registered = [] {
 
 BatchNormResult batch_norm(const Tensor& input, const Tensor& weight, const Tensor& bias,
                            const Tensor& running_mean, const Tensor& running_var, bool training,
-                           double momentum, double eps) {
-  auto out = dispatch::call("batch_norm", {input, weight, bias, running_mean, running_var},
-                            Attrs{{"training", training}, {"momentum", momentum}, {"eps", eps}});
+                           double momentum, double eps, bool relu) {
+  auto out = dispatch::call(
+      "batch_norm", {input, weight, bias, running_mean, running_var},
+      Attrs{{"training", training}, {"momentum", momentum}, {"eps", eps}, {"relu", relu}});
   return {out[0], out[1], out[2]};
 }
 

@@ -21,7 +21,14 @@
 //   grad_weight = sum(g * xhat)
 //   grad_input  = weight * invstd * (g - sum(g) / M - xhat * sum(g * xhat) / M)   (training)
 //   grad_input  = weight * invstd * g                                             (eval)
-// computed by the registered op batch_norm_backward. That op declares no derivative of its own:
+// computed by the registered op batch_norm_backward.
+//
+// Fused relu (attribute relu=true, default false): output = max(y, 0) with y as above, in the
+// same pass (saves a read and a write of the activation and one activation-sized tensor). Its
+// gradient first masks g by the saved output, g' = threshold_backward(g, output; 0) = g where
+// output > 0 (0 where y <= 0, PyTorch's relu convention), then applies the formulas above to g'.
+// save_mean/save_invstd are those of y. ResNet's conv -> batch_norm -> relu is one call.
+// That op declares no derivative of its own:
 // second-order gradients through batch_norm are not supported yet.
 #pragma once
 
@@ -40,7 +47,8 @@ struct BatchNormResult {
 // Undefined tensors stand for absent optional arguments.
 BatchNormResult batch_norm(const Tensor& input, const Tensor& weight, const Tensor& bias,
                            const Tensor& running_mean, const Tensor& running_var,
-                           bool training = true, double momentum = 0.1, double eps = 1e-5);
+                           bool training = true, double momentum = 0.1, double eps = 1e-5,
+                           bool relu = false);
 
 // (grad_input, grad_weight, grad_bias); eval mode passes the running stats' mean and invstd as
 // save_mean/save_invstd.

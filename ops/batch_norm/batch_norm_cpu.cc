@@ -1,7 +1,7 @@
 // CPU kernels of batch_norm and batch_norm_backward.
 //   reference: direct loops per channel over every (n, spatial) position, read and written
 //     through strides (so channels-last and other layouts need no copy), sums in double.
-//     f32 and f64.
+//     f32 and f64. With relu=true the output is max(y, 0) (batch_norm.h).
 //   channels: the same loops with the channels split across OpenMP threads (each channel, its
 //     running stats included, is independent). f32 and f64; wins once the tensor is large.
 #include <cmath>
@@ -51,6 +51,7 @@ void forward_loops(KernelContext& ctx, bool parallel) {
   const bool training = ctx.attrs().get_bool("training");
   const double momentum = ctx.attrs().get_float("momentum");
   const double eps = ctx.attrs().get_float("eps");
+  const bool relu = ctx.attrs().get_bool("relu");
   const int64_t channels = x.size(1);
   const Tensor& out = ctx.output(0, x.shape(), x.dtype());
   const Tensor& save_mean = ctx.output(1, {channels}, x.dtype());
@@ -93,7 +94,8 @@ void forward_loops(KernelContext& ctx, bool parallel) {
     T* oc = op + c * out.stride(1);
     for (int64_t i = 0; i < m; ++i) {
       const double xhat = (static_cast<double>(xc[x_offsets[i]]) - mean) * invstd;
-      oc[out_offsets[i]] = static_cast<T>(xhat * w + b);
+      const double y = xhat * w + b;
+      oc[out_offsets[i]] = static_cast<T>(relu && y < 0 ? 0.0 : y);
     }
   }
   if (training && m > 0 && running_mean.defined()) {

@@ -8,6 +8,8 @@
 //     activations stay channels-last (the CPU kernels write contiguous outputs; the values agree).
 //   - A channel's block reads its values with stride C in the channels-last case: simple and
 //     right, not coalesced. A faster variant would reduce [rows, C] tiles across warps.
+//   - relu=true clamps the output at 0 in the element-wise pass (the backward's mask is applied
+//     by batch_norm's derivative, see batch_norm.h).
 //   - Running stats are updated in place by the channel's block (PyTorch's momentum convention,
 //     unbiased variance), exactly as the CPU op; an empty batch leaves them alone.
 #include <cmath>
@@ -130,14 +132,15 @@ __global__ void forward_stats(ChannelLayout l, const T* x, ForwardParams p,
 template <typename T>
 __global__ void forward_apply(ChannelLayout l, int64_t n, const T* x, ChannelVector<T> mean,
                               ChannelVector<T> invstd, ChannelVector<T> weight,
-                              ChannelVector<T> bias, T* out) {
+                              ChannelVector<T> bias, bool relu, T* out) {
   using Acc = double;  // as the CPU reference: the rounding of f32 inputs is all that differs
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
        i += stride) {
     const int64_t c = l.channel_of(i);
     const Acc xhat = (Acc(x[i]) - Acc(mean.get(c, 0))) * Acc(invstd.get(c, 0));
-    out[i] = static_cast<T>(xhat * Acc(weight.get(c, 1)) + Acc(bias.get(c, 0)));
+    const Acc y = xhat * Acc(weight.get(c, 1)) + Acc(bias.get(c, 0));
+    out[i] = static_cast<T>(relu && y < Acc(0) ? Acc(0) : y);  // fused relu (batch_norm.h)
   }
 }
 
@@ -229,7 +232,7 @@ void forward_kernel(KernelContext& ctx) {
       forward_apply<T><<<cuda_detail::blocks_for(n), cuda_detail::kThreads, 0, stream>>>(
           l, n, xp, channel_vector<T>(save_mean), channel_vector<T>(save_invstd),
           channel_vector<T>(ctx.input(1)), channel_vector<T>(ctx.input(2)),
-          static_cast<T*>(out.raw_data()));
+          ctx.attrs().get_bool("relu"), static_cast<T*>(out.raw_data()));
       OSPREY_CUDA_LAUNCH_CHECK();
     }
   });

@@ -197,6 +197,22 @@ std::vector<CaseGeo> case_geometries() {
       {"channels-last", {2, 3, 4, 4}, {2, 3, 3, 3}, geo({1}, {1}, {1}, 1), true},
       {"non-contiguous", {1, 2, 4, 5}, {2, 2, 2, 2}, geo({1}, {0}, {1}, 1), false, true},
       {"empty-batch", {0, 2, 4, 4}, {2, 2, 3, 3}, geo({1}, {0}, {1}, 1)},
+      // Batches that split into unequal chunks of images (cpu/batched_gemm), also strided and
+      // grouped, channels-last and non-contiguous.
+      {"batch-5", {5, 8, 4, 4}, {4, 8, 3, 3}, geo({1}, {1}, {1}, 1)},
+      {"batch-3-stride-2-groups", {3, 4, 7, 7}, {6, 2, 3, 3}, geo({2}, {1}, {1}, 2), true},
+      {"batch-3-1x1-stride-2", {3, 3, 5, 5}, {2, 3, 1, 1}, geo({2}, {0}, {1}, 1), false, true},
+      // Rows and channel counts that the register tiles of cpu/direct_avx512 split: a stride-2
+      // row of 11, 70 output channels (blocks of 4 + 1 vectors, the last one partial), a row of 33
+      // (two tiles); batch-5 (rows of 4) and 70-channels (rows of 6) put images in the tiles.
+      {"stride-2-wide", {2, 5, 9, 22}, {5, 5, 3, 3}, geo({2}, {1}, {1}, 1), false, true},
+      {"70-channels", {1, 4, 4, 6}, {70, 4, 3, 3}, geo({1}, {1}, {1}, 1)},
+      {"wide-row", {1, 8, 3, 33}, {4, 8, 3, 3}, geo({1}, {1}, {1}, 1), true},
+      // Strided input gradients as phases (cpu/direct_avx512): dropped trailing rows, one tap per
+      // phase, mixed strides.
+      {"stride-2-odd", {2, 8, 8, 9}, {6, 8, 3, 3}, geo({2}, {0}, {1}, 1)},
+      {"stride-2-k2", {1, 8, 5, 6}, {4, 8, 2, 2}, geo({2}, {1}, {1}, 1)},
+      {"stride-2x1", {1, 8, 6, 7}, {3, 8, 3, 3}, geo({2, 1}, {1, 0}, {1}, 1), true},
   };
 }
 

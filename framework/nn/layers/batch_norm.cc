@@ -6,8 +6,8 @@
 namespace osprey::nn {
 
 BatchNorm2d::BatchNorm2d(const BatchNormOptions& options) : options_(options) {
-  OSPREY_CHECK_KIND(value, options.num_features > 0, "BatchNorm2d: num_features must be > 0, got {}",
-                    options.num_features);
+  OSPREY_CHECK_KIND(value, options.num_features > 0,
+                    "BatchNorm2d: num_features must be > 0, got {}", options.num_features);
   const Shape channels{options.num_features};
   if (options.affine) {
     weight = ops::ones(channels);
@@ -24,6 +24,14 @@ BatchNorm2d::BatchNorm2d(const BatchNormOptions& options) : options_(options) {
 }
 
 Tensor BatchNorm2d::forward(const Tensor& input) {
+  return normalise(input, false);
+}
+
+Tensor BatchNorm2d::forward_relu(const Tensor& input) {
+  return run_forward_hooks(input, normalise(input, true));
+}
+
+Tensor BatchNorm2d::normalise(const Tensor& input, bool relu) {
   OSPREY_CHECK_KIND(shape, input.dim() == 4 && input.shape()[1] == options_.num_features,
                     "{}: expects N x {} x H x W input, got {}", describe(), options_.num_features,
                     shape_str(input.shape()));
@@ -32,7 +40,7 @@ Tensor BatchNorm2d::forward(const Tensor& input) {
     ops::affine_(num_batches_tracked, 1.0, 1.0);  // stays on the device: no host sync
   }
   return ops::batch_norm(input, weight, bias, running_mean, running_var, is_training(),
-                         options_.momentum, options_.eps)
+                         options_.momentum, options_.eps, relu)
       .output;
 }
 

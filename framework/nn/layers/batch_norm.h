@@ -20,6 +20,8 @@ class BatchNorm2d : public Module {
  public:
   explicit BatchNorm2d(const BatchNormOptions& options);
   Tensor forward(const Tensor& input) override;
+  // relu(forward(input)) as one fused op (hooks see the rectified output).
+  Tensor forward_relu(const Tensor& input);
   std::string describe() const override;
   const BatchNormOptions& options() const { return options_; }
 
@@ -30,6 +32,7 @@ class BatchNorm2d : public Module {
   Tensor num_batches_tracked;
 
  private:
+  Tensor normalise(const Tensor& input, bool relu);
   BatchNormOptions options_;
 };
 

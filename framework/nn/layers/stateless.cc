@@ -4,7 +4,9 @@
 
 namespace osprey::nn {
 
-Tensor ReLU::forward(const Tensor& input) { return ops::relu(input); }
+Tensor ReLU::forward(const Tensor& input) {
+  return ops::relu(input);
+}
 
 Dropout::Dropout(double p, random::Generator& generator) : p_(p), generator_(&generator) {
   OSPREY_CHECK_KIND(value, p >= 0.0 && p <= 1.0, "Dropout: p must be in [0, 1], got {}", p);
@@ -14,7 +16,9 @@ Tensor Dropout::forward(const Tensor& input) {
   return ops::dropout(input, p_, is_training(), *generator_);
 }
 
-std::string Dropout::describe() const { return fmt::format("Dropout(p={})", p_); }
+std::string Dropout::describe() const {
+  return fmt::format("Dropout(p={})", p_);
+}
 
 Tensor MaxPool2d::forward(const Tensor& input) {
   return ops::max_pool2d(input, options_.kernel_size, options_.stride, options_.padding, {1, 1},
@@ -48,6 +52,8 @@ std::string AdaptiveAvgPool2d::describe() const {
   return fmt::format("AdaptiveAvgPool2d({}x{})", output_size_.at(0), output_size_.at(1));
 }
 
-Tensor Flatten::forward(const Tensor& input) { return input.flatten(start_dim_, end_dim_); }
+Tensor Flatten::forward(const Tensor& input) {
+  return input.flatten(start_dim_, end_dim_);
+}
 
 }  // namespace osprey::nn
