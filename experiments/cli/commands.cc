@@ -16,6 +16,9 @@ void add_all_commands(CLI::App& app) {
   add_op_command(app);
   add_check_kernel_command(app);
   add_demo_command(app);
+  add_train_command(app);
+  add_eval_command(app);
+  add_resume_command(app);
 }
 
 }  // namespace osprey::cli

@@ -20,6 +20,10 @@ void add_ops_command(CLI::App& app);
 void add_op_command(CLI::App& app);
 void add_check_kernel_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
+// train, eval, resume: bodies in train_commands.h
+void add_train_command(CLI::App& app);
+void add_eval_command(CLI::App& app);
+void add_resume_command(CLI::App& app);
 
 // `osprey op NAME --in name=file.npy ... --attr name=value ... --out DIR [--grad]`
 struct OpCommandOptions {

@@ -19,6 +19,9 @@ int main(int argc, char** argv) {
   } catch (const osprey::Error& e) {
     std::cerr << "osprey: " << e.what() << "\n";
     return 1;
+  } catch (const std::exception& e) {  // e.g. a filesystem error while writing a run directory
+    std::cerr << "osprey: " << e.what() << "\n";
+    return 1;
   }
   return osprey::cli::exit_code();
 }
