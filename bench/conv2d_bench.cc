@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_support.h"
 #include "framework/autograd/grad_mode.h"
 #include "framework/core/thread_environment.h"
 #include "framework/dispatch/registry.h"
@@ -138,28 +139,6 @@ void run_conv(benchmark::State& state, const ConvShape& s, const Operands& o,
   use_kernel("");
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0.0 : v[v.size() / 2];
-}
-double best(const std::vector<double>& v) {
-  return v.empty() ? 0.0 : *std::min_element(v.begin(), v.end());
-}
-
-// Removes and returns `--flag=value` from argv (our own flags, before Google Benchmark's).
-std::string take_flag(int& argc, char** argv, const char* flag, const std::string& fallback) {
-  const size_t len = std::strlen(flag);
-  for (int i = 1; i < argc; ++i) {
-    if (std::strncmp(argv[i], flag, len) == 0 && argv[i][len] == '=') {
-      std::string value = argv[i] + len + 1;
-      for (int j = i; j + 1 < argc; ++j) argv[j] = argv[j + 1];
-      --argc;
-      return value;
-    }
-  }
-  return fallback;
-}
-
 struct TorchTime {
   double median, best, cpu;
 };
@@ -220,6 +199,10 @@ std::map<std::string, TorchTime> torch_times(const std::vector<ConvShape>& shape
 }
 
 }  // namespace
+
+using osprey::bench::best;
+using osprey::bench::median;
+using osprey::bench::take_flag;
 
 int main(int argc, char** argv) {
   osprey::use_passive_openmp_wait(argv);

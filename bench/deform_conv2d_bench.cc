@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_support.h"
 #include "framework/autograd/grad_mode.h"
 #include "framework/core/thread_environment.h"
 #include "framework/dispatch/registry.h"
@@ -72,42 +73,11 @@ void bm_deform(benchmark::State& state) {
   state.SetLabel(keys);
 }
 
-// Keeps each round's time per iteration, by benchmark family, besides printing as usual.
-class RecordingReporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    for (const auto& run : runs) {
-      std::string name = run.benchmark_name();
-      times_[name.substr(0, name.find('/'))].push_back(run.GetAdjustedRealTime());
-    }
-    ConsoleReporter::ReportRuns(runs);
-  }
-  const std::vector<double>& times(const std::string& family) { return times_[family]; }
-
- private:
-  std::map<std::string, std::vector<double>> times_;
-};
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0.0 : v[v.size() / 2];
-}
-
-// Removes and returns `--flag=value` from argv (our own flags, before Google Benchmark's).
-int64_t take_flag(int& argc, char** argv, const char* flag, int64_t fallback) {
-  const size_t len = std::strlen(flag);
-  for (int i = 1; i < argc; ++i) {
-    if (std::strncmp(argv[i], flag, len) == 0 && argv[i][len] == '=') {
-      int64_t value = std::stoll(argv[i] + len + 1);
-      for (int j = i; j + 1 < argc; ++j) argv[j] = argv[j + 1];
-      --argc;
-      return value;
-    }
-  }
-  return fallback;
-}
-
 }  // namespace
+
+using osprey::bench::median;
+using osprey::bench::RecordingReporter;
+using osprey::bench::take_flag;
 
 int main(int argc, char** argv) {
   osprey::use_passive_openmp_wait(argv);
