@@ -213,6 +213,12 @@ std::vector<CaseGeo> case_geometries() {
       {"stride-2-odd", {2, 8, 8, 9}, {6, 8, 3, 3}, geo({2}, {0}, {1}, 1)},
       {"stride-2-k2", {1, 8, 5, 6}, {4, 8, 2, 2}, geo({2}, {1}, {1}, 1)},
       {"stride-2x1", {1, 8, 6, 7}, {3, 8, 3, 3}, geo({2, 1}, {1, 0}, {1}, 1), true},
+      // 1x1, stride 1 (cpu/pointwise): channels-last (one GEMM over all pixels), a batch split
+      // unevenly over threads without bias, and a non-contiguous input that it hands on to
+      // cpu/direct_avx512.
+      {"1x1-channels-last", {3, 5, 4, 3}, {6, 5, 1, 1}, geo({1}, {0}, {1}, 1), true},
+      {"1x1-batch-5", {5, 8, 3, 4}, {7, 8, 1, 1}, geo({1}, {0}, {1}, 1), false, false, false},
+      {"1x1-non-contiguous", {2, 4, 3, 5}, {3, 4, 1, 1}, geo({1}, {0}, {1}, 1), false, true},
   };
 }
 
@@ -268,9 +274,10 @@ std::vector<OpCase> backward_weight_cases(DType dtype, uint64_t seed) {
   for (const CaseGeo& c : case_geometries()) {
     Attrs attrs = c.attrs;
     attrs.set("weight_size", c.weight);
-    cases.push_back({c.name,
-                     {rng.uniform(out_shape(c), dtype), layout(rng.uniform(c.input, dtype), c)},
-                     attrs});
+    cases.push_back(
+        {c.name,
+         {layout(rng.uniform(out_shape(c), dtype), c), layout(rng.uniform(c.input, dtype), c)},
+         attrs});
   }
   Attrs large = geo({2}, {1}, {1}, 1);
   large.set("weight_size", Ints{32, 16, 3, 3});
