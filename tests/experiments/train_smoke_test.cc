@@ -1,6 +1,7 @@
 // The real thing, briefly: experiments/specs/fmnist_smoke.prototxt (narrow ResNet-20 from the
-// model factory, the installed Fashion-MNIST, augmentation, SGD with warm-up and cosine) trains
-// 30 iterations and the loss falls. Skips when the dataset is not installed
+// model factory, the installed Fashion-MNIST, augmentation, SGD with warm-up and cosine) and
+// fmnist_smoke_dcn.prototxt (the same with DCNv2 in the last stage) train 30 iterations each and
+// the loss falls. Skips when the dataset is not installed
 // (Debian's dataset-fashion-mnist; CI's setup installs it).
 #include <gtest/gtest.h>
 
@@ -17,13 +18,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
-TEST(TrainSmoke, FashionMnistLossFalls) {
+class TrainSmoke : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(TrainSmoke, FashionMnistLossFalls) {
   if (!fs::exists(data::kFashionMnistDefaultDir)) {
     GTEST_SKIP() << data::kFashionMnistDefaultDir << " is absent (install dataset-fashion-mnist)";
   }
   fs::path specs = fs::path(__FILE__).parent_path() / ".." / ".." / "experiments" / "specs";
-  proto::Experiment spec = experiments::load_spec_file((specs / "fmnist_smoke.prototxt").string());
-  fs::path run = fs::temp_directory_path() / "osprey_train_smoke";
+  proto::Experiment spec = experiments::load_spec_file((specs / GetParam()).string());
+  fs::path run = fs::temp_directory_path() / ("osprey_train_" + spec.name());
   fs::remove_all(run);
   spec.set_output_dir(run.string());
   std::vector<double> losses;
@@ -41,6 +44,12 @@ TEST(TrainSmoke, FashionMnistLossFalls) {
   EXPECT_GT(result.eval->accuracy.at(1), 0.3) << result.eval->summary();
   fs::remove_all(run);
 }
+
+INSTANTIATE_TEST_SUITE_P(
+    Specs, TrainSmoke, ::testing::Values("fmnist_smoke.prototxt", "fmnist_smoke_dcn.prototxt"),
+    [](const auto& info) {
+      return std::string(info.param).substr(0, std::string(info.param).find('.'));
+    });
 
 }  // namespace
 }  // namespace osprey
