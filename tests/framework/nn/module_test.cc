@@ -19,9 +19,11 @@ class Head : public Module {
 class Tiny : public Module {
  public:
   Tiny() {
-    conv = register_module("conv", std::make_shared<Conv2d>(Conv2dOptions{
-                                       .in_channels = 2, .out_channels = 4, .kernel_size = {3},
-                                       .padding = {1}, .bias = false}));
+    conv = register_module("conv", std::make_shared<Conv2d>(Conv2dOptions{.in_channels = 2,
+                                                                          .out_channels = 4,
+                                                                          .kernel_size = {3},
+                                                                          .padding = {1},
+                                                                          .bias = false}));
     bn = register_module("bn", std::make_shared<BatchNorm2d>(BatchNormOptions{.num_features = 4}));
     head = register_module("head", std::make_shared<Head>());
   }
@@ -45,9 +47,9 @@ TEST(Module, NamesAreDottedPathsInRegistrationOrder) {
   EXPECT_EQ(names_of(model.named_parameters()),
             (std::vector<std::string>{"conv.weight", "bn.weight", "bn.bias", "head.fc.weight",
                                       "head.fc.bias"}));
-  EXPECT_EQ(names_of(model.named_buffers()),
-            (std::vector<std::string>{"bn.running_mean", "bn.running_var",
-                                      "bn.num_batches_tracked"}));
+  EXPECT_EQ(
+      names_of(model.named_buffers()),
+      (std::vector<std::string>{"bn.running_mean", "bn.running_var", "bn.num_batches_tracked"}));
   EXPECT_EQ(model.parameter_count(), 4 * 2 * 9 + 4 + 4 + 12 + 3);
   std::vector<std::string> modules;
   for (auto& [name, module] : model.named_modules()) modules.push_back(name);
@@ -153,8 +155,12 @@ TEST(Module, ForwardHooksSeeInputAndOutput) {
 }
 
 TEST(Layers, ConvAndLinearMatchTheirOps) {
-  Conv2d conv(Conv2dOptions{.in_channels = 4, .out_channels = 6, .kernel_size = {3, 1},
-                            .stride = {2}, .padding = {1, 0}, .groups = 2});
+  Conv2d conv(Conv2dOptions{.in_channels = 4,
+                            .out_channels = 6,
+                            .kernel_size = {3, 1},
+                            .stride = {2},
+                            .padding = {1, 0},
+                            .groups = 2});
   EXPECT_EQ(conv.weight.shape(), (Shape{6, 2, 3, 1}));
   Tensor x = ops::normal({2, 4, 7, 5});
   EXPECT_EQ(conv(x).to_vector<float>(),
