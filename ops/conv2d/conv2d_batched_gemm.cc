@@ -17,6 +17,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "ops/common/cpu_gemm.h"
 #include "ops/common/op_helpers.h"
 #include "ops/conv2d/conv2d_geometry.h"
 
@@ -29,18 +30,6 @@ constexpr int64_t kColumnBudgetBytes = int64_t(1) << 20;
 
 int64_t ceil_div(int64_t a, int64_t b) {
   return (a + b - 1) / b;
-}
-
-// Row-major C (m × n, row stride ldc) = op(A) · op(B) + beta C.
-void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n, int64_t k, const float* a,
-          int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  cblas_sgemm(CblasRowMajor, ta, tb, int(m), int(n), int(k), 1.0f, a, int(lda), b, int(ldb), beta,
-              c, int(ldc));
-}
-void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n, int64_t k, const double* a,
-          int64_t lda, const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
-  cblas_dgemm(CblasRowMajor, ta, tb, int(m), int(n), int(k), 1.0, a, int(lda), b, int(ldb), beta, c,
-              int(ldc));
 }
 
 // A 4-d tensor's data and element strides (n, c, h, w).
@@ -178,18 +167,6 @@ void gather_planes(const View<const T>& t, int64_t n, int64_t c0, int64_t rows, 
       for (int64_t j = 0; j < Wo; ++j) out[i * Wo + j] = src[i * t.sh + j * t.sw];
   }
 }
-
-// Keeps OpenBLAS single-threaded while OpenMP threads each run their own GEMMs.
-class SingleThreadedBlas {
- public:
-  SingleThreadedBlas() : previous_(openblas_get_num_threads()) { openblas_set_num_threads(1); }
-  ~SingleThreadedBlas() { openblas_set_num_threads(previous_); }
-  SingleThreadedBlas(const SingleThreadedBlas&) = delete;
-  SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
-
- private:
-  int previous_;
-};
 
 // Runs body(thread, first_image, images) over the chunks of N images, chunk c on thread
 // c mod threads (a fixed assignment, so per-thread partial sums add up the same every run).

@@ -12,23 +12,12 @@
 #include <algorithm>
 #include <vector>
 
+#include "ops/common/cpu_gemm.h"
 #include "ops/common/op_helpers.h"
 #include "ops/conv2d/conv2d_geometry.h"
 
 namespace osprey::ops {
 namespace {
-
-// Row-major C (m × n) = op(A) (m × k) · op(B) (k × n) + beta C, lda/ldb as stored.
-void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n, int64_t k, const float* a,
-          int64_t lda, const float* b, int64_t ldb, float beta, float* c) {
-  cblas_sgemm(CblasRowMajor, ta, tb, int(m), int(n), int(k), 1.0f, a, int(lda), b, int(ldb), beta,
-              c, int(n));
-}
-void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n, int64_t k, const double* a,
-          int64_t lda, const double* b, int64_t ldb, double beta, double* c) {
-  cblas_dgemm(CblasRowMajor, ta, tb, int(m), int(n), int(k), 1.0, a, int(lda), b, int(ldb), beta, c,
-              int(n));
-}
 
 // Unrolls the Cg channels at `x` (each H×W) into col, one row per (c, p, q), zeros in the padding.
 template <typename T>
