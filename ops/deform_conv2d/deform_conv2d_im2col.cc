@@ -1,26 +1,31 @@
 // cpu/im2col_gemm kernels of deform_conv2d and its backward ops. The images go in chunks of B
-// (the columns buffer is bounded to kColumnBudget elements). Per chunk the input is copied into
+// (one image, or a few small ones for a wide gemm; the columns buffers are bounded to
+// kColumnBudget elements in all), each chunk wholly on one OpenMP thread with single-threaded
+// gemms, so the steps below run without barriers and a chunk's buffers stay in that core's
+// caches as far as they fit (one thread: the steps' own OpenMP loops and OpenBLAS's threads split
+// each step instead). Per chunk the input is copied into
 // planes with a one-pixel zero border, so that every sample's four corners sit at base, base + 1,
 // base + Wp and base + Wp + 1 of its padded plane (corners outside the map read the border's zeros;
 // invalid samples get zero weights) and the inner loops need no bounds checks. Then:
 //   1. one sample (base index, four weights with the mask folded in) per (image, offset group,
-//      tap, output pixel), shared by all channels of the offset group (OpenMP over sample rows);
-//   2. deformable im2col: columns [C·kH·kW] × [B·Ho·Wo], row c·kH·kW + k (OpenMP over image ×
-//      channel);
+//      tap, output pixel), shared by all channels of the offset group;
+//   2. deformable im2col: columns [C·kH·kW] × [B·Ho·Wo], row c·kH·kW + k;
 //   3. one OpenBLAS gemm per conv group over the whole chunk:
 //        deform_conv2d:                 y[grp] = W_grp · col  (then + bias)
 //        deform_conv2d_backward_weight: dW_grp += g[grp] · colᵀ
 //        deform_conv2d_backward:        colgrad[grp] = W_grpᵀ · g[grp], then
 //          grad_input: colgrad scattered onto each sample's corners with the masked weights,
-//            into padded planes (OpenMP over image × channel: no two threads write one plane, so
-//            the result is deterministic), then cropped into place;
+//            into padded planes (per image × channel: no two threads write one plane, so the
+//            result is deterministic), then cropped into place;
 //          grad_offset, grad_mask: per (image, offset group, tap) row, sums over the group's
-//            channels of colgrad times ∂B/∂y, ∂B/∂x and B (OpenMP over rows).
+//            channels of colgrad times ∂B/∂y, ∂B/∂x and B.
+// dW sums a partial per thread, added in thread order (deterministic).
 // g and y are held [O] × [B·Ho·Wo] during a chunk (a transpose of the N × O planes). Inputs of any
 // layout are copied contiguous first; strided outputs are computed contiguous and copied in.
 // f32 and f64. The sampling rule is bilinear_cell (deform_conv2d_geometry.h), shared with the CUDA
 // kernels.
 #include <cblas.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <climits>
@@ -48,6 +53,21 @@ void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n, int64_t 
               int(n));
 }
 
+// Columns per gemm worth batching images for (small planes are batched up to this width).
+constexpr int64_t kGemmWidth = 256;
+
+// Keeps OpenBLAS single-threaded while OpenMP threads each run their own gemms.
+class SingleThreadedBlas {
+ public:
+  SingleThreadedBlas() : previous_(openblas_get_num_threads()) { openblas_set_num_threads(1); }
+  ~SingleThreadedBlas() { openblas_set_num_threads(previous_); }
+  SingleThreadedBlas(const SingleThreadedBlas&) = delete;
+  SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
+
+ private:
+  int previous_;
+};
+
 // One sample in a padded plane: corners at base + {0, 1, Wp, Wp + 1} with these weights.
 template <typename T>
 struct Tap {
@@ -68,13 +88,45 @@ struct Plan {
     Wp = d.W + 2;
     OSPREY_CHECK(Hp * Wp <= INT32_MAX,
                  "deform_conv2d/cpu/im2col_gemm: input plane {}×{} is too large", d.H, d.W);
+    threads =
+        omp_in_parallel() ? 1 : std::max<int64_t>(1, std::min<int64_t>(omp_get_max_threads(), d.N));
     const int64_t per_image = std::max<int64_t>(1, d.C * d.taps * plane);
-    const int64_t most = std::max<int64_t>(1, kColumnBudget / per_image);
-    const int64_t chunks = std::max<int64_t>(1, (d.N + most - 1) / most);
+    const int64_t most = std::max<int64_t>(1, kColumnBudget / threads / per_image);
+    // Enough images per chunk for a wide gemm, few enough that every thread gets a share.
+    const int64_t wide =
+        std::max<int64_t>(1, (kGemmWidth + plane - 1) / std::max<int64_t>(1, plane));
+    const int64_t share = std::max<int64_t>(1, (d.N + threads - 1) / threads);
+    const int64_t want = std::min({most, wide, share});
+    const int64_t chunks = std::max<int64_t>(1, (d.N + want - 1) / want);
     chunk = std::max<int64_t>(1, (d.N + chunks - 1) / chunks);  // balanced chunks
+    chunks_ = (d.N + chunk - 1) / chunk;
+    threads = std::max<int64_t>(1, std::min(threads, chunks_));
   }
-  int64_t sample_rows(int64_t B) const { return B * d.offset_groups * d.taps; }
-  int64_t padded_plane() const { return Hp * Wp; }
+  // Runs body(thread, first_image, images) over the chunks, chunk c on thread c mod threads (a
+  // fixed assignment, so per-thread partial sums add up the same every run). Each thread runs its
+  // own single-threaded gemms and sampling loops, with no barriers between the steps; with one
+  // thread the steps' own OpenMP loops and OpenBLAS's threads share the work instead.
+  template <typename F>
+  void for_each_chunk(F&& body) const {
+    if (threads <= 1) {
+      for (int64_t c = 0; c < chunks_; ++c) body(0, c * chunk, std::min(chunk, d.N - c * chunk));
+      return;
+    }
+    SingleThreadedBlas single;
+#pragma omp parallel num_threads(int(threads))
+    {
+      const int64_t t = omp_get_thread_num();
+      for (int64_t c = t; c < chunks_; c += threads)
+        body(t, c * chunk, std::min(chunk, d.N - c * chunk));
+    }
+  }
+  int64_t threads = 1, chunks_ = 1;
+  int64_t sample_rows(int64_t B) const {
+    return B * d.offset_groups * d.taps;
+  }
+  int64_t padded_plane() const {
+    return Hp * Wp;
+  }
   // The base (undeformed) position of output index `out` for kernel index `tap` along dim 0 (y)
   // or 1 (x).
   int64_t base(int dim, int64_t out, int64_t tap) const {
@@ -195,15 +247,24 @@ const T* data_or_null(const Tensor& t) {
   return t.defined() ? t.data<T>() : nullptr;
 }
 
-// Scratch buffers of one call, sized for a full chunk (uninitialised: every use writes first).
+// Scratch buffers of one thread, sized for a full chunk (uninitialised: every use writes first).
 template <typename T>
 struct Scratch {
   std::unique_ptr<T[]> col, rows, padded;
+  std::vector<Tap<T>> taps;
   explicit Scratch(const Plan& s)
       : col(new T[static_cast<size_t>(s.d.C * s.d.taps * s.chunk * s.plane)]),
         rows(new T[static_cast<size_t>(s.d.O * s.chunk * s.plane)]),
         padded(new T[static_cast<size_t>(s.chunk * s.d.C * s.padded_plane())]) {}
 };
+
+template <typename T>
+std::vector<Scratch<T>> scratch_per_thread(const Plan& s) {
+  std::vector<Scratch<T>> out;
+  out.reserve(static_cast<size_t>(s.threads));
+  for (int64_t t = 0; t < s.threads; ++t) out.emplace_back(s);
+  return out;
+}
 
 template <typename T>
 void forward_im2col(KernelContext& ctx) {
@@ -219,13 +280,13 @@ void forward_im2col(KernelContext& ctx) {
   if (out.numel() == 0) return;
   const Tensor res = dense_like(out);
   T* y = res.data<T>();
-  std::vector<Tap<T>> taps;
-  Scratch<T> buf(s);
-  for (int64_t n0 = 0; n0 < d.N; n0 += s.chunk) {
-    const int64_t B = std::min(s.chunk, d.N - n0), width = B * s.plane;
-    masked_taps<T>(s, offset.data<T>(), data_or_null<T>(mask), n0, B, taps);
+  std::vector<Scratch<T>> work = scratch_per_thread<T>(s);
+  s.for_each_chunk([&](int64_t t, int64_t n0, int64_t B) {
+    Scratch<T>& buf = work[static_cast<size_t>(t)];
+    const int64_t width = B * s.plane;
+    masked_taps<T>(s, offset.data<T>(), data_or_null<T>(mask), n0, B, buf.taps);
     pad_planes<T>(s, x.data<T>(), n0, B, buf.padded.get());
-    im2col<T>(s, buf.padded.get(), taps, B, buf.col.get());
+    im2col<T>(s, buf.padded.get(), buf.taps, B, buf.col.get());
     for (int64_t g = 0; g < s.G; ++g) {
       T* dst = buf.rows.get() + g * s.Og * width;
       if (s.K == 0) {
@@ -243,7 +304,7 @@ void forward_im2col(KernelContext& ctx) {
         T* dst = y + ((n0 + b) * d.O + o) * s.plane;
         for (int64_t ij = 0; ij < s.plane; ++ij) dst[ij] = src[ij] + add;
       }
-  }
+  });
   if (!res.is_same(out)) out.copy_(res);
 }
 
@@ -261,19 +322,27 @@ void backward_weight_im2col(KernelContext& ctx) {
   if (out.numel() == 0) return;
   const Tensor res = dense_like(out);
   T* dw = res.data<T>();
-  std::fill_n(dw, res.numel(), T(0));
-  std::vector<Tap<T>> taps;
-  Scratch<T> buf(s);
-  for (int64_t n0 = 0; n0 < d.N; n0 += s.chunk) {
-    const int64_t B = std::min(s.chunk, d.N - n0), width = B * s.plane;
-    masked_taps<T>(s, offset.data<T>(), data_or_null<T>(mask), n0, B, taps);
+  const int64_t size = res.numel();
+  // One partial sum per thread (thread 0 sums into dw), added up in thread order.
+  std::vector<T> partial(static_cast<size_t>((s.threads - 1) * size), T(0));
+  std::fill_n(dw, size, T(0));
+  std::vector<Scratch<T>> work = scratch_per_thread<T>(s);
+  s.for_each_chunk([&](int64_t t, int64_t n0, int64_t B) {
+    Scratch<T>& buf = work[static_cast<size_t>(t)];
+    T* acc = t == 0 ? dw : partial.data() + (t - 1) * size;
+    const int64_t width = B * s.plane;
+    masked_taps<T>(s, offset.data<T>(), data_or_null<T>(mask), n0, B, buf.taps);
     pad_planes<T>(s, x.data<T>(), n0, B, buf.padded.get());
-    im2col<T>(s, buf.padded.get(), taps, B, buf.col.get());
+    im2col<T>(s, buf.padded.get(), buf.taps, B, buf.col.get());
     gather_rows<T>(s, grad.data<T>(), n0, B, buf.rows.get());
     for (int64_t g = 0; g < s.G; ++g) {
       gemm(CblasNoTrans, CblasTrans, s.Og, s.K, width, buf.rows.get() + g * s.Og * width, width,
-           buf.col.get() + g * s.K * width, width, T(1), dw + g * s.Og * s.K);
+           buf.col.get() + g * s.K * width, width, T(1), acc + g * s.Og * s.K);
     }
+  });
+  for (int64_t t = 1; t < s.threads; ++t) {
+    const T* p = partial.data() + (t - 1) * size;
+    for (int64_t i = 0; i < size; ++i) dw[i] += p[i];
   }
   if (!res.is_same(out)) out.copy_(res);
 }
@@ -364,6 +433,14 @@ void offset_mask_grads(const Plan& s, const T* xp, const T* colgrad, const T* of
   }
 }
 
+// Copies the contiguous results into strided outputs.
+void finish_backward(const Tensor& gi, const Tensor& go, const Tensor& gm, Tensor& out_input,
+                     Tensor& out_offset, Tensor& out_mask) {
+  if (!gi.is_same(out_input)) out_input.copy_(gi);
+  if (!go.is_same(out_offset)) out_offset.copy_(go);
+  if (!gm.is_same(out_mask)) out_mask.copy_(gm);
+}
+
 template <typename T>
 void backward_im2col(KernelContext& ctx) {
   const Tensor grad = ctx.input(0).contiguous();
@@ -381,13 +458,15 @@ void backward_im2col(KernelContext& ctx) {
   if (d.C == 0) {  // no channels: nothing is sampled
     std::fill_n(go.data<T>(), go.numel(), T(0));
     std::fill_n(gm.data<T>(), gm.numel(), T(0));
+    return finish_backward(gi, go, gm, out_input, out_offset, out_mask);
   }
-  std::vector<Tap<T>> taps;
-  Scratch<T> buf(s);
-  // Two padded copies: the input's planes, and the scatter target of col2im.
-  std::unique_ptr<T[]> scatter(new T[static_cast<size_t>(s.chunk * d.C * s.padded_plane())]);
-  for (int64_t n0 = 0; n0 < d.N && d.C > 0; n0 += s.chunk) {
-    const int64_t B = std::min(s.chunk, d.N - n0), width = B * s.plane;
+  std::vector<Scratch<T>> work = scratch_per_thread<T>(s);
+  // Per thread a second padded copy: the scatter target of col2im.
+  const int64_t scatter_size = s.chunk * d.C * s.padded_plane();
+  std::unique_ptr<T[]> scatter(new T[static_cast<size_t>(s.threads * scatter_size)]);
+  s.for_each_chunk([&](int64_t t, int64_t n0, int64_t B) {
+    Scratch<T>& buf = work[static_cast<size_t>(t)];
+    const int64_t width = B * s.plane;
     T* colgrad = buf.col.get();
     gather_rows<T>(s, grad.data<T>(), n0, B, buf.rows.get());
     for (int64_t g = 0; g < s.G; ++g) {
@@ -399,15 +478,13 @@ void backward_im2col(KernelContext& ctx) {
       gemm(CblasTrans, CblasNoTrans, s.K, width, s.Og, w.data<T>() + g * s.Og * s.K, s.K,
            buf.rows.get() + g * s.Og * width, width, T(0), dst);
     }
-    masked_taps<T>(s, offset.data<T>(), data_or_null<T>(mask), n0, B, taps);
-    col2im<T>(s, colgrad, taps, n0, B, scatter.get(), gi.data<T>());
+    masked_taps<T>(s, offset.data<T>(), data_or_null<T>(mask), n0, B, buf.taps);
+    col2im<T>(s, colgrad, buf.taps, n0, B, scatter.get() + t * scatter_size, gi.data<T>());
     pad_planes<T>(s, x.data<T>(), n0, B, buf.padded.get());
     offset_mask_grads<T>(s, buf.padded.get(), colgrad, offset.data<T>(), data_or_null<T>(mask), n0,
                          B, go.data<T>(), gm.data<T>());
-  }
-  if (!gi.is_same(out_input)) out_input.copy_(gi);
-  if (!go.is_same(out_offset)) out_offset.copy_(go);
-  if (!gm.is_same(out_mask)) out_mask.copy_(gm);
+  });
+  finish_backward(gi, go, gm, out_input, out_offset, out_mask);
 }
 
 template <void (*F32)(KernelContext&), void (*F64)(KernelContext&)>
