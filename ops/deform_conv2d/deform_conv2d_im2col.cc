@@ -199,26 +199,49 @@ void pad_planes(const Plan& s, const T* x, int64_t n0, int64_t B, T* xp) {
   }
 }
 
-// Deformable im2col of the chunk's padded planes into col ([C·taps] × [B·plane]).
+// Channels sampled per pass over a sample row: the row's samples are loaded once per pass.
+constexpr int64_t kChannelBlock = 4;
+
+// Deformable im2col of the chunk's padded planes into col ([C·taps] × [B·plane]): per sample row
+// (image, offset group, tap), the group's channels kChannelBlock at a time, then one by one.
 template <typename T>
 void im2col(const Plan& s, const T* xp, const std::vector<Tap<T>>& taps, int64_t B, T* col) {
   const DeformGeometry& d = s.d;
-  const int64_t width = B * s.plane, wp = s.Wp;
-#pragma omp parallel for collapse(2) schedule(static) if (d.C * d.taps * width >= kParallelGrain)
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t c = 0; c < d.C; ++c) {
-      const T* X = xp + (b * d.C + c) * s.padded_plane();
-      const int64_t a = c / d.Coff;
-      for (int64_t k = 0; k < d.taps; ++k) {
-        const Tap<T>* e = taps.data() + ((b * d.offset_groups + a) * d.taps + k) * s.plane;
-        T* dst = col + (c * d.taps + k) * width + b * s.plane;
-        for (int64_t ij = 0; ij < s.plane; ++ij) {
-          const T* p = X + e[ij].base;
-          const T* w = e[ij].weight;
-          dst[ij] = w[0] * p[0] + w[1] * p[1] + w[2] * p[wp] + w[3] * p[wp + 1];
-        }
+  const int64_t width = B * s.plane, wp = s.Wp, rows = s.sample_rows(B);
+#pragma omp parallel for schedule(static) if (d.C * d.taps * width >= kParallelGrain)
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t b = r / (d.offset_groups * d.taps);
+    const int64_t a = (r / d.taps) % d.offset_groups, k = r % d.taps;
+    const Tap<T>* e = taps.data() + r * s.plane;
+    const T* X = xp + b * d.C * s.padded_plane();
+    T* dst = col + k * width + b * s.plane;
+    const int64_t end = (a + 1) * d.Coff;
+    int64_t c = a * d.Coff;
+    for (; c + kChannelBlock <= end; c += kChannelBlock) {
+      const T* X0 = X + c * s.padded_plane();
+      const T *X1 = X0 + s.padded_plane(), *X2 = X1 + s.padded_plane(), *X3 = X2 + s.padded_plane();
+      T* D0 = dst + c * d.taps * width;
+      T *D1 = D0 + d.taps * width, *D2 = D1 + d.taps * width, *D3 = D2 + d.taps * width;
+      for (int64_t ij = 0; ij < s.plane; ++ij) {
+        const int64_t o = e[ij].base;
+        const T w0 = e[ij].weight[0], w1 = e[ij].weight[1], w2 = e[ij].weight[2],
+                w3 = e[ij].weight[3];
+        D0[ij] = w0 * X0[o] + w1 * X0[o + 1] + w2 * X0[o + wp] + w3 * X0[o + wp + 1];
+        D1[ij] = w0 * X1[o] + w1 * X1[o + 1] + w2 * X1[o + wp] + w3 * X1[o + wp + 1];
+        D2[ij] = w0 * X2[o] + w1 * X2[o + 1] + w2 * X2[o + wp] + w3 * X2[o + wp + 1];
+        D3[ij] = w0 * X3[o] + w1 * X3[o + 1] + w2 * X3[o + wp] + w3 * X3[o + wp + 1];
       }
     }
+    for (; c < end; ++c) {
+      const T* X0 = X + c * s.padded_plane();
+      T* D0 = dst + c * d.taps * width;
+      for (int64_t ij = 0; ij < s.plane; ++ij) {
+        const int64_t o = e[ij].base;
+        const T* w = e[ij].weight;
+        D0[ij] = w[0] * X0[o] + w[1] * X0[o + 1] + w[2] * X0[o + wp] + w[3] * X0[o + wp + 1];
+      }
+    }
+  }
 }
 
 // rows[o][b·plane + ij] = t[n0 + b][o][ij] (grad_output of a chunk as an [O] × [B·plane] matrix).
@@ -317,7 +340,6 @@ void backward_weight_im2col(KernelContext& ctx) {
   const Shape weight_size = ctx.attrs().get_ints("weight_size");
   const Plan s(DeformGeometry::from(ctx.attrs(), x.shape(), weight_size, offset.shape(),
                                     "deform_conv2d_backward_weight"));
-  const DeformGeometry& d = s.d;
   Tensor& out = ctx.output(0, weight_size, grad.dtype());
   if (out.numel() == 0) return;
   const Tensor res = dense_like(out);
@@ -407,7 +429,35 @@ void offset_mask_grads(const Plan& s, const T* xp, const T* colgrad, const T* of
       std::fill(gy.begin(), gy.end(), T(0));
       std::fill(gx.begin(), gx.end(), T(0));
       std::fill(gm.begin(), gm.end(), T(0));
-      for (int64_t c = a * d.Coff; c < (a + 1) * d.Coff; ++c) {
+      // The group's channels kChannelBlock at a time (the per-pixel factors and sums loaded
+      // once per pass), then one by one.
+      const int64_t end = (a + 1) * d.Coff;
+      int64_t c = a * d.Coff;
+      for (; c + kChannelBlock <= end; c += kChannelBlock) {
+        const T* X0 = xp + (b * d.C + c) * s.padded_plane();
+        const T* V0 = colgrad + (c * d.taps + k) * width + b * s.plane;
+        const T* Xs[4] = {X0, X0 + s.padded_plane(), X0 + 2 * s.padded_plane(),
+                          X0 + 3 * s.padded_plane()};
+        const T* Vs[4] = {V0, V0 + d.taps * width, V0 + 2 * d.taps * width,
+                          V0 + 3 * d.taps * width};
+        for (int64_t ij = 0; ij < s.plane; ++ij) {
+          const int64_t o = base[ij];
+          const T fhx = hx[ij], flx = lx[ij], fhy = hy[ij], fly = ly[ij];
+          T sm = T(0), sy = T(0), sx = T(0);
+          for (int u = 0; u < 4; ++u) {
+            const T* p = Xs[u] + o;
+            const T x00 = p[0], x01 = p[1], x10 = p[wp], x11 = p[wp + 1], vv = Vs[u][ij];
+            const T top = fhx * x00 + flx * x01, bottom = fhx * x10 + flx * x11;
+            sm += vv * (fhy * top + fly * bottom);
+            sy += vv * (bottom - top);
+            sx += vv * (fhy * (x01 - x00) + fly * (x11 - x10));
+          }
+          gm[ij] += sm;
+          gy[ij] += sy;
+          gx[ij] += sx;
+        }
+      }
+      for (; c < end; ++c) {
         const T* X = xp + (b * d.C + c) * s.padded_plane();
         const T* v = colgrad + (c * d.taps + k) * width + b * s.plane;
         for (int64_t ij = 0; ij < s.plane; ++ij) {
