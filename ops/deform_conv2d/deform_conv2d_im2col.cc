@@ -369,34 +369,61 @@ void backward_weight_im2col(KernelContext& ctx) {
   if (!res.is_same(out)) out.copy_(res);
 }
 
+// Scatters the colgrad rows v[u] (u < n) of one sample row onto the corners of the padded planes
+// dX[u] (one tap's samples loaded once for all n channels).
+template <typename T, int n>
+void scatter_row(const Tap<T>* e, int64_t plane, int64_t wp, const T* const* v, T* const* dX) {
+  for (int64_t ij = 0; ij < plane; ++ij) {
+    const int64_t o = e[ij].base;
+    const T w0 = e[ij].weight[0], w1 = e[ij].weight[1], w2 = e[ij].weight[2], w3 = e[ij].weight[3];
+    for (int u = 0; u < n; ++u) {
+      const T g = v[u][ij];
+      T* p = dX[u] + o;
+      p[0] += w0 * g;
+      p[1] += w1 * g;
+      p[wp] += w2 * g;
+      p[wp + 1] += w3 * g;
+    }
+  }
+}
+
 // grad_input of a chunk: colgrad scattered onto the corners with the masked weights, in padded
-// planes (reusing the padded buffer), then cropped into grad_input. One thread per plane.
+// planes (reusing the padded buffer), then cropped into grad_input. One thread per block of up to
+// kChannelBlock planes of one image and offset group.
 template <typename T>
 void col2im(const Plan& s, const T* colgrad, const std::vector<Tap<T>>& taps, int64_t n0, int64_t B,
             T* padded, T* grad_input) {
   const DeformGeometry& d = s.d;
   const int64_t width = B * s.plane, wp = s.Wp;
-#pragma omp parallel for collapse(2) schedule(static) if (d.C * d.taps * width >= kParallelGrain)
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t c = 0; c < d.C; ++c) {
-      T* dX = padded + (b * d.C + c) * s.padded_plane();
-      std::fill_n(dX, s.padded_plane(), T(0));
-      const int64_t a = c / d.Coff;
-      for (int64_t k = 0; k < d.taps; ++k) {
-        const Tap<T>* e = taps.data() + ((b * d.offset_groups + a) * d.taps + k) * s.plane;
-        const T* v = colgrad + (c * d.taps + k) * width + b * s.plane;
-        for (int64_t ij = 0; ij < s.plane; ++ij) {
-          T* p = dX + e[ij].base;
-          const T* w = e[ij].weight;
-          p[0] += w[0] * v[ij];
-          p[1] += w[1] * v[ij];
-          p[wp] += w[2] * v[ij];
-          p[wp + 1] += w[3] * v[ij];
-        }
-      }
-      T* out = grad_input + ((n0 + b) * d.C + c) * d.H * d.W;
-      for (int64_t h = 0; h < d.H; ++h) std::copy_n(dX + (h + 1) * wp + 1, d.W, out + h * d.W);
+  const int64_t per_group = (d.Coff + kChannelBlock - 1) / kChannelBlock;
+  const int64_t blocks = B * d.offset_groups * per_group;
+#pragma omp parallel for schedule(static) if (d.C * d.taps * width >= kParallelGrain)
+  for (int64_t blk = 0; blk < blocks; ++blk) {
+    const int64_t b = blk / (d.offset_groups * per_group);
+    const int64_t a = (blk / per_group) % d.offset_groups;
+    const int64_t c0 = a * d.Coff + (blk % per_group) * kChannelBlock;
+    const int64_t n = std::min(kChannelBlock, (a + 1) * d.Coff - c0);
+    T* dX[kChannelBlock];
+    for (int64_t u = 0; u < n; ++u) {
+      dX[u] = padded + (b * d.C + c0 + u) * s.padded_plane();
+      std::fill_n(dX[u], s.padded_plane(), T(0));
     }
+    for (int64_t k = 0; k < d.taps; ++k) {
+      const Tap<T>* e = taps.data() + ((b * d.offset_groups + a) * d.taps + k) * s.plane;
+      const T* v[kChannelBlock];
+      for (int64_t u = 0; u < n; ++u)
+        v[u] = colgrad + ((c0 + u) * d.taps + k) * width + b * s.plane;
+      if (n == kChannelBlock) {
+        scatter_row<T, kChannelBlock>(e, s.plane, wp, v, dX);
+      } else {
+        for (int64_t u = 0; u < n; ++u) scatter_row<T, 1>(e, s.plane, wp, v + u, dX + u);
+      }
+    }
+    for (int64_t u = 0; u < n; ++u) {
+      T* out = grad_input + ((n0 + b) * d.C + c0 + u) * d.H * d.W;
+      for (int64_t h = 0; h < d.H; ++h) std::copy_n(dX[u] + (h + 1) * wp + 1, d.W, out + h * d.W);
+    }
+  }
 }
 
 // grad_offset and grad_mask of a chunk: per sample row (image, offset group, tap), sums over the
