@@ -26,6 +26,7 @@
 // kernels.
 #include <cblas.h>
 #include <omp.h>
+#include <xmmintrin.h>
 
 #include <algorithm>
 #include <climits>
@@ -202,6 +203,49 @@ void pad_planes(const Plan& s, const T* x, int64_t n0, int64_t B, T* xp) {
 // Channels sampled per pass over a sample row: the row's samples are loaded once per pass.
 constexpr int64_t kChannelBlock = 4;
 
+// Ds[u][ij] = the sample e[ij] of the padded plane Xs[u], for kChannelBlock planes.
+template <typename T>
+void sample_block(const Tap<T>* e, int64_t n, int64_t wp, const T* const* Xs, T* const* Ds) {
+  const T *X0 = Xs[0], *X1 = Xs[1], *X2 = Xs[2], *X3 = Xs[3];
+  T *D0 = Ds[0], *D1 = Ds[1], *D2 = Ds[2], *D3 = Ds[3];
+  for (int64_t ij = 0; ij < n; ++ij) {
+    const int64_t o = e[ij].base;
+    const T w0 = e[ij].weight[0], w1 = e[ij].weight[1], w2 = e[ij].weight[2], w3 = e[ij].weight[3];
+    D0[ij] = w0 * X0[o] + w1 * X0[o + 1] + w2 * X0[o + wp] + w3 * X0[o + wp + 1];
+    D1[ij] = w0 * X1[o] + w1 * X1[o + 1] + w2 * X1[o + wp] + w3 * X1[o + wp + 1];
+    D2[ij] = w0 * X2[o] + w1 * X2[o + 1] + w2 * X2[o + wp] + w3 * X2[o + wp + 1];
+    D3[ij] = w0 * X3[o] + w1 * X3[o + 1] + w2 * X3[o + wp] + w3 * X3[o + wp + 1];
+  }
+}
+
+// The f32 form with SSE (baseline x86-64): a sample's corner pairs (x00, x01) and (x10, x11) are
+// adjacent, so each plane's four corners come in two 8-byte loads, times the four weights in one
+// multiply; the four planes' products are then summed across in one transposing add.
+template <>
+void sample_block<float>(const Tap<float>* e, int64_t n, int64_t wp, const float* const* Xs,
+                         float* const* Ds) {
+  auto corners = [wp](const float* p) {
+    const __m128 top = _mm_loadl_pi(_mm_setzero_ps(), reinterpret_cast<const __m64*>(p));
+    return _mm_loadh_pi(top, reinterpret_cast<const __m64*>(p + wp));
+  };
+  for (int64_t ij = 0; ij < n; ++ij) {
+    const int64_t o = e[ij].base;
+    const __m128 w = _mm_loadu_ps(e[ij].weight);
+    const __m128 p0 = _mm_mul_ps(w, corners(Xs[0] + o)), p1 = _mm_mul_ps(w, corners(Xs[1] + o));
+    const __m128 p2 = _mm_mul_ps(w, corners(Xs[2] + o)), p3 = _mm_mul_ps(w, corners(Xs[3] + o));
+    // u01 = [p0₀ + p0₂, p1₀ + p1₂, p0₁ + p0₃, p1₁ + p1₃], u23 likewise.
+    const __m128 u01 = _mm_add_ps(_mm_unpacklo_ps(p0, p1), _mm_unpackhi_ps(p0, p1));
+    const __m128 u23 = _mm_add_ps(_mm_unpacklo_ps(p2, p3), _mm_unpackhi_ps(p2, p3));
+    const __m128 sum = _mm_add_ps(_mm_movelh_ps(u01, u23), _mm_movehl_ps(u23, u01));
+    alignas(16) float out[4];
+    _mm_store_ps(out, sum);
+    Ds[0][ij] = out[0];
+    Ds[1][ij] = out[1];
+    Ds[2][ij] = out[2];
+    Ds[3][ij] = out[3];
+  }
+}
+
 // Deformable im2col of the chunk's padded planes into col ([C·taps] × [B·plane]): per sample row
 // (image, offset group, tap), the group's channels kChannelBlock at a time, then one by one.
 template <typename T>
@@ -222,15 +266,9 @@ void im2col(const Plan& s, const T* xp, const std::vector<Tap<T>>& taps, int64_t
       const T *X1 = X0 + s.padded_plane(), *X2 = X1 + s.padded_plane(), *X3 = X2 + s.padded_plane();
       T* D0 = dst + c * d.taps * width;
       T *D1 = D0 + d.taps * width, *D2 = D1 + d.taps * width, *D3 = D2 + d.taps * width;
-      for (int64_t ij = 0; ij < s.plane; ++ij) {
-        const int64_t o = e[ij].base;
-        const T w0 = e[ij].weight[0], w1 = e[ij].weight[1], w2 = e[ij].weight[2],
-                w3 = e[ij].weight[3];
-        D0[ij] = w0 * X0[o] + w1 * X0[o + 1] + w2 * X0[o + wp] + w3 * X0[o + wp + 1];
-        D1[ij] = w0 * X1[o] + w1 * X1[o + 1] + w2 * X1[o + wp] + w3 * X1[o + wp + 1];
-        D2[ij] = w0 * X2[o] + w1 * X2[o + 1] + w2 * X2[o + wp] + w3 * X2[o + wp + 1];
-        D3[ij] = w0 * X3[o] + w1 * X3[o + 1] + w2 * X3[o + wp] + w3 * X3[o + wp + 1];
-      }
+      const T* Xs[kChannelBlock] = {X0, X1, X2, X3};
+      T* Ds[kChannelBlock] = {D0, D1, D2, D3};
+      sample_block(e, s.plane, wp, Xs, Ds);
     }
     for (; c < end; ++c) {
       const T* X0 = X + c * s.padded_plane();
