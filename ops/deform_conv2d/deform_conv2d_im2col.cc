@@ -31,6 +31,7 @@
 #include <algorithm>
 #include <climits>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 #include "ops/common/cpu_loops.h"
@@ -464,8 +465,47 @@ void col2im(const Plan& s, const T* colgrad, const std::vector<Tap<T>>& taps, in
   }
 }
 
-// grad_offset and grad_mask of a chunk: per sample row (image, offset group, tap), sums over the
-// group's channels of colgrad times ∂B/∂y, ∂B/∂x and B, read from the padded planes.
+// acc[4·ij + i] += Σ_u v[u][ij] · (corner i of sample ij in the padded plane Xs[u]), corners
+// 0, 1, wp, wp + 1, for n channels (the offset and mask gradients are linear in these sums).
+template <typename T, int n>
+void corner_sums(const int32_t* base, int64_t P, int64_t wp, const T* const* Xs, const T* const* v,
+                 T* acc) {
+  if constexpr (std::is_same_v<T, float> && n == 4) {
+    // SSE (baseline x86-64): the corner pairs are adjacent, two 8-byte loads per plane.
+    for (int64_t ij = 0; ij < P; ++ij) {
+      const int64_t o = base[ij];
+      __m128 sum = _mm_loadu_ps(acc + 4 * ij);
+      for (int u = 0; u < n; ++u) {
+        const float* p = Xs[u] + o;
+        const __m128 top = _mm_loadl_pi(_mm_setzero_ps(), reinterpret_cast<const __m64*>(p));
+        const __m128 x = _mm_loadh_pi(top, reinterpret_cast<const __m64*>(p + wp));
+        sum = _mm_add_ps(sum, _mm_mul_ps(_mm_set1_ps(v[u][ij]), x));
+      }
+      _mm_storeu_ps(acc + 4 * ij, sum);
+    }
+  } else {
+    for (int64_t ij = 0; ij < P; ++ij) {
+      const int64_t o = base[ij];
+      T s0 = acc[4 * ij], s1 = acc[4 * ij + 1], s2 = acc[4 * ij + 2], s3 = acc[4 * ij + 3];
+      for (int u = 0; u < n; ++u) {
+        const T* p = Xs[u] + o;
+        const T g = v[u][ij];
+        s0 += g * p[0];
+        s1 += g * p[1];
+        s2 += g * p[wp];
+        s3 += g * p[wp + 1];
+      }
+      acc[4 * ij] = s0;
+      acc[4 * ij + 1] = s1;
+      acc[4 * ij + 2] = s2;
+      acc[4 * ij + 3] = s3;
+    }
+  }
+}
+
+// grad_offset and grad_mask of a chunk: per sample row (image, offset group, tap), the sums over
+// the group's channels of colgrad times each corner (corner_sums), then per pixel ∂B/∂y, ∂B/∂x and
+// B of those sums.
 template <typename T>
 void offset_mask_grads(const Plan& s, const T* xp, const T* colgrad, const T* offset, const T* mask,
                        int64_t n0, int64_t B, T* grad_offset, T* grad_mask) {
@@ -476,8 +516,9 @@ void offset_mask_grads(const Plan& s, const T* xp, const T* colgrad, const T* of
   {
     const size_t n = static_cast<size_t>(s.plane);
     std::vector<int32_t> base(n);
-    // Per pixel: hy, ly, hx, lx (all 0 for an invalid sample) and the clamp factors my, mx.
-    std::vector<T> hy(n), ly(n), hx(n), lx(n), my(n), mx(n), gy(n), gx(n), gm(n);
+    // Per pixel: hy, ly, hx, lx (all 0 for an invalid sample), the clamp factors my, mx and the
+    // four corner sums.
+    std::vector<T> hy(n), ly(n), hx(n), lx(n), my(n), mx(n), acc(4 * n);
 #pragma omp for schedule(static)
     for (int64_t r = 0; r < rows; ++r) {
       const int64_t b = r / (d.offset_groups * d.taps);
@@ -491,58 +532,36 @@ void offset_mask_grads(const Plan& s, const T* xp, const T* colgrad, const T* of
         my[ij] = c.y_moves ? T(1) : T(0);
         mx[ij] = c.x_moves ? T(1) : T(0);
       });
-      std::fill(gy.begin(), gy.end(), T(0));
-      std::fill(gx.begin(), gx.end(), T(0));
-      std::fill(gm.begin(), gm.end(), T(0));
-      // The group's channels kChannelBlock at a time (the per-pixel factors and sums loaded
-      // once per pass), then one by one.
+      std::fill(acc.begin(), acc.end(), T(0));
+      // The group's channels kChannelBlock at a time, then one by one.
       const int64_t end = (a + 1) * d.Coff;
       int64_t c = a * d.Coff;
-      for (; c + kChannelBlock <= end; c += kChannelBlock) {
-        const T* X0 = xp + (b * d.C + c) * s.padded_plane();
-        const T* V0 = colgrad + (c * d.taps + k) * width + b * s.plane;
-        const T* Xs[4] = {X0, X0 + s.padded_plane(), X0 + 2 * s.padded_plane(),
-                          X0 + 3 * s.padded_plane()};
-        const T* Vs[4] = {V0, V0 + d.taps * width, V0 + 2 * d.taps * width,
-                          V0 + 3 * d.taps * width};
-        for (int64_t ij = 0; ij < s.plane; ++ij) {
-          const int64_t o = base[ij];
-          const T fhx = hx[ij], flx = lx[ij], fhy = hy[ij], fly = ly[ij];
-          T sm = T(0), sy = T(0), sx = T(0);
-          for (int u = 0; u < 4; ++u) {
-            const T* p = Xs[u] + o;
-            const T x00 = p[0], x01 = p[1], x10 = p[wp], x11 = p[wp + 1], vv = Vs[u][ij];
-            const T top = fhx * x00 + flx * x01, bottom = fhx * x10 + flx * x11;
-            sm += vv * (fhy * top + fly * bottom);
-            sy += vv * (bottom - top);
-            sx += vv * (fhy * (x01 - x00) + fly * (x11 - x10));
-          }
-          gm[ij] += sm;
-          gy[ij] += sy;
-          gx[ij] += sx;
+      for (; c < end;) {
+        const T* Xs[kChannelBlock];
+        const T* Vs[kChannelBlock];
+        const int64_t m = end - c >= kChannelBlock ? kChannelBlock : 1;
+        for (int64_t u = 0; u < m; ++u) {
+          Xs[u] = xp + (b * d.C + c + u) * s.padded_plane();
+          Vs[u] = colgrad + ((c + u) * d.taps + k) * width + b * s.plane;
         }
-      }
-      for (; c < end; ++c) {
-        const T* X = xp + (b * d.C + c) * s.padded_plane();
-        const T* v = colgrad + (c * d.taps + k) * width + b * s.plane;
-        for (int64_t ij = 0; ij < s.plane; ++ij) {
-          const T* p = X + base[ij];
-          const T x00 = p[0], x01 = p[1], x10 = p[wp], x11 = p[wp + 1];
-          const T top = hx[ij] * x00 + lx[ij] * x01, bottom = hx[ij] * x10 + lx[ij] * x11;
-          gm[ij] += v[ij] * (hy[ij] * top + ly[ij] * bottom);
-          gy[ij] += v[ij] * (bottom - top);
-          gx[ij] += v[ij] * (hy[ij] * (x01 - x00) + ly[ij] * (x11 - x10));
+        if (m == kChannelBlock) {
+          corner_sums<T, kChannelBlock>(base.data(), s.plane, wp, Xs, Vs, acc.data());
+        } else {
+          corner_sums<T, 1>(base.data(), s.plane, wp, Xs, Vs, acc.data());
         }
+        c += m;
       }
-      const T* m = mask ? mask + (first + r) * s.plane : nullptr;
+      const T* mk = mask ? mask + (first + r) * s.plane : nullptr;
       T* oy = grad_offset + (first + r) * 2 * s.plane;
       T* ox = oy + s.plane;
       T* om = grad_mask + (first + r) * s.plane;
       for (int64_t ij = 0; ij < s.plane; ++ij) {
-        const T mm = m ? m[ij] : T(1);
-        oy[ij] = gy[ij] * mm * my[ij];
-        ox[ij] = gx[ij] * mm * mx[ij];
-        om[ij] = gm[ij];
+        const T* S = acc.data() + 4 * ij;
+        const T top = hx[ij] * S[0] + lx[ij] * S[1], bottom = hx[ij] * S[2] + lx[ij] * S[3];
+        const T mm = mk ? mk[ij] : T(1);
+        oy[ij] = (bottom - top) * mm * my[ij];
+        ox[ij] = (hy[ij] * (S[1] - S[0]) + ly[ij] * (S[3] - S[2])) * mm * mx[ij];
+        om[ij] = hy[ij] * top + ly[ij] * bottom;
       }
     }
   }
