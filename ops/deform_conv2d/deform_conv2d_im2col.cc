@@ -17,8 +17,11 @@
 //          grad_input: colgrad scattered onto each sample's corners with the masked weights,
 //            into padded planes (per image × channel: no two threads write one plane, so the
 //            result is deterministic), then cropped into place;
-//          grad_offset, grad_mask: per (image, offset group, tap) row, sums over the group's
-//            channels of colgrad times ∂B/∂y, ∂B/∂x and B.
+//          grad_offset, grad_mask: per (image, offset group, tap) row, per pixel the sums over
+//            the group's channels of colgrad times each of the four corners, from which ∂B/∂y,
+//            ∂B/∂x and B follow (they are linear in the corners).
+// The sampling loops take 4 channels of an offset group per pass over a row of samples; their f32
+// forms use SSE on the adjacent corner pairs.
 // dW sums a partial per thread, added in thread order (deterministic).
 // g and y are held [O] × [B·Ho·Wo] during a chunk (a transpose of the N × O planes). Inputs of any
 // layout are copied contiguous first; strided outputs are computed contiguous and copied in.
@@ -412,16 +415,33 @@ void backward_weight_im2col(KernelContext& ctx) {
 // dX[u] (one tap's samples loaded once for all n channels).
 template <typename T, int n>
 void scatter_row(const Tap<T>* e, int64_t plane, int64_t wp, const T* const* v, T* const* dX) {
-  for (int64_t ij = 0; ij < plane; ++ij) {
-    const int64_t o = e[ij].base;
-    const T w0 = e[ij].weight[0], w1 = e[ij].weight[1], w2 = e[ij].weight[2], w3 = e[ij].weight[3];
-    for (int u = 0; u < n; ++u) {
-      const T g = v[u][ij];
-      T* p = dX[u] + o;
-      p[0] += w0 * g;
-      p[1] += w1 * g;
-      p[wp] += w2 * g;
-      p[wp + 1] += w3 * g;
+  if constexpr (std::is_same_v<T, float>) {
+    // SSE (baseline x86-64): the corner pairs are adjacent, updated with 8-byte loads and stores.
+    for (int64_t ij = 0; ij < plane; ++ij) {
+      const int64_t o = e[ij].base;
+      const __m128 w = _mm_loadu_ps(e[ij].weight);
+      for (int u = 0; u < n; ++u) {
+        float* p = dX[u] + o;
+        __m128 x = _mm_loadl_pi(_mm_setzero_ps(), reinterpret_cast<const __m64*>(p));
+        x = _mm_loadh_pi(x, reinterpret_cast<const __m64*>(p + wp));
+        x = _mm_add_ps(x, _mm_mul_ps(w, _mm_set1_ps(v[u][ij])));
+        _mm_storel_pi(reinterpret_cast<__m64*>(p), x);
+        _mm_storeh_pi(reinterpret_cast<__m64*>(p + wp), x);
+      }
+    }
+  } else {
+    for (int64_t ij = 0; ij < plane; ++ij) {
+      const int64_t o = e[ij].base;
+      const T w0 = e[ij].weight[0], w1 = e[ij].weight[1], w2 = e[ij].weight[2],
+              w3 = e[ij].weight[3];
+      for (int u = 0; u < n; ++u) {
+        const T g = v[u][ij];
+        T* p = dX[u] + o;
+        p[0] += w0 * g;
+        p[1] += w1 * g;
+        p[wp] += w2 * g;
+        p[wp + 1] += w3 * g;
+      }
     }
   }
 }
