@@ -216,6 +216,10 @@ std::vector<CaseGeo> case_geometries() {
        false,
        true},
       {"empty-batch", {0, 2, 4, 4}, {2, 2, 3, 3}, pad1},
+      // Small planes: cpu/im2col_gemm batches images per thread (5 images on 2 threads: 3 + 2).
+      {"batch-5", {5, 2, 4, 4}, {3, 2, 3, 3}, pad1},
+      // 5 channels per offset group: cpu/im2col_gemm samples a block of 4, then 1.
+      {"channels-5", {1, 5, 4, 3}, {2, 5, 3, 3}, pad1},
       {"large",
        {2, 8, 9, 9},
        {8, 4, 3, 3},

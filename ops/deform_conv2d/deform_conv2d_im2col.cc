@@ -1,30 +1,40 @@
 // cpu/im2col_gemm kernels of deform_conv2d and its backward ops. The images go in chunks of B
-// (the columns buffer is bounded to kColumnBudget elements). Per chunk the input is copied into
+// (one image, or a few small ones for a wide gemm; the columns buffers are bounded to
+// kColumnBudget elements in all), each chunk wholly on one OpenMP thread with single-threaded
+// gemms, so the steps below run without barriers and a chunk's buffers stay in that core's
+// caches as far as they fit (one thread: the steps' own OpenMP loops and OpenBLAS's threads split
+// each step instead). Per chunk the input is copied into
 // planes with a one-pixel zero border, so that every sample's four corners sit at base, base + 1,
 // base + Wp and base + Wp + 1 of its padded plane (corners outside the map read the border's zeros;
 // invalid samples get zero weights) and the inner loops need no bounds checks. Then:
 //   1. one sample (base index, four weights with the mask folded in) per (image, offset group,
-//      tap, output pixel), shared by all channels of the offset group (OpenMP over sample rows);
-//   2. deformable im2col: columns [C·kH·kW] × [B·Ho·Wo], row c·kH·kW + k (OpenMP over image ×
-//      channel);
+//      tap, output pixel), shared by all channels of the offset group;
+//   2. deformable im2col: columns [C·kH·kW] × [B·Ho·Wo], row c·kH·kW + k;
 //   3. one OpenBLAS gemm per conv group over the whole chunk:
 //        deform_conv2d:                 y[grp] = W_grp · col  (then + bias)
 //        deform_conv2d_backward_weight: dW_grp += g[grp] · colᵀ
 //        deform_conv2d_backward:        colgrad[grp] = W_grpᵀ · g[grp], then
 //          grad_input: colgrad scattered onto each sample's corners with the masked weights,
-//            into padded planes (OpenMP over image × channel: no two threads write one plane, so
-//            the result is deterministic), then cropped into place;
-//          grad_offset, grad_mask: per (image, offset group, tap) row, sums over the group's
-//            channels of colgrad times ∂B/∂y, ∂B/∂x and B (OpenMP over rows).
+//            into padded planes (per image × channel: no two threads write one plane, so the
+//            result is deterministic), then cropped into place;
+//          grad_offset, grad_mask: per (image, offset group, tap) row, per pixel the sums over
+//            the group's channels of colgrad times each of the four corners, from which ∂B/∂y,
+//            ∂B/∂x and B follow (they are linear in the corners).
+// The sampling loops take 4 channels of an offset group per pass over a row of samples; their f32
+// forms use SSE on the adjacent corner pairs.
+// dW sums a partial per thread, added in thread order (deterministic).
 // g and y are held [O] × [B·Ho·Wo] during a chunk (a transpose of the N × O planes). Inputs of any
 // layout are copied contiguous first; strided outputs are computed contiguous and copied in.
 // f32 and f64. The sampling rule is bilinear_cell (deform_conv2d_geometry.h), shared with the CUDA
 // kernels.
 #include <cblas.h>
+#include <omp.h>
+#include <xmmintrin.h>
 
 #include <algorithm>
 #include <climits>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 #include "ops/common/cpu_loops.h"
@@ -48,6 +58,21 @@ void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n, int64_t 
               int(n));
 }
 
+// Columns per gemm worth batching images for (small planes are batched up to this width).
+constexpr int64_t kGemmWidth = 256;
+
+// Keeps OpenBLAS single-threaded while OpenMP threads each run their own gemms.
+class SingleThreadedBlas {
+ public:
+  SingleThreadedBlas() : previous_(openblas_get_num_threads()) { openblas_set_num_threads(1); }
+  ~SingleThreadedBlas() { openblas_set_num_threads(previous_); }
+  SingleThreadedBlas(const SingleThreadedBlas&) = delete;
+  SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
+
+ private:
+  int previous_;
+};
+
 // One sample in a padded plane: corners at base + {0, 1, Wp, Wp + 1} with these weights.
 template <typename T>
 struct Tap {
@@ -68,13 +93,45 @@ struct Plan {
     Wp = d.W + 2;
     OSPREY_CHECK(Hp * Wp <= INT32_MAX,
                  "deform_conv2d/cpu/im2col_gemm: input plane {}×{} is too large", d.H, d.W);
+    threads =
+        omp_in_parallel() ? 1 : std::max<int64_t>(1, std::min<int64_t>(omp_get_max_threads(), d.N));
     const int64_t per_image = std::max<int64_t>(1, d.C * d.taps * plane);
-    const int64_t most = std::max<int64_t>(1, kColumnBudget / per_image);
-    const int64_t chunks = std::max<int64_t>(1, (d.N + most - 1) / most);
+    const int64_t most = std::max<int64_t>(1, kColumnBudget / threads / per_image);
+    // Enough images per chunk for a wide gemm, few enough that every thread gets a share.
+    const int64_t wide =
+        std::max<int64_t>(1, (kGemmWidth + plane - 1) / std::max<int64_t>(1, plane));
+    const int64_t share = std::max<int64_t>(1, (d.N + threads - 1) / threads);
+    const int64_t want = std::min({most, wide, share});
+    const int64_t chunks = std::max<int64_t>(1, (d.N + want - 1) / want);
     chunk = std::max<int64_t>(1, (d.N + chunks - 1) / chunks);  // balanced chunks
+    chunks_ = (d.N + chunk - 1) / chunk;
+    threads = std::max<int64_t>(1, std::min(threads, chunks_));
   }
-  int64_t sample_rows(int64_t B) const { return B * d.offset_groups * d.taps; }
-  int64_t padded_plane() const { return Hp * Wp; }
+  // Runs body(thread, first_image, images) over the chunks, chunk c on thread c mod threads (a
+  // fixed assignment, so per-thread partial sums add up the same every run). Each thread runs its
+  // own single-threaded gemms and sampling loops, with no barriers between the steps; with one
+  // thread the steps' own OpenMP loops and OpenBLAS's threads share the work instead.
+  template <typename F>
+  void for_each_chunk(F&& body) const {
+    if (threads <= 1) {
+      for (int64_t c = 0; c < chunks_; ++c) body(0, c * chunk, std::min(chunk, d.N - c * chunk));
+      return;
+    }
+    SingleThreadedBlas single;
+#pragma omp parallel num_threads(int(threads))
+    {
+      const int64_t t = omp_get_thread_num();
+      for (int64_t c = t; c < chunks_; c += threads)
+        body(t, c * chunk, std::min(chunk, d.N - c * chunk));
+    }
+  }
+  int64_t threads = 1, chunks_ = 1;
+  int64_t sample_rows(int64_t B) const {
+    return B * d.offset_groups * d.taps;
+  }
+  int64_t padded_plane() const {
+    return Hp * Wp;
+  }
   // The base (undeformed) position of output index `out` for kernel index `tap` along dim 0 (y)
   // or 1 (x).
   int64_t base(int dim, int64_t out, int64_t tap) const {
@@ -147,26 +204,86 @@ void pad_planes(const Plan& s, const T* x, int64_t n0, int64_t B, T* xp) {
   }
 }
 
-// Deformable im2col of the chunk's padded planes into col ([C·taps] × [B·plane]).
+// Channels sampled per pass over a sample row: the row's samples are loaded once per pass.
+constexpr int64_t kChannelBlock = 4;
+
+// Ds[u][ij] = the sample e[ij] of the padded plane Xs[u], for kChannelBlock planes.
+template <typename T>
+void sample_block(const Tap<T>* e, int64_t n, int64_t wp, const T* const* Xs, T* const* Ds) {
+  const T *X0 = Xs[0], *X1 = Xs[1], *X2 = Xs[2], *X3 = Xs[3];
+  T *D0 = Ds[0], *D1 = Ds[1], *D2 = Ds[2], *D3 = Ds[3];
+  for (int64_t ij = 0; ij < n; ++ij) {
+    const int64_t o = e[ij].base;
+    const T w0 = e[ij].weight[0], w1 = e[ij].weight[1], w2 = e[ij].weight[2], w3 = e[ij].weight[3];
+    D0[ij] = w0 * X0[o] + w1 * X0[o + 1] + w2 * X0[o + wp] + w3 * X0[o + wp + 1];
+    D1[ij] = w0 * X1[o] + w1 * X1[o + 1] + w2 * X1[o + wp] + w3 * X1[o + wp + 1];
+    D2[ij] = w0 * X2[o] + w1 * X2[o + 1] + w2 * X2[o + wp] + w3 * X2[o + wp + 1];
+    D3[ij] = w0 * X3[o] + w1 * X3[o + 1] + w2 * X3[o + wp] + w3 * X3[o + wp + 1];
+  }
+}
+
+// The f32 form with SSE (baseline x86-64): a sample's corner pairs (x00, x01) and (x10, x11) are
+// adjacent, so each plane's four corners come in two 8-byte loads, times the four weights in one
+// multiply; the four planes' products are then summed across in one transposing add.
+template <>
+void sample_block<float>(const Tap<float>* e, int64_t n, int64_t wp, const float* const* Xs,
+                         float* const* Ds) {
+  auto corners = [wp](const float* p) {
+    const __m128 top = _mm_loadl_pi(_mm_setzero_ps(), reinterpret_cast<const __m64*>(p));
+    return _mm_loadh_pi(top, reinterpret_cast<const __m64*>(p + wp));
+  };
+  for (int64_t ij = 0; ij < n; ++ij) {
+    const int64_t o = e[ij].base;
+    const __m128 w = _mm_loadu_ps(e[ij].weight);
+    const __m128 p0 = _mm_mul_ps(w, corners(Xs[0] + o)), p1 = _mm_mul_ps(w, corners(Xs[1] + o));
+    const __m128 p2 = _mm_mul_ps(w, corners(Xs[2] + o)), p3 = _mm_mul_ps(w, corners(Xs[3] + o));
+    // u01 = [p0₀ + p0₂, p1₀ + p1₂, p0₁ + p0₃, p1₁ + p1₃], u23 likewise.
+    const __m128 u01 = _mm_add_ps(_mm_unpacklo_ps(p0, p1), _mm_unpackhi_ps(p0, p1));
+    const __m128 u23 = _mm_add_ps(_mm_unpacklo_ps(p2, p3), _mm_unpackhi_ps(p2, p3));
+    const __m128 sum = _mm_add_ps(_mm_movelh_ps(u01, u23), _mm_movehl_ps(u23, u01));
+    alignas(16) float out[4];
+    _mm_store_ps(out, sum);
+    Ds[0][ij] = out[0];
+    Ds[1][ij] = out[1];
+    Ds[2][ij] = out[2];
+    Ds[3][ij] = out[3];
+  }
+}
+
+// Deformable im2col of the chunk's padded planes into col ([C·taps] × [B·plane]): per sample row
+// (image, offset group, tap), the group's channels kChannelBlock at a time, then one by one.
 template <typename T>
 void im2col(const Plan& s, const T* xp, const std::vector<Tap<T>>& taps, int64_t B, T* col) {
   const DeformGeometry& d = s.d;
-  const int64_t width = B * s.plane, wp = s.Wp;
-#pragma omp parallel for collapse(2) schedule(static) if (d.C * d.taps * width >= kParallelGrain)
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t c = 0; c < d.C; ++c) {
-      const T* X = xp + (b * d.C + c) * s.padded_plane();
-      const int64_t a = c / d.Coff;
-      for (int64_t k = 0; k < d.taps; ++k) {
-        const Tap<T>* e = taps.data() + ((b * d.offset_groups + a) * d.taps + k) * s.plane;
-        T* dst = col + (c * d.taps + k) * width + b * s.plane;
-        for (int64_t ij = 0; ij < s.plane; ++ij) {
-          const T* p = X + e[ij].base;
-          const T* w = e[ij].weight;
-          dst[ij] = w[0] * p[0] + w[1] * p[1] + w[2] * p[wp] + w[3] * p[wp + 1];
-        }
+  const int64_t width = B * s.plane, wp = s.Wp, rows = s.sample_rows(B);
+#pragma omp parallel for schedule(static) if (d.C * d.taps * width >= kParallelGrain)
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t b = r / (d.offset_groups * d.taps);
+    const int64_t a = (r / d.taps) % d.offset_groups, k = r % d.taps;
+    const Tap<T>* e = taps.data() + r * s.plane;
+    const T* X = xp + b * d.C * s.padded_plane();
+    T* dst = col + k * width + b * s.plane;
+    const int64_t end = (a + 1) * d.Coff;
+    int64_t c = a * d.Coff;
+    for (; c + kChannelBlock <= end; c += kChannelBlock) {
+      const T* X0 = X + c * s.padded_plane();
+      const T *X1 = X0 + s.padded_plane(), *X2 = X1 + s.padded_plane(), *X3 = X2 + s.padded_plane();
+      T* D0 = dst + c * d.taps * width;
+      T *D1 = D0 + d.taps * width, *D2 = D1 + d.taps * width, *D3 = D2 + d.taps * width;
+      const T* Xs[kChannelBlock] = {X0, X1, X2, X3};
+      T* Ds[kChannelBlock] = {D0, D1, D2, D3};
+      sample_block(e, s.plane, wp, Xs, Ds);
+    }
+    for (; c < end; ++c) {
+      const T* X0 = X + c * s.padded_plane();
+      T* D0 = dst + c * d.taps * width;
+      for (int64_t ij = 0; ij < s.plane; ++ij) {
+        const int64_t o = e[ij].base;
+        const T* w = e[ij].weight;
+        D0[ij] = w[0] * X0[o] + w[1] * X0[o + 1] + w[2] * X0[o + wp] + w[3] * X0[o + wp + 1];
       }
     }
+  }
 }
 
 // rows[o][b·plane + ij] = t[n0 + b][o][ij] (grad_output of a chunk as an [O] × [B·plane] matrix).
@@ -195,15 +312,24 @@ const T* data_or_null(const Tensor& t) {
   return t.defined() ? t.data<T>() : nullptr;
 }
 
-// Scratch buffers of one call, sized for a full chunk (uninitialised: every use writes first).
+// Scratch buffers of one thread, sized for a full chunk (uninitialised: every use writes first).
 template <typename T>
 struct Scratch {
   std::unique_ptr<T[]> col, rows, padded;
+  std::vector<Tap<T>> taps;
   explicit Scratch(const Plan& s)
       : col(new T[static_cast<size_t>(s.d.C * s.d.taps * s.chunk * s.plane)]),
         rows(new T[static_cast<size_t>(s.d.O * s.chunk * s.plane)]),
         padded(new T[static_cast<size_t>(s.chunk * s.d.C * s.padded_plane())]) {}
 };
+
+template <typename T>
+std::vector<Scratch<T>> scratch_per_thread(const Plan& s) {
+  std::vector<Scratch<T>> out;
+  out.reserve(static_cast<size_t>(s.threads));
+  for (int64_t t = 0; t < s.threads; ++t) out.emplace_back(s);
+  return out;
+}
 
 template <typename T>
 void forward_im2col(KernelContext& ctx) {
@@ -219,13 +345,13 @@ void forward_im2col(KernelContext& ctx) {
   if (out.numel() == 0) return;
   const Tensor res = dense_like(out);
   T* y = res.data<T>();
-  std::vector<Tap<T>> taps;
-  Scratch<T> buf(s);
-  for (int64_t n0 = 0; n0 < d.N; n0 += s.chunk) {
-    const int64_t B = std::min(s.chunk, d.N - n0), width = B * s.plane;
-    masked_taps<T>(s, offset.data<T>(), data_or_null<T>(mask), n0, B, taps);
+  std::vector<Scratch<T>> work = scratch_per_thread<T>(s);
+  s.for_each_chunk([&](int64_t t, int64_t n0, int64_t B) {
+    Scratch<T>& buf = work[static_cast<size_t>(t)];
+    const int64_t width = B * s.plane;
+    masked_taps<T>(s, offset.data<T>(), data_or_null<T>(mask), n0, B, buf.taps);
     pad_planes<T>(s, x.data<T>(), n0, B, buf.padded.get());
-    im2col<T>(s, buf.padded.get(), taps, B, buf.col.get());
+    im2col<T>(s, buf.padded.get(), buf.taps, B, buf.col.get());
     for (int64_t g = 0; g < s.G; ++g) {
       T* dst = buf.rows.get() + g * s.Og * width;
       if (s.K == 0) {
@@ -243,7 +369,7 @@ void forward_im2col(KernelContext& ctx) {
         T* dst = y + ((n0 + b) * d.O + o) * s.plane;
         for (int64_t ij = 0; ij < s.plane; ++ij) dst[ij] = src[ij] + add;
       }
-  }
+  });
   if (!res.is_same(out)) out.copy_(res);
 }
 
@@ -256,60 +382,150 @@ void backward_weight_im2col(KernelContext& ctx) {
   const Shape weight_size = ctx.attrs().get_ints("weight_size");
   const Plan s(DeformGeometry::from(ctx.attrs(), x.shape(), weight_size, offset.shape(),
                                     "deform_conv2d_backward_weight"));
-  const DeformGeometry& d = s.d;
   Tensor& out = ctx.output(0, weight_size, grad.dtype());
   if (out.numel() == 0) return;
   const Tensor res = dense_like(out);
   T* dw = res.data<T>();
-  std::fill_n(dw, res.numel(), T(0));
-  std::vector<Tap<T>> taps;
-  Scratch<T> buf(s);
-  for (int64_t n0 = 0; n0 < d.N; n0 += s.chunk) {
-    const int64_t B = std::min(s.chunk, d.N - n0), width = B * s.plane;
-    masked_taps<T>(s, offset.data<T>(), data_or_null<T>(mask), n0, B, taps);
+  const int64_t size = res.numel();
+  // One partial sum per thread (thread 0 sums into dw), added up in thread order.
+  std::vector<T> partial(static_cast<size_t>((s.threads - 1) * size), T(0));
+  std::fill_n(dw, size, T(0));
+  std::vector<Scratch<T>> work = scratch_per_thread<T>(s);
+  s.for_each_chunk([&](int64_t t, int64_t n0, int64_t B) {
+    Scratch<T>& buf = work[static_cast<size_t>(t)];
+    T* acc = t == 0 ? dw : partial.data() + (t - 1) * size;
+    const int64_t width = B * s.plane;
+    masked_taps<T>(s, offset.data<T>(), data_or_null<T>(mask), n0, B, buf.taps);
     pad_planes<T>(s, x.data<T>(), n0, B, buf.padded.get());
-    im2col<T>(s, buf.padded.get(), taps, B, buf.col.get());
+    im2col<T>(s, buf.padded.get(), buf.taps, B, buf.col.get());
     gather_rows<T>(s, grad.data<T>(), n0, B, buf.rows.get());
     for (int64_t g = 0; g < s.G; ++g) {
       gemm(CblasNoTrans, CblasTrans, s.Og, s.K, width, buf.rows.get() + g * s.Og * width, width,
-           buf.col.get() + g * s.K * width, width, T(1), dw + g * s.Og * s.K);
+           buf.col.get() + g * s.K * width, width, T(1), acc + g * s.Og * s.K);
     }
+  });
+  for (int64_t t = 1; t < s.threads; ++t) {
+    const T* p = partial.data() + (t - 1) * size;
+    for (int64_t i = 0; i < size; ++i) dw[i] += p[i];
   }
   if (!res.is_same(out)) out.copy_(res);
 }
 
+// Scatters the colgrad rows v[u] (u < n) of one sample row onto the corners of the padded planes
+// dX[u] (one tap's samples loaded once for all n channels).
+template <typename T, int n>
+void scatter_row(const Tap<T>* e, int64_t plane, int64_t wp, const T* const* v, T* const* dX) {
+  if constexpr (std::is_same_v<T, float>) {
+    // SSE (baseline x86-64): the corner pairs are adjacent, updated with 8-byte loads and stores.
+    for (int64_t ij = 0; ij < plane; ++ij) {
+      const int64_t o = e[ij].base;
+      const __m128 w = _mm_loadu_ps(e[ij].weight);
+      for (int u = 0; u < n; ++u) {
+        float* p = dX[u] + o;
+        __m128 x = _mm_loadl_pi(_mm_setzero_ps(), reinterpret_cast<const __m64*>(p));
+        x = _mm_loadh_pi(x, reinterpret_cast<const __m64*>(p + wp));
+        x = _mm_add_ps(x, _mm_mul_ps(w, _mm_set1_ps(v[u][ij])));
+        _mm_storel_pi(reinterpret_cast<__m64*>(p), x);
+        _mm_storeh_pi(reinterpret_cast<__m64*>(p + wp), x);
+      }
+    }
+  } else {
+    for (int64_t ij = 0; ij < plane; ++ij) {
+      const int64_t o = e[ij].base;
+      const T w0 = e[ij].weight[0], w1 = e[ij].weight[1], w2 = e[ij].weight[2],
+              w3 = e[ij].weight[3];
+      for (int u = 0; u < n; ++u) {
+        const T g = v[u][ij];
+        T* p = dX[u] + o;
+        p[0] += w0 * g;
+        p[1] += w1 * g;
+        p[wp] += w2 * g;
+        p[wp + 1] += w3 * g;
+      }
+    }
+  }
+}
+
 // grad_input of a chunk: colgrad scattered onto the corners with the masked weights, in padded
-// planes (reusing the padded buffer), then cropped into grad_input. One thread per plane.
+// planes (reusing the padded buffer), then cropped into grad_input. One thread per block of up to
+// kChannelBlock planes of one image and offset group.
 template <typename T>
 void col2im(const Plan& s, const T* colgrad, const std::vector<Tap<T>>& taps, int64_t n0, int64_t B,
             T* padded, T* grad_input) {
   const DeformGeometry& d = s.d;
   const int64_t width = B * s.plane, wp = s.Wp;
-#pragma omp parallel for collapse(2) schedule(static) if (d.C * d.taps * width >= kParallelGrain)
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t c = 0; c < d.C; ++c) {
-      T* dX = padded + (b * d.C + c) * s.padded_plane();
-      std::fill_n(dX, s.padded_plane(), T(0));
-      const int64_t a = c / d.Coff;
-      for (int64_t k = 0; k < d.taps; ++k) {
-        const Tap<T>* e = taps.data() + ((b * d.offset_groups + a) * d.taps + k) * s.plane;
-        const T* v = colgrad + (c * d.taps + k) * width + b * s.plane;
-        for (int64_t ij = 0; ij < s.plane; ++ij) {
-          T* p = dX + e[ij].base;
-          const T* w = e[ij].weight;
-          p[0] += w[0] * v[ij];
-          p[1] += w[1] * v[ij];
-          p[wp] += w[2] * v[ij];
-          p[wp + 1] += w[3] * v[ij];
-        }
-      }
-      T* out = grad_input + ((n0 + b) * d.C + c) * d.H * d.W;
-      for (int64_t h = 0; h < d.H; ++h) std::copy_n(dX + (h + 1) * wp + 1, d.W, out + h * d.W);
+  const int64_t per_group = (d.Coff + kChannelBlock - 1) / kChannelBlock;
+  const int64_t blocks = B * d.offset_groups * per_group;
+#pragma omp parallel for schedule(static) if (d.C * d.taps * width >= kParallelGrain)
+  for (int64_t blk = 0; blk < blocks; ++blk) {
+    const int64_t b = blk / (d.offset_groups * per_group);
+    const int64_t a = (blk / per_group) % d.offset_groups;
+    const int64_t c0 = a * d.Coff + (blk % per_group) * kChannelBlock;
+    const int64_t n = std::min(kChannelBlock, (a + 1) * d.Coff - c0);
+    T* dX[kChannelBlock];
+    for (int64_t u = 0; u < n; ++u) {
+      dX[u] = padded + (b * d.C + c0 + u) * s.padded_plane();
+      std::fill_n(dX[u], s.padded_plane(), T(0));
     }
+    for (int64_t k = 0; k < d.taps; ++k) {
+      const Tap<T>* e = taps.data() + ((b * d.offset_groups + a) * d.taps + k) * s.plane;
+      const T* v[kChannelBlock];
+      for (int64_t u = 0; u < n; ++u)
+        v[u] = colgrad + ((c0 + u) * d.taps + k) * width + b * s.plane;
+      if (n == kChannelBlock) {
+        scatter_row<T, kChannelBlock>(e, s.plane, wp, v, dX);
+      } else {
+        for (int64_t u = 0; u < n; ++u) scatter_row<T, 1>(e, s.plane, wp, v + u, dX + u);
+      }
+    }
+    for (int64_t u = 0; u < n; ++u) {
+      T* out = grad_input + ((n0 + b) * d.C + c0 + u) * d.H * d.W;
+      for (int64_t h = 0; h < d.H; ++h) std::copy_n(dX[u] + (h + 1) * wp + 1, d.W, out + h * d.W);
+    }
+  }
 }
 
-// grad_offset and grad_mask of a chunk: per sample row (image, offset group, tap), sums over the
-// group's channels of colgrad times ∂B/∂y, ∂B/∂x and B, read from the padded planes.
+// acc[4·ij + i] += Σ_u v[u][ij] · (corner i of sample ij in the padded plane Xs[u]), corners
+// 0, 1, wp, wp + 1, for n channels (the offset and mask gradients are linear in these sums).
+template <typename T, int n>
+void corner_sums(const int32_t* base, int64_t P, int64_t wp, const T* const* Xs, const T* const* v,
+                 T* acc) {
+  if constexpr (std::is_same_v<T, float> && n == 4) {
+    // SSE (baseline x86-64): the corner pairs are adjacent, two 8-byte loads per plane.
+    for (int64_t ij = 0; ij < P; ++ij) {
+      const int64_t o = base[ij];
+      __m128 sum = _mm_loadu_ps(acc + 4 * ij);
+      for (int u = 0; u < n; ++u) {
+        const float* p = Xs[u] + o;
+        const __m128 top = _mm_loadl_pi(_mm_setzero_ps(), reinterpret_cast<const __m64*>(p));
+        const __m128 x = _mm_loadh_pi(top, reinterpret_cast<const __m64*>(p + wp));
+        sum = _mm_add_ps(sum, _mm_mul_ps(_mm_set1_ps(v[u][ij]), x));
+      }
+      _mm_storeu_ps(acc + 4 * ij, sum);
+    }
+  } else {
+    for (int64_t ij = 0; ij < P; ++ij) {
+      const int64_t o = base[ij];
+      T s0 = acc[4 * ij], s1 = acc[4 * ij + 1], s2 = acc[4 * ij + 2], s3 = acc[4 * ij + 3];
+      for (int u = 0; u < n; ++u) {
+        const T* p = Xs[u] + o;
+        const T g = v[u][ij];
+        s0 += g * p[0];
+        s1 += g * p[1];
+        s2 += g * p[wp];
+        s3 += g * p[wp + 1];
+      }
+      acc[4 * ij] = s0;
+      acc[4 * ij + 1] = s1;
+      acc[4 * ij + 2] = s2;
+      acc[4 * ij + 3] = s3;
+    }
+  }
+}
+
+// grad_offset and grad_mask of a chunk: per sample row (image, offset group, tap), the sums over
+// the group's channels of colgrad times each corner (corner_sums), then per pixel ∂B/∂y, ∂B/∂x and
+// B of those sums.
 template <typename T>
 void offset_mask_grads(const Plan& s, const T* xp, const T* colgrad, const T* offset, const T* mask,
                        int64_t n0, int64_t B, T* grad_offset, T* grad_mask) {
@@ -320,8 +536,9 @@ void offset_mask_grads(const Plan& s, const T* xp, const T* colgrad, const T* of
   {
     const size_t n = static_cast<size_t>(s.plane);
     std::vector<int32_t> base(n);
-    // Per pixel: hy, ly, hx, lx (all 0 for an invalid sample) and the clamp factors my, mx.
-    std::vector<T> hy(n), ly(n), hx(n), lx(n), my(n), mx(n), gy(n), gx(n), gm(n);
+    // Per pixel: hy, ly, hx, lx (all 0 for an invalid sample), the clamp factors my, mx and the
+    // four corner sums.
+    std::vector<T> hy(n), ly(n), hx(n), lx(n), my(n), mx(n), acc(4 * n);
 #pragma omp for schedule(static)
     for (int64_t r = 0; r < rows; ++r) {
       const int64_t b = r / (d.offset_groups * d.taps);
@@ -335,33 +552,47 @@ void offset_mask_grads(const Plan& s, const T* xp, const T* colgrad, const T* of
         my[ij] = c.y_moves ? T(1) : T(0);
         mx[ij] = c.x_moves ? T(1) : T(0);
       });
-      std::fill(gy.begin(), gy.end(), T(0));
-      std::fill(gx.begin(), gx.end(), T(0));
-      std::fill(gm.begin(), gm.end(), T(0));
-      for (int64_t c = a * d.Coff; c < (a + 1) * d.Coff; ++c) {
-        const T* X = xp + (b * d.C + c) * s.padded_plane();
-        const T* v = colgrad + (c * d.taps + k) * width + b * s.plane;
-        for (int64_t ij = 0; ij < s.plane; ++ij) {
-          const T* p = X + base[ij];
-          const T x00 = p[0], x01 = p[1], x10 = p[wp], x11 = p[wp + 1];
-          const T top = hx[ij] * x00 + lx[ij] * x01, bottom = hx[ij] * x10 + lx[ij] * x11;
-          gm[ij] += v[ij] * (hy[ij] * top + ly[ij] * bottom);
-          gy[ij] += v[ij] * (bottom - top);
-          gx[ij] += v[ij] * (hy[ij] * (x01 - x00) + ly[ij] * (x11 - x10));
+      std::fill(acc.begin(), acc.end(), T(0));
+      // The group's channels kChannelBlock at a time, then one by one.
+      const int64_t end = (a + 1) * d.Coff;
+      int64_t c = a * d.Coff;
+      for (; c < end;) {
+        const T* Xs[kChannelBlock];
+        const T* Vs[kChannelBlock];
+        const int64_t m = end - c >= kChannelBlock ? kChannelBlock : 1;
+        for (int64_t u = 0; u < m; ++u) {
+          Xs[u] = xp + (b * d.C + c + u) * s.padded_plane();
+          Vs[u] = colgrad + ((c + u) * d.taps + k) * width + b * s.plane;
         }
+        if (m == kChannelBlock) {
+          corner_sums<T, kChannelBlock>(base.data(), s.plane, wp, Xs, Vs, acc.data());
+        } else {
+          corner_sums<T, 1>(base.data(), s.plane, wp, Xs, Vs, acc.data());
+        }
+        c += m;
       }
-      const T* m = mask ? mask + (first + r) * s.plane : nullptr;
+      const T* mk = mask ? mask + (first + r) * s.plane : nullptr;
       T* oy = grad_offset + (first + r) * 2 * s.plane;
       T* ox = oy + s.plane;
       T* om = grad_mask + (first + r) * s.plane;
       for (int64_t ij = 0; ij < s.plane; ++ij) {
-        const T mm = m ? m[ij] : T(1);
-        oy[ij] = gy[ij] * mm * my[ij];
-        ox[ij] = gx[ij] * mm * mx[ij];
-        om[ij] = gm[ij];
+        const T* S = acc.data() + 4 * ij;
+        const T top = hx[ij] * S[0] + lx[ij] * S[1], bottom = hx[ij] * S[2] + lx[ij] * S[3];
+        const T mm = mk ? mk[ij] : T(1);
+        oy[ij] = (bottom - top) * mm * my[ij];
+        ox[ij] = (hy[ij] * (S[1] - S[0]) + ly[ij] * (S[3] - S[2])) * mm * mx[ij];
+        om[ij] = hy[ij] * top + ly[ij] * bottom;
       }
     }
   }
+}
+
+// Copies the contiguous results into strided outputs.
+void finish_backward(const Tensor& gi, const Tensor& go, const Tensor& gm, Tensor& out_input,
+                     Tensor& out_offset, Tensor& out_mask) {
+  if (!gi.is_same(out_input)) out_input.copy_(gi);
+  if (!go.is_same(out_offset)) out_offset.copy_(go);
+  if (!gm.is_same(out_mask)) out_mask.copy_(gm);
 }
 
 template <typename T>
@@ -381,13 +612,15 @@ void backward_im2col(KernelContext& ctx) {
   if (d.C == 0) {  // no channels: nothing is sampled
     std::fill_n(go.data<T>(), go.numel(), T(0));
     std::fill_n(gm.data<T>(), gm.numel(), T(0));
+    return finish_backward(gi, go, gm, out_input, out_offset, out_mask);
   }
-  std::vector<Tap<T>> taps;
-  Scratch<T> buf(s);
-  // Two padded copies: the input's planes, and the scatter target of col2im.
-  std::unique_ptr<T[]> scatter(new T[static_cast<size_t>(s.chunk * d.C * s.padded_plane())]);
-  for (int64_t n0 = 0; n0 < d.N && d.C > 0; n0 += s.chunk) {
-    const int64_t B = std::min(s.chunk, d.N - n0), width = B * s.plane;
+  std::vector<Scratch<T>> work = scratch_per_thread<T>(s);
+  // Per thread a second padded copy: the scatter target of col2im.
+  const int64_t scatter_size = s.chunk * d.C * s.padded_plane();
+  std::unique_ptr<T[]> scatter(new T[static_cast<size_t>(s.threads * scatter_size)]);
+  s.for_each_chunk([&](int64_t t, int64_t n0, int64_t B) {
+    Scratch<T>& buf = work[static_cast<size_t>(t)];
+    const int64_t width = B * s.plane;
     T* colgrad = buf.col.get();
     gather_rows<T>(s, grad.data<T>(), n0, B, buf.rows.get());
     for (int64_t g = 0; g < s.G; ++g) {
@@ -399,15 +632,13 @@ void backward_im2col(KernelContext& ctx) {
       gemm(CblasTrans, CblasNoTrans, s.K, width, s.Og, w.data<T>() + g * s.Og * s.K, s.K,
            buf.rows.get() + g * s.Og * width, width, T(0), dst);
     }
-    masked_taps<T>(s, offset.data<T>(), data_or_null<T>(mask), n0, B, taps);
-    col2im<T>(s, colgrad, taps, n0, B, scatter.get(), gi.data<T>());
+    masked_taps<T>(s, offset.data<T>(), data_or_null<T>(mask), n0, B, buf.taps);
+    col2im<T>(s, colgrad, buf.taps, n0, B, scatter.get() + t * scatter_size, gi.data<T>());
     pad_planes<T>(s, x.data<T>(), n0, B, buf.padded.get());
     offset_mask_grads<T>(s, buf.padded.get(), colgrad, offset.data<T>(), data_or_null<T>(mask), n0,
                          B, go.data<T>(), gm.data<T>());
-  }
-  if (!gi.is_same(out_input)) out_input.copy_(gi);
-  if (!go.is_same(out_offset)) out_offset.copy_(go);
-  if (!gm.is_same(out_mask)) out_mask.copy_(gm);
+  });
+  finish_backward(gi, go, gm, out_input, out_offset, out_mask);
 }
 
 template <void (*F32)(KernelContext&), void (*F64)(KernelContext&)>

@@ -237,10 +237,11 @@ TEST(DeformConv2d, AutogradReachesEveryInput) {
   expect_values(b.grad(), {16, 16, 16});
 }
 
-// The fast kernel splits a batch whose columns exceed its buffer budget (2^25 elements) into
-// balanced chunks of images: here each image's columns are 256·3·3 × 60·60 ≈ 8.3M, so 5 images go
-// as 3 + 2. The batch must give what each image gives on its own (one chunk, checked against
-// the reference by the case list); weight gradients sum over the images.
+// The fast kernel splits a batch into balanced chunks of images, one chunk per thread at a time,
+// bounded by its buffer budget (2^25 elements): here each image's columns are 256·3·3 × 60·60 ≈
+// 8.3M, so the 5 images go in chunks of at most 2 (4 with one thread). The batch must give what
+// each image gives on its own (one chunk, checked against the reference by the case list); weight
+// gradients sum over the images.
 TEST(DeformConv2d, ChunkedBatchMatchesSingleImages) {
   ops::CaseRandom rng(21);
   const int64_t N = 5, C = 256, S = 60, O = 4;
