@@ -27,7 +27,6 @@
 // layout are copied contiguous first; strided outputs are computed contiguous and copied in.
 // f32 and f64. The sampling rule is bilinear_cell (deform_conv2d_geometry.h), shared with the CUDA
 // kernels.
-#include <cblas.h>
 #include <omp.h>
 #include <xmmintrin.h>
 
@@ -37,6 +36,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "ops/common/cpu_gemm.h"
 #include "ops/common/cpu_loops.h"
 #include "ops/common/op_helpers.h"
 #include "ops/deform_conv2d/deform_conv2d_geometry.h"
@@ -47,31 +47,8 @@ namespace {
 // Elements of the columns buffer per chunk (128 MB of f32).
 constexpr int64_t kColumnBudget = int64_t{1} << 25;
 
-void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n, int64_t k, const float* a,
-          int64_t lda, const float* b, int64_t ldb, float beta, float* c) {
-  cblas_sgemm(CblasRowMajor, ta, tb, int(m), int(n), int(k), 1.0f, a, int(lda), b, int(ldb), beta,
-              c, int(n));
-}
-void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n, int64_t k, const double* a,
-          int64_t lda, const double* b, int64_t ldb, double beta, double* c) {
-  cblas_dgemm(CblasRowMajor, ta, tb, int(m), int(n), int(k), 1.0, a, int(lda), b, int(ldb), beta, c,
-              int(n));
-}
-
 // Columns per gemm worth batching images for (small planes are batched up to this width).
 constexpr int64_t kGemmWidth = 256;
-
-// Keeps OpenBLAS single-threaded while OpenMP threads each run their own gemms.
-class SingleThreadedBlas {
- public:
-  SingleThreadedBlas() : previous_(openblas_get_num_threads()) { openblas_set_num_threads(1); }
-  ~SingleThreadedBlas() { openblas_set_num_threads(previous_); }
-  SingleThreadedBlas(const SingleThreadedBlas&) = delete;
-  SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
-
- private:
-  int previous_;
-};
 
 // One sample in a padded plane: corners at base + {0, 1, Wp, Wp + 1} with these weights.
 template <typename T>
