@@ -204,5 +204,17 @@ TEST_F(TrainerTest, ANewRunRefusesADirectoryWithCheckpoints) {
   EXPECT_THROW(Trainer::resume((dir_ / "nowhere").string(), options(nullptr)), Error);
 }
 
+TEST_F(TrainerTest, AnEpochWithoutAFullBatchIsAnError) {
+  proto::Experiment spec = test::tiny_spec(dir_ / "data", dir_ / "run");
+  spec.mutable_train_data()->set_batch_size(1 << 20);
+  spec.mutable_train_data()->set_drop_last(true);
+  try {
+    Trainer(spec, options(nullptr)).train();
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("make no full batch"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace osprey
