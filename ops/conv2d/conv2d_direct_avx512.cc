@@ -627,8 +627,10 @@ bool backward_input_fits(const KernelContext& ctx) {
 
 bool backward_weight_fits(const KernelContext& ctx) {
   const Shape weight_size = ctx.attrs().get_ints("weight_size");
-  // A few input channels give short broadcast runs; 1×1 kernels are plain GEMMs.
-  return supports_geometry(ctx, "conv2d_backward_weight") && weight_size[1] >= 4 &&
+  // A few input channels give short broadcast runs, unless the kernel row is wide (a 7×7 stem
+  // on 3 channels: runs of 21 (q, c) pairs); 1×1 kernels are plain GEMMs.
+  return supports_geometry(ctx, "conv2d_backward_weight") &&
+         (weight_size[1] >= 4 || weight_size[1] * weight_size[3] >= 12) &&
          weight_size[2] * weight_size[3] > 1;
 }
 
