@@ -399,17 +399,20 @@ void backward_input(KernelContext& ctx) {
       const Phase ph = phase_of(a, sH, kH, geo.padding[0], input_size[2]);
       const Phase pw = phase_of(b, sW, kW, geo.padding[1], input_size[3]);
       if (ph.outputs == 0 || pw.outputs == 0 || ph.taps == 0 || pw.taps == 0) continue;
-      // wf[c][o][t][u] = w[o][c][first + s (taps − 1 − t)] in both dims.
+      // wf[c][o][t][u] = w[o][c][first + s (taps − 1 − t)] in both dims. Eight output channels at
+      // a time over all c: the eight weight rows being read (C·kH·kW floats apart, the same few
+      // L1 sets) stay cached; all O at once missed L1 on every read of a 512-channel layer.
       std::vector<float> wf(size_t(C * O * ph.taps * pw.taps));
-      for (int64_t c = 0; c < C; ++c)
-        for (int64_t o = 0; o < O; ++o)
-          for (int64_t t = 0; t < ph.taps; ++t)
-            for (int64_t u = 0; u < pw.taps; ++u) {
-              const int64_t p = ph.first_tap + sH * (ph.taps - 1 - t);
-              const int64_t q = pw.first_tap + sW * (pw.taps - 1 - u);
-              wf[size_t(((c * O + o) * ph.taps + t) * pw.taps + u)] =
-                  wd[((o * C + c) * kH + p) * kW + q];
-            }
+      for (int64_t o0 = 0; o0 < O; o0 += 8)
+        for (int64_t c = 0; c < C; ++c)
+          for (int64_t o = o0; o < std::min(O, o0 + 8); ++o)
+            for (int64_t t = 0; t < ph.taps; ++t)
+              for (int64_t u = 0; u < pw.taps; ++u) {
+                const int64_t p = ph.first_tap + sH * (ph.taps - 1 - t);
+                const int64_t q = pw.first_tap + sW * (pw.taps - 1 - u);
+                wf[size_t(((c * O + o) * ph.taps + t) * pw.taps + u)] =
+                    wd[((o * C + c) * kH + p) * kW + q];
+              }
       DirectConv d{};
       d.N = g.size(0), d.Cin = O, d.H = g.size(2), d.W = g.size(3);
       d.Cout = C, d.kH = ph.taps, d.kW = pw.taps;
