@@ -219,6 +219,9 @@ std::vector<CaseGeo> case_geometries() {
       {"1x1-channels-last", {3, 5, 4, 3}, {6, 5, 1, 1}, geo({1}, {0}, {1}, 1), true},
       {"1x1-batch-5", {5, 8, 3, 4}, {7, 8, 1, 1}, geo({1}, {0}, {1}, 1), false, false, false},
       {"1x1-non-contiguous", {2, 4, 3, 5}, {3, 4, 1, 1}, geo({1}, {0}, {1}, 1), false, true},
+      // A 7x7 stride-2 stem on 3 channels: cpu/direct_avx512 takes its weight gradient (runs of
+      // 21 (q, c) pairs) although it has fewer than 4 channels.
+      {"stem-7x7-3-channels", {2, 3, 9, 10}, {4, 3, 7, 7}, geo({2}, {3}, {1}, 1)},
   };
 }
 

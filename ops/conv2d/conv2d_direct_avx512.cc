@@ -208,13 +208,18 @@ void run_direct(const DirectConv& d, const float* w) {
   // Packed weights: block b at offset first_vector·16·Cin·kH·kW.
   const int64_t taps = d.Cin * d.kH * d.kW;
   std::vector<float> wt(size_t(vectors * kLanes * taps), 0.0f);
+  // Eight lanes at a time, tap by tap: the eight weight rows being read stay in L1 over the 16
+  // taps of a cache line (rows taps floats apart fall in the same few cache sets, so all lanes
+  // at once would thrash), and the writes run in half lines; lane by lane wrote one line per value.
   for (const Block& b : blocks) {
     float* dst = wt.data() + b.first_vector * kLanes * taps;
+    const float* src = w + b.first_vector * kLanes * taps;
     const int64_t width = b.ob * kLanes;
-    for (int64_t l = 0; l < width; ++l) {
-      const int64_t o = b.first_vector * kLanes + l;
-      if (o >= d.Cout) break;
-      for (int64_t t = 0; t < taps; ++t) dst[t * width + l] = w[o * taps + t];
+    const int64_t lanes = std::min(width, d.Cout - b.first_vector * kLanes);
+    for (int64_t l0 = 0; l0 < lanes; l0 += 8) {
+      const int64_t l1 = std::min(lanes, l0 + 8);
+      for (int64_t t = 0; t < taps; ++t)
+        for (int64_t l = l0; l < l1; ++l) dst[t * width + l] = src[l * taps + t];
     }
   }
   const int64_t Hp = d.Hp, Wp = d.Wp;
@@ -394,17 +399,20 @@ void backward_input(KernelContext& ctx) {
       const Phase ph = phase_of(a, sH, kH, geo.padding[0], input_size[2]);
       const Phase pw = phase_of(b, sW, kW, geo.padding[1], input_size[3]);
       if (ph.outputs == 0 || pw.outputs == 0 || ph.taps == 0 || pw.taps == 0) continue;
-      // wf[c][o][t][u] = w[o][c][first + s (taps − 1 − t)] in both dims.
+      // wf[c][o][t][u] = w[o][c][first + s (taps − 1 − t)] in both dims. Eight output channels at
+      // a time over all c: the eight weight rows being read (C·kH·kW floats apart, the same few
+      // L1 sets) stay cached; all O at once missed L1 on every read of a 512-channel layer.
       std::vector<float> wf(size_t(C * O * ph.taps * pw.taps));
-      for (int64_t c = 0; c < C; ++c)
-        for (int64_t o = 0; o < O; ++o)
-          for (int64_t t = 0; t < ph.taps; ++t)
-            for (int64_t u = 0; u < pw.taps; ++u) {
-              const int64_t p = ph.first_tap + sH * (ph.taps - 1 - t);
-              const int64_t q = pw.first_tap + sW * (pw.taps - 1 - u);
-              wf[size_t(((c * O + o) * ph.taps + t) * pw.taps + u)] =
-                  wd[((o * C + c) * kH + p) * kW + q];
-            }
+      for (int64_t o0 = 0; o0 < O; o0 += 8)
+        for (int64_t c = 0; c < C; ++c)
+          for (int64_t o = o0; o < std::min(O, o0 + 8); ++o)
+            for (int64_t t = 0; t < ph.taps; ++t)
+              for (int64_t u = 0; u < pw.taps; ++u) {
+                const int64_t p = ph.first_tap + sH * (ph.taps - 1 - t);
+                const int64_t q = pw.first_tap + sW * (pw.taps - 1 - u);
+                wf[size_t(((c * O + o) * ph.taps + t) * pw.taps + u)] =
+                    wd[((o * C + c) * kH + p) * kW + q];
+              }
       DirectConv d{};
       d.N = g.size(0), d.Cin = O, d.H = g.size(2), d.W = g.size(3);
       d.Cout = C, d.kH = ph.taps, d.kW = pw.taps;
@@ -576,22 +584,35 @@ void backward_weight(KernelContext& ctx) {
   }
   const Tensor res = out.is_contiguous() ? out : Tensor::empty(out.shape(), out.dtype());
   float* dw = res.data<float>();
-  // Read the partials in their own order (blocks, (p, q, c), channels), one block per thread.
+  // The partials are read in their own order (blocks, (p, q, c), channels) and dW written in its
+  // own (o, c, p, q) through a transposed chunk of input channels that stays in L1: writing dW
+  // lane by lane would put consecutive values C·kH·kW floats apart, a new cache line and often a
+  // new page each (9 MB of them for a 512-channel layer). One block per thread.
+  constexpr int64_t kChunk = 16;
+  const int64_t khw = kH * kW;
   const int64_t block_count = (vectors + ob - 1) / ob;
-#pragma omp parallel for schedule(static) num_threads(threads)
-  for (int64_t blk = 0; blk < block_count; ++blk) {
-    const int64_t v0 = blk * ob, obs = std::min(ob, vectors - v0), o0 = v0 * kLanes;
-    const int64_t lanes = std::min(obs * kLanes, O - o0);
-    for (int64_t p = 0; p < kH; ++p)
-      for (int64_t q = 0; q < kW; ++q)
-        for (int64_t c = 0; c < C; ++c) {
-          const size_t at = size_t(o0 * taps + ((p * kW + q) * C + c) * obs * kLanes);
-          for (int64_t l = 0; l < lanes; ++l) {
-            float sum = 0.0f;
-            for (int t = 0; t < threads; ++t) sum += partial[size_t(t)][at + size_t(l)];
-            dw[(((o0 + l) * C + c) * kH + p) * kW + q] = sum;
+#pragma omp parallel num_threads(threads)
+  {
+    std::vector<float> buf(size_t(ob * kLanes * kChunk * khw));
+#pragma omp for schedule(static)
+    for (int64_t blk = 0; blk < block_count; ++blk) {
+      const int64_t v0 = blk * ob, obs = std::min(ob, vectors - v0), o0 = v0 * kLanes;
+      const int64_t width = obs * kLanes, lanes = std::min(width, O - o0);
+      for (int64_t c0 = 0; c0 < C; c0 += kChunk) {
+        const int64_t cs = std::min(kChunk, C - c0);
+        for (int64_t pq = 0; pq < khw; ++pq)
+          for (int64_t cc = 0; cc < cs; ++cc) {
+            const size_t at = size_t(o0 * taps + (pq * C + c0 + cc) * width);
+            for (int64_t l = 0; l < lanes; ++l) {
+              float sum = 0.0f;
+              for (int t = 0; t < threads; ++t) sum += partial[size_t(t)][at + size_t(l)];
+              buf[size_t((l * cs + cc) * khw + pq)] = sum;
+            }
           }
-        }
+        for (int64_t l = 0; l < lanes; ++l)
+          std::copy_n(buf.data() + l * cs * khw, cs * khw, dw + ((o0 + l) * C + c0) * khw);
+      }
+    }
   }
   if (!res.is_same(out)) out.copy_(res);
 }
@@ -614,8 +635,10 @@ bool backward_input_fits(const KernelContext& ctx) {
 
 bool backward_weight_fits(const KernelContext& ctx) {
   const Shape weight_size = ctx.attrs().get_ints("weight_size");
-  // A few input channels give short broadcast runs; 1×1 kernels are plain GEMMs.
-  return supports_geometry(ctx, "conv2d_backward_weight") && weight_size[1] >= 4 &&
+  // A few input channels give short broadcast runs, unless the kernel row is wide (a 7×7 stem
+  // on 3 channels: runs of 21 (q, c) pairs); 1×1 kernels are plain GEMMs.
+  return supports_geometry(ctx, "conv2d_backward_weight") &&
+         (weight_size[1] >= 4 || weight_size[1] * weight_size[3] >= 12) &&
          weight_size[2] * weight_size[3] > 1;
 }
 

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 #include <utility>
+#include <vector>
 
 #include "ops/common/op_helpers.h"
 #include "ops/pool/pool_geometry.h"
@@ -114,6 +115,11 @@ void max_pool_planes(KernelContext& ctx) {
     const T* src = input.data<T>();
     const Shape& st = input.strides();
     const int64_t planes = g.batch * g.channels, plane_out = g.out_h * g.out_w;
+    // The clipped column ranges are the same in every row and plane: computed once, not with two
+    // integer divisions per output element.
+    std::vector<std::pair<int64_t, int64_t>> cols(static_cast<size_t>(g.out_w));
+    for (int64_t j = 0; j < g.out_w; ++j)
+      cols[size_t(j)] = inside(j * g.stride_w - g.pad_w, g.kernel_w, g.dilation_w, g.in_w);
     for_each_plane(planes, planes * plane_out, [&](int64_t p) {
       const T* in = src + offset4(st, p / g.channels, p % g.channels, 0, 0);
       for (int64_t i = 0; i < g.out_h; ++i) {
@@ -121,7 +127,7 @@ void max_pool_planes(KernelContext& ctx) {
         const auto [a0, a1] = inside(hs, g.kernel_h, g.dilation_h, g.in_h);
         for (int64_t j = 0; j < g.out_w; ++j) {
           const int64_t ws = j * g.stride_w - g.pad_w;
-          const auto [b0, b1] = inside(ws, g.kernel_w, g.dilation_w, g.in_w);
+          const auto [b0, b1] = cols[size_t(j)];
           T best = -std::numeric_limits<T>::infinity();
           int64_t best_index = -1;
           for (int64_t a = a0; a < a1; ++a) {

@@ -31,7 +31,7 @@ TEST(SgdUpdateOp, UpdatesInPlaceAndBumpsVersions) {
   ops::sgd_update(
       {p, q}, {g, h}, {b, c},
       {.lr = {0.1, 1.0}, .weight_decay = {0.0, 0.5}, .momentum = 0.5, .new_buffer = {1, 0}});
-  EXPECT_EQ(dispatch::last_kernel_key(), "sgd_update/cpu/reference");
+  EXPECT_EQ(dispatch::last_kernel_key(), "sgd_update/cpu/parallel");
   // p: new buffer = g; q: b = 0.5 * 1 + (1 + 0.5 * 1) = 2, q = 1 - 2.
   EXPECT_NEAR(p.to_vector<double>()[0], 0.95, 1e-15);
   EXPECT_NEAR(p.to_vector<double>()[1], 1.95, 1e-15);
