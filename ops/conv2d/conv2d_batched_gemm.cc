@@ -48,27 +48,12 @@ struct View {
 
 // Sizes of one convolution (input N×C×H×W, weight O×Cg×kH×kW, output N×O×Ho×Wo) and, per kernel
 // column q, the range [lo, hi) of output columns j whose input column lies inside the image.
-struct Plan {
-  int64_t N, C, H, W, O, kH, kW, Ho, Wo, G, Cg, Og, K, plane;
+struct Plan : ConvSizes {
   ConvGeometry geo;
   std::vector<int64_t> row_lo, row_hi, col_lo, col_hi;  // per p (rows) and per q (columns)
 
   Plan(const Shape& input, const Shape& weight, const ConvGeometry& g)
-      : N(input[0]),
-        C(input[1]),
-        H(input[2]),
-        W(input[3]),
-        O(weight[0]),
-        kH(weight[2]),
-        kW(weight[3]),
-        Ho(g.output_size(0, H, kH)),
-        Wo(g.output_size(1, W, kW)),
-        G(g.groups),
-        Cg(C / G),
-        Og(O / G),
-        K(Cg * kH * kW),
-        plane(Ho * Wo),
-        geo(g) {
+      : ConvSizes(input, weight, g), geo(g) {
     inside_range(0, kH, H, Ho, row_lo, row_hi);
     inside_range(1, kW, W, Wo, col_lo, col_hi);
   }

@@ -21,4 +21,25 @@ struct ConvGeometry {
   }
 };
 
+// Sizes of one convolution: input N×C×H×W, weight O×Cg×kH×kW, output N×O×Ho×Wo, G groups of Cg
+// input and Og output channels, K = Cg·kH·kW rows of a column matrix, plane = Ho·Wo.
+struct ConvSizes {
+  int64_t N, C, H, W, O, kH, kW, Ho, Wo, G, Cg, Og, K, plane;
+  ConvSizes(const Shape& input, const Shape& weight, const ConvGeometry& g)
+      : N(input[0]),
+        C(input[1]),
+        H(input[2]),
+        W(input[3]),
+        O(weight[0]),
+        kH(weight[2]),
+        kW(weight[3]),
+        Ho(g.output_size(0, H, kH)),
+        Wo(g.output_size(1, W, kW)),
+        G(g.groups),
+        Cg(C / G),
+        Og(O / G),
+        K(Cg * kH * kW),
+        plane(Ho * Wo) {}
+};
+
 }  // namespace osprey::ops

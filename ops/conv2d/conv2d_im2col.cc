@@ -59,24 +59,10 @@ void col2im(const T* col, int64_t Cg, int64_t H, int64_t W, int64_t kH, int64_t 
 
 // Sizes of one convolution (input N×C×H×W, weight O×Cg×kH×kW, output N×O×Ho×Wo) and whether it
 // is a 1×1 stride-1 unpadded one, whose input channels need no unrolling.
-struct Plan {
-  int64_t N, C, H, W, O, kH, kW, Ho, Wo, G, Cg, Og, K, plane;
+struct Plan : ConvSizes {
   bool direct;
   Plan(const Shape& input, const Shape& weight, const ConvGeometry& geo)
-      : N(input[0]),
-        C(input[1]),
-        H(input[2]),
-        W(input[3]),
-        O(weight[0]),
-        kH(weight[2]),
-        kW(weight[3]),
-        Ho(geo.output_size(0, H, kH)),
-        Wo(geo.output_size(1, W, kW)),
-        G(geo.groups),
-        Cg(C / G),
-        Og(O / G),
-        K(Cg * kH * kW),
-        plane(Ho * Wo),
+      : ConvSizes(input, weight, geo),
         direct(kH == 1 && kW == 1 && geo.stride[0] == 1 && geo.stride[1] == 1 &&
                geo.padding[0] == 0 && geo.padding[1] == 0) {}
 };
