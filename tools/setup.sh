@@ -12,6 +12,9 @@ packages=(
   libfmt-dev             # formatting (g++ 12 has no <format>)
   libcli11-dev           # command line
   libgtest-dev libbenchmark-dev  # tests and benchmarks
+  libjpeg62-turbo-dev libpng-dev  # image decoding/encoding (libjpeg-turbo's libjpeg API, libpng)
+  libexpat1-dev          # VOC / ImageNet-Loc XML annotations
+  nlohmann-json3-dev     # COCO instances JSON
   dataset-fashion-mnist  # the real image data of the built-in study (/usr/share/datasets/fashion-mnist)
 )
 
