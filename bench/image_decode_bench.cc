@@ -10,7 +10,8 @@
 // than wall time. djpeg's time includes starting a process, so the run also times djpeg on an 8×8
 // JPEG and reports djpeg's time both as measured and with that start-up cost subtracted — the
 // latter is the decoder-against-decoder comparison.
-//   Usage: image_decode_bench [--images=N] [--rounds=R]
+// `--files=a.jpg,b.jpg` times those JPEGs (e.g. real photos) instead of the synthetic set.
+//   Usage: image_decode_bench [--images=N] [--rounds=R] [--files=LIST]
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -150,6 +151,14 @@ Timing time_djpeg(const std::vector<std::string>& files, int denom, int rounds) 
   return best;
 }
 
+std::string string_flag(int argc, char** argv, const char* name) {
+  const std::string prefix = std::string("--") + name + "=";
+  for (int i = 1; i < argc; ++i) {
+    if (std::strncmp(argv[i], prefix.c_str(), prefix.size()) == 0) return argv[i] + prefix.size();
+  }
+  return "";
+}
+
 int flag(int argc, char** argv, const char* name, int fallback) {
   const std::string prefix = std::string("--") + name + "=";
   for (int i = 1; i < argc; ++i) {
@@ -169,7 +178,14 @@ int main(int argc, char** argv) {
   fs::create_directories(dir);
   std::vector<std::string> files;
   size_t bytes = 0;
-  for (int i = 0; i < n_images; ++i) {
+  const std::string given = string_flag(argc, argv, "files");
+  for (size_t start = 0; !given.empty() && start <= given.size();) {
+    const size_t end = std::min(given.find(',', start), given.size());
+    files.push_back(given.substr(start, end - start));
+    bytes += fs::file_size(files.back());
+    start = end + 1;
+  }
+  for (int i = 0; given.empty() && i < n_images; ++i) {
     const std::vector<uint8_t> jpeg = osprey::data::encode_jpeg(synthetic_photo(500, 375, i), 90);
     bytes += jpeg.size();
     files.push_back((dir / ("img" + std::to_string(i) + ".jpg")).string());
@@ -177,12 +193,16 @@ int main(int argc, char** argv) {
   }
   const std::string tiny = (dir / "tiny.jpg").string();
   osprey::data::write_file_bytes(tiny, osprey::data::encode_jpeg(synthetic_photo(8, 8, 99), 90));
-  const std::vector<std::string> tiny_files(std::max(n_images, 20), tiny);
+  const std::vector<std::string> tiny_files(std::max<size_t>(files.size(), 20), tiny);
 
-  std::printf(
-      "%d JPEGs 500x375 q90 (%.0f KB on average), best of %d rounds, CPU time per image "
-      "on one core\n\n",
-      n_images, bytes / 1024.0 / n_images, rounds);
+  if (given.empty()) {
+    std::printf("%d JPEGs 500x375 q90", n_images);
+  } else {
+    const Image first = osprey::data::read_image(files[0]);
+    std::printf("%zu given JPEGs (the first %dx%d)", files.size(), first.width, first.height);
+  }
+  std::printf(" (%.0f KB on average), best of %d rounds, CPU time per image on one core\n\n",
+              bytes / 1024.0 / files.size(), rounds);
   const Timing startup = time_djpeg(tiny_files, 1, rounds);
   std::printf("djpeg start-up (8x8 JPEG): %.3f ms CPU, %.3f ms wall\n\n", startup.cpu * 1e3,
               startup.wall * 1e3);
