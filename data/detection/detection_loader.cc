@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "data/image/resize.h"
 #include "framework/core/error.h"
 
 namespace osprey::data {
@@ -25,22 +26,32 @@ DetectionSample FileDetectionSource::sample(int64_t index) const {
   const AnnotatedImage& entry = dataset_.images[static_cast<size_t>(index)];
   DetectionSample sample;
   const std::string path = resolve(entry.image_path);
-  sample.image = read_image(path, options_);
+  DecodeStats stats;
+  sample.image = read_image(path, options_, &stats);
   OSPREY_CHECK_KIND(io,
-                    (entry.width == 0 || entry.width == sample.image.width) &&
-                        (entry.height == 0 || entry.height == sample.image.height),
+                    (entry.width == 0 || entry.width == stats.source_width) &&
+                        (entry.height == 0 || entry.height == stats.source_height),
                     "image '{}' (id '{}') decodes to {}x{} but its annotation says {}x{}", path,
-                    entry.id, sample.image.width, sample.image.height, entry.width, entry.height);
+                    entry.id, stats.source_width, stats.source_height, entry.width, entry.height);
   sample.objects = entry.objects;
+  const bool scaled = stats.scale_denom != 1;
+  if (scaled) {
+    const float sx = static_cast<float>(sample.image.width) / stats.source_width;
+    const float sy = static_cast<float>(sample.image.height) / stats.source_height;
+    for (Object& o : sample.objects) {
+      o.box = {o.box[0] * sx, o.box[1] * sy, o.box[2] * sx, o.box[3] * sy};
+    }
+  }
   if (!entry.mask_path.empty()) {
     DecodeOptions mask_options = options_;
     mask_options.palette_indices = true;
     const std::string mask_path = resolve(entry.mask_path);
     sample.mask = read_image(mask_path, mask_options);
     OSPREY_CHECK_KIND(
-        io, sample.mask.width == sample.image.width && sample.mask.height == sample.image.height,
+        io, sample.mask.width == stats.source_width && sample.mask.height == stats.source_height,
         "mask '{}' is {}x{} but its image '{}' is {}x{}", mask_path, sample.mask.width,
-        sample.mask.height, path, sample.image.width, sample.image.height);
+        sample.mask.height, path, stats.source_width, stats.source_height);
+    if (scaled) sample.mask = resize_nearest(sample.mask, sample.image.width, sample.image.height);
   }
   return sample;
 }

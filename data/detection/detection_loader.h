@@ -35,6 +35,10 @@ class DetectionSource {
 // from the dataset's root) decoded to RGB, mask_path (when set) decoded to palette indices. A
 // decoded size that differs from the annotation's width/height (when given) is an error naming the
 // file, since the boxes would not fit the pixels.
+// DCT-scaled decoding: with options.min_width / min_height (or scale_denom) set, JPEGs decode at
+// 1/2, 1/4 or 1/8 size when that stays above the minimum — set both minimums to the transform's
+// smallest target side to skip decoding pixels the resize would throw away. Boxes are then scaled
+// to the decoded size and masks resized to it (nearest neighbour), so the sample stays consistent.
 class FileDetectionSource : public DetectionSource {
  public:
   explicit FileDetectionSource(DetectionDataset dataset, DecodeOptions options = {});

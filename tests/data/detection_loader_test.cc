@@ -150,5 +150,36 @@ TEST_F(FileSource, ReadsImagesAndPaletteMasksRelativeToTheRoot) {
                "dataset 'toy': no sample 3 (it has 3)");
 }
 
+TEST_F(FileSource, DctScaledDecodingScalesBoxesAndMasks) {
+  Image image(64, 48, 3);
+  Image mask(64, 48, 1);
+  for (int y = 0; y < 48; ++y) {
+    for (int x = 0; x < 64; ++x) {
+      const bool inside = x >= 8 && x < 32 && y >= 8 && y < 24;
+      for (int c = 0; c < 3; ++c) image.at(y, x, c) = inside ? 220 : 30;
+      mask.at(y, x, 0) = inside ? 7 : 0;
+    }
+  }
+  write_file_bytes(path("a.jpg"), encode_jpeg(image, 95));
+  write_file_bytes(path("a.png"), encode_png_palette(mask, voc_palette()));
+  DetectionDataset dataset{"toy", dir_.string(), {"thing"}, {}};
+  dataset.images.push_back(
+      AnnotatedImage{"a", "a.jpg", 64, 48, {Object{{8, 8, 32, 24}, 0}}, "a.png"});
+  // Both sides at least 20: 1/2 (32×24) fits, 1/4 (16×12) does not.
+  DecodeOptions options;
+  options.min_width = options.min_height = 20;
+  const DetectionSample s = FileDetectionSource(dataset, options).sample(0);
+  EXPECT_EQ(s.image.width, 32);
+  EXPECT_EQ(s.image.height, 24);
+  EXPECT_EQ(s.objects[0].box, (std::array<float, 4>{4, 4, 16, 12}));
+  ASSERT_EQ(s.mask.width, 32);
+  EXPECT_EQ(s.mask.at(4, 4, 0), 7);
+  EXPECT_EQ(s.mask.at(11, 15, 0), 7);
+  EXPECT_EQ(s.mask.at(12, 15, 0), 0);
+  EXPECT_EQ(s.mask.at(11, 16, 0), 0);
+  EXPECT_NEAR(s.image.at(8, 10, 0), 220, 8);
+  EXPECT_NEAR(s.image.at(20, 25, 0), 30, 8);
+}
+
 }  // namespace
 }  // namespace osprey::data
