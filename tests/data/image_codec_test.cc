@@ -321,5 +321,41 @@ TEST_F(BadImageFiles, EachGivesAnErrorNamingFileAndReason) {
       "png '" + file + "': palette indices need a palette or 8-bit grey image, got RGB 8-bit");
 }
 
+// Corrupt bytes anywhere and truncation at any length give an image or an osprey::Error, never a
+// crash, an abort or another exception type.
+TEST(ImageCodec, CorruptAndTruncatedBuffersNeverAbort) {
+  const std::vector<uint8_t> jpeg = encode_jpeg(test_image(64, 48, 3), 90);
+  const std::vector<uint8_t> png = encode_png(test_image(64, 48, 3));
+  uint32_t state = 12345;
+  auto random = [&] {
+    state = state * 1664525u + 1013904223u;
+    return state >> 8;
+  };
+  int errors = 0, decoded = 0;
+  for (const std::vector<uint8_t>* original : {&jpeg, &png}) {
+    for (int trial = 0; trial < 300; ++trial) {
+      std::vector<uint8_t> bytes = *original;
+      if (trial % 3 == 0) {
+        bytes.resize(random() % bytes.size());
+      } else {
+        for (int k = 0; k < 1 + trial % 4; ++k)
+          bytes[random() % bytes.size()] ^= 1 + random() % 255;
+      }
+      for (bool strict : {true, false}) {
+        try {
+          DecodeOptions options;
+          options.strict = strict;
+          decode_image(bytes, options, "fuzz");
+          ++decoded;
+        } catch (const Error&) {
+          ++errors;
+        }
+      }
+    }
+  }
+  EXPECT_GT(errors, 100);
+  EXPECT_GT(decoded, 10);
+}
+
 }  // namespace
 }  // namespace osprey::data
