@@ -57,6 +57,31 @@ Image to_rgb(const Image& image) {
   return rgb;
 }
 
+// Row y of `plane` (out_w wide): `write(dst, width)` fills the image's columns; the rest is `pad`.
+template <typename T, typename Write>
+void write_plane(int height, int width, int out_h, int out_w, T pad, T* plane, const Write& write) {
+  for (int y = 0; y < out_h; ++y) {
+    T* dst = plane + size_t(y) * out_w;
+    if (y < height) {
+      write(y, dst);
+      std::fill(dst + width, dst + out_w, pad);
+    } else {
+      std::fill(dst, dst + out_w, pad);
+    }
+  }
+}
+
+void write_mask(const Image& mask, bool flip, int out_h, int out_w, uint8_t* out) {
+  write_plane(mask.height, mask.width, out_h, out_w, uint8_t{255}, out, [&](int y, uint8_t* dst) {
+    const uint8_t* row = mask.row(y);
+    if (flip) {
+      std::reverse_copy(row, row + mask.width, dst);
+    } else {
+      std::copy(row, row + mask.width, dst);
+    }
+  });
+}
+
 int round_up(int v, int multiple) {
   return multiple > 1 ? (v + multiple - 1) / multiple * multiple : v;
 }
@@ -191,14 +216,9 @@ DetectionResult DetectionTransform::apply(const DetectionSample& sample,
                "detection transform: output size {}x{} must be positive", choice.out_width,
                choice.out_height);
   DetectionResult result;
-  // 1. Crop: the image, the mask and the boxes.
-  Image image = to_rgb(input);
-  Image mask = sample.mask;
+  // 1. Crop: the boxes here, the pixels below.
   float x0 = 0, y0 = 0, w = static_cast<float>(input.width), h = static_cast<float>(input.height);
   if (choice.crop) {
-    image = crop(image, choice.crop_x, choice.crop_y, choice.crop_width, choice.crop_height);
-    if (has_mask)
-      mask = crop(mask, choice.crop_x, choice.crop_y, choice.crop_width, choice.crop_height);
     x0 = static_cast<float>(choice.crop_x);
     y0 = static_cast<float>(choice.crop_y);
     w = static_cast<float>(choice.crop_width);
@@ -228,46 +248,63 @@ DetectionResult DetectionTransform::apply(const DetectionSample& sample,
     result.objects.push_back(object);
     result.source_index.push_back(static_cast<int>(i));
   }
-  // 2. Resize and 3. flip the pixels.
-  image = resize_bilinear(image, choice.out_width, choice.out_height);
-  if (has_mask) mask = resize_nearest(mask, choice.out_width, choice.out_height);
-  if (choice.flip) {
-    image = flip_horizontal(image);
-    if (has_mask) mask = flip_horizontal(mask);
-  }
-  // 4. Photometric jitter.
-  photometric(image, choice.brightness, choice.contrast, choice.saturation);
-  // 5. Normalise into the padded canvas (6.).
+  // The pixels: each step makes a new image only when it changes something; the flip happens
+  // while writing the output.
   const int out_w = round_up(std::max(choice.out_width, config_.pad_width), config_.pad_multiple);
   const int out_h = round_up(std::max(choice.out_height, config_.pad_height), config_.pad_multiple);
-  result.image = Tensor::empty({3, out_h, out_w}, DType::f32);
-  float* out = result.image.data<float>();
-  std::fill(out, out + size_t(3) * out_h * out_w, config_.pad_value);
-  for (int oc = 0; oc < 3; ++oc) {
-    const int source = config_.bgr ? 2 - oc : oc;
-    float table[256];
-    const float mean = mean_of(oc), inv_std = 1.0f / std_of(oc);
-    for (int v = 0; v < 256; ++v) table[v] = (v * config_.value_scale - mean) * inv_std;
-    float* plane = out + size_t(oc) * out_h * out_w;
-    for (int y = 0; y < image.height; ++y) {
-      const uint8_t* row = image.row(y) + source;
-      float* dst = plane + size_t(y) * out_w;
-      for (int x = 0; x < image.width; ++x) dst[x] = table[row[3 * x]];
-    }
+  Image owned;
+  const Image* image = &input;
+  auto take = [&](Image next) {
+    owned = std::move(next);
+    image = &owned;
+  };
+  if (input.channels == 1) take(to_rgb(input));
+  if (choice.crop) {
+    take(crop(*image, choice.crop_x, choice.crop_y, choice.crop_width, choice.crop_height));
   }
+  if (image->width != choice.out_width || image->height != choice.out_height) {
+    take(resize_bilinear(*image, choice.out_width, choice.out_height));
+  }
+  if (choice.brightness != 1.0f || choice.contrast != 1.0f || choice.saturation != 1.0f) {
+    if (image != &owned) take(*image);
+    photometric(owned, choice.brightness, choice.contrast, choice.saturation);
+  }
+  result.image = Tensor::empty({3, out_h, out_w}, DType::f32);
+  write_normalised(*image, choice.flip, out_h, out_w, result.image.data<float>());
   if (has_mask) {
-    result.mask = Tensor::empty({out_h, out_w}, DType::u8);
-    uint8_t* m = result.mask.data<uint8_t>();
-    std::fill(m, m + size_t(out_h) * out_w, uint8_t{255});
-    for (int y = 0; y < mask.height; ++y) {
-      std::memcpy(m + size_t(y) * out_w, mask.row(y), size_t(mask.width));
+    Image mask = sample.mask;
+    if (choice.crop) {
+      mask = crop(mask, choice.crop_x, choice.crop_y, choice.crop_width, choice.crop_height);
     }
+    mask = resize_nearest(mask, choice.out_width, choice.out_height);
+    result.mask = Tensor::empty({out_h, out_w}, DType::u8);
+    write_mask(mask, choice.flip, out_h, out_w, result.mask.data<uint8_t>());
   }
   result.valid_width = choice.out_width;
   result.valid_height = choice.out_height;
   result.scale_x = sx;
   result.scale_y = sy;
   return result;
+}
+
+void DetectionTransform::write_normalised(const Image& image, bool flip, int out_h, int out_w,
+                                          float* out) const {
+  const int w = image.width;
+  for (int oc = 0; oc < 3; ++oc) {
+    const int source = config_.bgr ? 2 - oc : oc;
+    float table[256];
+    const float mean = mean_of(oc), inv_std = 1.0f / std_of(oc);
+    for (int v = 0; v < 256; ++v) table[v] = (v * config_.value_scale - mean) * inv_std;
+    float* plane = out + size_t(oc) * out_h * out_w;
+    write_plane(image.height, w, out_h, out_w, config_.pad_value, plane, [&](int y, float* dst) {
+      const uint8_t* row = image.row(y) + source;
+      if (flip) {
+        for (int x = 0; x < w; ++x) dst[x] = table[row[3 * (w - 1 - x)]];
+      } else {
+        for (int x = 0; x < w; ++x) dst[x] = table[row[3 * x]];
+      }
+    });
+  }
 }
 
 Tensor boxes_tensor(const std::vector<Object>& objects) {

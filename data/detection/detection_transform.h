@@ -105,6 +105,8 @@ class DetectionTransform {
  private:
   float mean_of(int channel) const;
   float std_of(int channel) const;
+  // The 3-channel `image` (mirrored when `flip`) normalised into a 3×out_h×out_w canvas.
+  void write_normalised(const Image& image, bool flip, int out_h, int out_w, float* out) const;
   DetectionTransformConfig config_;
 };
 
