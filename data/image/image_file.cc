@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 
 #include "data/image/codec.h"
@@ -33,12 +34,19 @@ Image decode_image(std::span<const uint8_t> bytes, const DecodeOptions& options,
 }
 
 std::vector<uint8_t> read_file_bytes(const std::string& path) {
+  std::error_code error;
+  const auto status = std::filesystem::status(path, error);
+  OSPREY_CHECK_KIND(not_found, !error && std::filesystem::exists(status), "cannot open '{}': {}",
+                    path, error ? error.message() : "No such file or directory");
+  OSPREY_CHECK_KIND(io, std::filesystem::is_regular_file(status), "cannot read '{}': not a file",
+                    path);
   std::ifstream file(path, std::ios::binary | std::ios::ate);
-  OSPREY_CHECK_KIND(not_found, file.is_open(), "cannot open '{}': {}", path, std::strerror(errno));
+  OSPREY_CHECK_KIND(io, file.is_open(), "cannot open '{}': {}", path, std::strerror(errno));
   const std::streamsize size = file.tellg();
-  std::vector<uint8_t> bytes(static_cast<size_t>(std::max<std::streamsize>(size, 0)));
+  OSPREY_CHECK_KIND(io, size >= 0, "cannot read the size of '{}'", path);
+  std::vector<uint8_t> bytes(static_cast<size_t>(size));
   file.seekg(0);
-  OSPREY_CHECK_KIND(io, file.read(reinterpret_cast<char*>(bytes.data()), size).good() || size == 0,
+  OSPREY_CHECK_KIND(io, size == 0 || file.read(reinterpret_cast<char*>(bytes.data()), size).good(),
                     "cannot read {} bytes from '{}'", size, path);
   return bytes;
 }

@@ -247,6 +247,8 @@ TEST_F(BadImageFiles, EachGivesAnErrorNamingFileAndReason) {
                "jpeg 'e.jpg': empty file (0 bytes)");
   expect_error([&] { read_image(path("missing.png")); }, ErrorKind::not_found,
                "cannot open '" + path("missing.png") + "': No such file or directory");
+  expect_error([&] { read_image(dir_.string()); }, ErrorKind::io,
+               "cannot read '" + dir_.string() + "': not a file");
 
   file = write("gif.jpg", {'G', 'I', 'F', '8', '9', 'a', 1, 0, 1});
   expect_error(
