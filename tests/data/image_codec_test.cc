@@ -228,6 +228,66 @@ void patch_png(std::vector<uint8_t>& png, size_t chunk, size_t offset, uint32_t 
   }
 }
 
+// A PNG built by hand: IHDR (width, height, bit depth, colour type), an optional PLTE, one IDAT of
+// `rows` (each row's bytes, the filter byte 0 added here) and IEND.
+std::vector<uint8_t> handmade_png(uint32_t width, uint32_t height, uint8_t depth,
+                                  uint8_t colour_type,
+                                  const std::vector<std::vector<uint8_t>>& rows,
+                                  const std::vector<uint8_t>& palette = {}) {
+  std::vector<uint8_t> png{0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  auto put32 = [](std::vector<uint8_t>& out, uint32_t v) {
+    for (int i = 0; i < 4; ++i) out.push_back(static_cast<uint8_t>(v >> (24 - 8 * i)));
+  };
+  auto chunk = [&](const char* type, const std::vector<uint8_t>& data) {
+    put32(png, static_cast<uint32_t>(data.size()));
+    std::vector<uint8_t> body(type, type + 4);
+    body.insert(body.end(), data.begin(), data.end());
+    png.insert(png.end(), body.begin(), body.end());
+    put32(png, static_cast<uint32_t>(crc32(0, body.data(), static_cast<uInt>(body.size()))));
+  };
+  std::vector<uint8_t> ihdr;
+  put32(ihdr, width);
+  put32(ihdr, height);
+  ihdr.insert(ihdr.end(), {depth, colour_type, 0, 0, 0});
+  chunk("IHDR", ihdr);
+  if (!palette.empty()) chunk("PLTE", palette);
+  std::vector<uint8_t> raw;
+  for (const auto& row : rows) {
+    raw.push_back(0);
+    raw.insert(raw.end(), row.begin(), row.end());
+  }
+  std::vector<uint8_t> packed(compressBound(static_cast<uLong>(raw.size())));
+  uLongf size = static_cast<uLongf>(packed.size());
+  compress(packed.data(), &size, raw.data(), static_cast<uLong>(raw.size()));
+  packed.resize(size);
+  chunk("IDAT", packed);
+  chunk("IEND", {});
+  return png;
+}
+
+TEST(ImageCodec, SixteenBitAndLowBitDepthPngs) {
+  // 16-bit grey, 2×1: values 0x1234 and 0xABCD keep their high bytes.
+  const std::vector<uint8_t> grey16 = handmade_png(2, 1, 16, 0, {{0x12, 0x34, 0xab, 0xcd}});
+  const Image grey = decode_png(grey16, {.keep_grey = true});
+  EXPECT_EQ(grey.pixels, (std::vector<uint8_t>{0x12, 0xab}));
+  // A mask saved as 16-bit grey cannot be read as 8-bit class indices.
+  expect_error([&] { decode_png(grey16, {.palette_indices = true}, "m.png"); }, ErrorKind::io,
+               "png 'm.png': palette indices need a palette or 8-bit grey image, got grey 16-bit");
+  // 1-bit grey expands to 0 / 255.
+  const Image bits = decode_png(handmade_png(4, 1, 1, 0, {{0b10100000}}), {.keep_grey = true});
+  EXPECT_EQ(bits.pixels, (std::vector<uint8_t>{255, 0, 255, 0}));
+  // 2-bit palette indices 0..3, unpacked one per byte.
+  const std::vector<uint8_t> palette{0, 0, 0, 10, 20, 30, 40, 50, 60, 70, 80, 90};
+  const std::vector<uint8_t> two_bit = handmade_png(4, 1, 2, 3, {{0b00011011}}, palette);
+  EXPECT_EQ(decode_png(two_bit, {.palette_indices = true}).pixels,
+            (std::vector<uint8_t>{0, 1, 2, 3}));
+  EXPECT_EQ(decode_png(two_bit).pixels,
+            (std::vector<uint8_t>{0, 0, 0, 10, 20, 30, 40, 50, 60, 70, 80, 90}));
+  // A palette image without its palette.
+  expect_error([&] { decode_png(handmade_png(4, 1, 2, 3, {{0}}), {}, "nopal.png"); }, ErrorKind::io,
+               "png 'nopal.png': IDAT: Missing PLTE before IDAT");
+}
+
 class BadImageFiles : public testing::TempDirTest {
  protected:
   std::string write(const std::string& name, const std::vector<uint8_t>& bytes) {
