@@ -16,7 +16,7 @@ struct Geometry {
   int64_t channels = 0, height = 0, width = 0;
   int64_t pooled_h = 7, pooled_w = 7, samples = 4;
   double spatial_scale = 0.0625, trans_std = 0.1;
-  int64_t bins() const { return pooled_h * pooled_w; }
+  OSPREY_INLINE int64_t bins() const { return pooled_h * pooled_w; }
 };
 
 // The geometry of a call: input (N, C, H, W) and the op's attributes (checked by validate).
@@ -48,10 +48,10 @@ template <typename T>
 OSPREY_INLINE Bin<T> bin_of(const Geometry& g, const T* roi, const T* offset, int64_t ph,
                             int64_t pw) {
   const T scale = static_cast<T>(g.spatial_scale);
-  const T start_w = round(roi[1]) * scale - T(0.5);
-  const T start_h = round(roi[2]) * scale - T(0.5);
-  const T end_w = (round(roi[3]) + T(1)) * scale - T(0.5);
-  const T end_h = (round(roi[4]) + T(1)) * scale - T(0.5);
+  const T start_w = static_cast<T>(::round(roi[1])) * scale - T(0.5);
+  const T start_h = static_cast<T>(::round(roi[2])) * scale - T(0.5);
+  const T end_w = (static_cast<T>(::round(roi[3])) + T(1)) * scale - T(0.5);
+  const T end_h = (static_cast<T>(::round(roi[4])) + T(1)) * scale - T(0.5);
   Bin<T> b;
   b.batch = static_cast<int64_t>(roi[0]);
   b.roi_w = end_w - start_w > T(0.1) ? end_w - start_w : T(0.1);
@@ -94,8 +94,8 @@ OSPREY_INLINE Sample<T> sample_of(const Geometry& g, const Bin<T>& b, int64_t ih
   s.moves_y = h >= T(0) && h <= H - T(1);
   const T wc = w < T(0) ? T(0) : (w > W - T(1) ? W - T(1) : w);
   const T hc = h < T(0) ? T(0) : (h > H - T(1) ? H - T(1) : h);
-  s.x0 = static_cast<int64_t>(floor(wc));
-  s.y0 = static_cast<int64_t>(floor(hc));
+  s.x0 = static_cast<int64_t>(::floor(wc));
+  s.y0 = static_cast<int64_t>(::floor(hc));
   s.x1 = s.x0 + 1 < g.width ? s.x0 + 1 : s.x0;
   s.y1 = s.y0 + 1 < g.height ? s.y0 + 1 : s.y0;
   s.lx = wc - static_cast<T>(s.x0);

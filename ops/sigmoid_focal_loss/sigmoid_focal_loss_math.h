@@ -15,15 +15,15 @@ struct Terms {
 
 OSPREY_INLINE Terms terms(double x, double t, double alpha) {
   const double ax = x < 0 ? -x : x;
-  const double p = x >= 0 ? 1.0 / (1.0 + exp(-x)) : exp(x) / (1.0 + exp(x));
-  const double ce = (x > 0 ? x : 0.0) - x * t + log1p(exp(-ax));
+  const double p = x >= 0 ? 1.0 / (1.0 + ::exp(-x)) : ::exp(x) / (1.0 + ::exp(x));
+  const double ce = (x > 0 ? x : 0.0) - x * t + ::log1p(::exp(-ax));
   const double m = p + t - 2.0 * p * t;
   const double a_t = alpha >= 0 ? alpha * t + (1.0 - alpha) * (1.0 - t) : 1.0;
   return {p, ce, m, a_t};
 }
 
 OSPREY_INLINE double modulation(double m, double gamma) {
-  return gamma == 0.0 ? 1.0 : pow(m, gamma);
+  return gamma == 0.0 ? 1.0 : ::pow(m, gamma);
 }
 
 struct Loss {
@@ -44,7 +44,7 @@ struct Grad {
     const Terms k = terms(static_cast<double>(x), td, alpha);
     double d = (k.p - td) * modulation(k.m, gamma);
     if (gamma != 0.0 && k.m > 0.0) {
-      d += k.ce * gamma * pow(k.m, gamma - 1.0) * k.p * (1.0 - k.p) * (1.0 - 2.0 * td);
+      d += k.ce * gamma * ::pow(k.m, gamma - 1.0) * k.p * (1.0 - k.p) * (1.0 - 2.0 * td);
     }
     return static_cast<T>(scale * static_cast<double>(g) * static_cast<double>(w) * k.a_t * d);
   }
