@@ -38,10 +38,11 @@
 //
 // The derivative is the op deformable_roi_pool_backward(grad_output, input, rois, offset?; same
 // attrs) -> (grad_input, grad_offset); it is not differentiable itself (no double backward).
-// CUDA: the backward is deterministic — no floating-point atomics: the sample geometry (rois and
-// offsets, small) is read back to the host and turned into per-pixel lists of (bin, weight), and
-// each input-gradient element gathers its list in a fixed order; each offset gradient is one
-// thread's sum over channels and samples.
+// CUDA: the backward is deterministic — no floating-point atomics. Every valid sample's four
+// bilinear corners are listed per input pixel in the reference's (RoI, bin, sample) order (a
+// stable radix sort on the device, cuda/native; or a counting sort on the host from copies of the
+// rois and offsets, cuda/host_lists), and each input-gradient element gathers its pixel's list;
+// each offset gradient is one thread's sum over channels and samples.
 //
 // Argument errors (each names the op and the argument): input not 4-d, rois not (K, 5), a
 // batch index not an integer in [0, N), non-finite coordinates, x2 < x1 or y2 < y1, offset not

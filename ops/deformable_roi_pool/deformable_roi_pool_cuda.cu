@@ -1,15 +1,25 @@
-// cuda/native kernels of deformable_roi_pool and deformable_roi_pool_backward (math in
+// CUDA kernels of deformable_roi_pool and deformable_roi_pool_backward (math in
 // deformable_roi_pool.h), placing samples with deformable_roi_pool_geometry.h like the CPU
 // reference.
-//   forward: one thread per output element (RoI, channel, bin), the bin's samples in the
-//     reference's order.
-//   backward, deterministic (no floating-point atomics, the same summation order on every run):
-//     the geometry (rois and offsets, K x 5 and K x 2 x ph x pw values) is copied to the host,
-//     which lists every valid sample's four bilinear corners as (bin, weight) entries grouped by
-//     input pixel (a stable counting sort, so each pixel's list is in the reference's (RoI, bin,
-//     sample) order); one thread per input-gradient element then gathers its pixel's list for its
-//     channel. The offset gradient is one thread per (RoI, bin) summing over channels and samples.
-//     The host step costs a device synchronisation and O(K · bins · S²) host work per call.
+//   forward (cuda/native): one thread per output element (RoI, channel, bin), the bin's samples
+//     in the reference's order.
+//   backward, deterministic (no floating-point atomics, the same summation order on every run).
+//     Every (RoI, bin, sample, corner) is a slot with a bilinear weight; the valid slots are
+//     listed per input pixel in slot order — the reference's (RoI, bin, sample, corner) order —
+//     and one thread per input-gradient element gathers its pixel's list for its channel. The
+//     offset gradient is one thread per (RoI, bin) summing over channels and samples. Two ways to
+//     build the lists:
+//       cuda/native     on the device: one stable radix sort (CUB) of the slots by pixel, then a
+//                       binary search per pixel for where its list starts. No host round trip;
+//                       the default.
+//       cuda/host_lists on the host: rois and offsets are copied back (K x 5 and K x 2 x ph x pw
+//                       values) and a stable counting sort builds the lists. A device
+//                       synchronisation and O(K · bins · S²) host work per call; kept as the
+//                       simple cross-check of the device-built lists.
+//     Both use 32-bit slot and pixel indices (checked).
+#include <cub/device/device_radix_sort.cuh>
+
+#include <climits>
 #include <vector>
 
 #include "framework/autograd/grad_mode.h"
@@ -50,21 +60,46 @@ __global__ void forward_bins(droi::Geometry g, int64_t total, const T* x, const 
   }
 }
 
-// grad_input[n, c, p] = Σ_{e in pixel (n, p)'s list} weight[e] · grad[k_e, c, bin_e] / count[src_e]
+// The slots of one bin: slot ((k · bins + bin) · S² + ih · S + iw) · 4 + corner.
+OSPREY_INLINE int64_t slots_per_bin(const droi::Geometry& g) {
+  return g.samples * g.samples * 4;
+}
+
+// The four corners of a valid sample: pixel (within its image) and bilinear weight.
 template <typename T>
-__global__ void gather_input_grad(droi::Geometry g, int64_t total, const int64_t* row_ptr,
-                                  const int64_t* src, const T* weight, const T* count,
-                                  const T* grad, T* out) {
-  const int64_t bins = g.bins(), plane = g.height * g.width;
+OSPREY_INLINE void corners(const droi::Geometry& g, const droi::Sample<T>& s, int64_t* pixel,
+                           T* weight) {
+  pixel[0] = s.y0 * g.width + s.x0, weight[0] = (T(1) - s.ly) * (T(1) - s.lx);
+  pixel[1] = s.y0 * g.width + s.x1, weight[1] = (T(1) - s.ly) * s.lx;
+  pixel[2] = s.y1 * g.width + s.x0, weight[2] = s.ly * (T(1) - s.lx);
+  pixel[3] = s.y1 * g.width + s.x1, weight[3] = s.ly * s.lx;
+}
+
+// The lists the gather reads: weight and count per slot / bin, the listed slots grouped by pixel
+// (pixel key = batch · H · W + y · W + x) and where each pixel's group starts.
+struct Lists {
+  Tensor weight;   // T, one per slot
+  Tensor count;    // T, valid samples per (RoI, bin)
+  Tensor slots;    // i32, listed slots (at least one element)
+  Tensor row_ptr;  // i32, keys + 1
+};
+
+// grad_input[n, c, p] = Σ_{slot in pixel (n, p)'s list} weight[slot] · grad[k, c, bin] / count
+template <typename T>
+__global__ void gather_input_grad(droi::Geometry g, int64_t total, const int* row_ptr,
+                                  const int* slots, const T* weight, const T* count, const T* grad,
+                                  T* out) {
+  const int64_t bins = g.bins(), plane = g.height * g.width, per_bin = slots_per_bin(g);
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     const int64_t p = i % plane, c = (i / plane) % g.channels, n = i / (plane * g.channels);
     const int64_t key = n * plane + p;
     T sum = 0;
-    for (int64_t e = row_ptr[key]; e < row_ptr[key + 1]; ++e) {
-      const int64_t k = src[e] / bins, bin = src[e] % bins;
-      const T diff = grad[(k * g.channels + c) * bins + bin] / count[src[e]];
-      sum += weight[e] * diff;
+    for (int e = row_ptr[key]; e < row_ptr[key + 1]; ++e) {
+      const int64_t slot = slots[e], src = slot / per_bin;
+      const int64_t k = src / bins, bin = src % bins;
+      const T diff = grad[(k * g.channels + c) * bins + bin] / count[src];
+      sum += weight[slot] * diff;
     }
     out[i] = sum;
   }
@@ -104,66 +139,160 @@ __global__ void offset_grad(droi::Geometry g, int64_t total, const T* x, const T
   }
 }
 
-// The per-pixel lists of the backward, built on the host (see the file comment).
+// cuda/native list building. One thread per (RoI, bin): its count, and every slot's weight and
+// sort key (the pixel key, or `unused` for an invalid sample or a zero weight); value = slot.
 template <typename T>
-struct PixelLists {
-  std::vector<int64_t> row_ptr, src;
-  std::vector<T> weight, count;
-};
-
-template <typename T>
-PixelLists<T> pixel_lists(const droi::Geometry& g, int64_t batch, const std::vector<T>& rois,
-                          const std::vector<T>& offset) {
-  const int64_t k_count = static_cast<int64_t>(rois.size() / 5), bins = g.bins();
-  const int64_t plane = g.height * g.width;
-  struct Entry {
-    int64_t key, src;
-    T weight;
-  };
-  std::vector<Entry> entries;
-  PixelLists<T> lists;
-  lists.count.assign(k_count * bins, T(0));
-  for (int64_t k = 0; k < k_count; ++k) {
-    for (int64_t bin = 0; bin < bins; ++bin) {
-      const droi::Bin<T> b = droi::bin_of(g, rois.data() + 5 * k,
-                                          offset.empty() ? nullptr : offset.data() + k * 2 * bins,
-                                          bin / g.pooled_w, bin % g.pooled_w);
-      lists.count[k * bins + bin] = static_cast<T>(droi::valid_samples(g, b));
-      for (int64_t ih = 0; ih < g.samples; ++ih) {
-        for (int64_t iw = 0; iw < g.samples; ++iw) {
-          const droi::Sample<T> s = droi::sample_of(g, b, ih, iw);
-          if (!s.valid) continue;
-          const int64_t base = b.batch * plane, src = k * bins + bin;
-          const Entry corners[4] = {
-              {base + s.y0 * g.width + s.x0, src, (T(1) - s.ly) * (T(1) - s.lx)},
-              {base + s.y0 * g.width + s.x1, src, (T(1) - s.ly) * s.lx},
-              {base + s.y1 * g.width + s.x0, src, s.ly * (T(1) - s.lx)},
-              {base + s.y1 * g.width + s.x1, src, s.ly * s.lx}};
-          for (const Entry& e : corners) {
-            if (e.weight != T(0)) entries.push_back(e);
-          }
+__global__ void make_slots(droi::Geometry g, int64_t total, const T* rois, const T* offset,
+                           unsigned unused, T* count, T* weight, unsigned* key, int* value) {
+  const int64_t bins = g.bins(), plane = g.height * g.width, per_bin = slots_per_bin(g);
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int64_t bin = i % bins, k = i / bins;
+    const droi::Bin<T> b = droi::bin_of(g, rois + 5 * k, offset ? offset + k * 2 * bins : nullptr,
+                                        bin / g.pooled_w, bin % g.pooled_w);
+    count[i] = static_cast<T>(droi::valid_samples(g, b));
+    for (int64_t ih = 0; ih < g.samples; ++ih) {
+      for (int64_t iw = 0; iw < g.samples; ++iw) {
+        const droi::Sample<T> s = droi::sample_of(g, b, ih, iw);
+        const int64_t first = i * per_bin + (ih * g.samples + iw) * 4;
+        int64_t pixel[4] = {0, 0, 0, 0};
+        T w[4] = {0, 0, 0, 0};
+        if (s.valid) corners(g, s, pixel, w);
+        for (int corner = 0; corner < 4; ++corner) {
+          const int64_t slot = first + corner;
+          weight[slot] = w[corner];
+          key[slot] = s.valid && w[corner] != T(0)
+                          ? static_cast<unsigned>(b.batch * plane + pixel[corner])
+                          : unused;
+          value[slot] = static_cast<int>(slot);
         }
       }
     }
   }
-  // Stable counting sort by pixel.
-  lists.row_ptr.assign(batch * plane + 1, 0);
-  for (const Entry& e : entries) ++lists.row_ptr[e.key + 1];
-  for (size_t i = 1; i < lists.row_ptr.size(); ++i) lists.row_ptr[i] += lists.row_ptr[i - 1];
-  std::vector<int64_t> next(lists.row_ptr.begin(), lists.row_ptr.end() - 1);
-  lists.src.resize(entries.size());
-  lists.weight.resize(entries.size());
-  for (const Entry& e : entries) {
-    const int64_t at = next[e.key]++;
-    lists.src[at] = e.src;
-    lists.weight[at] = e.weight;
+}
+
+// row_ptr[key] = the first position of the sorted keys that is >= key (keys 0 .. unused).
+__global__ void row_starts(int64_t keys, const unsigned* sorted, int64_t n, int* row_ptr) {
+  for (int64_t key = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; key < keys;
+       key += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    int64_t lo = 0, hi = n;
+    while (lo < hi) {
+      const int64_t mid = (lo + hi) / 2;
+      if (static_cast<int64_t>(sorted[mid]) < key) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    row_ptr[key] = static_cast<int>(lo);
   }
-  return lists;
+}
+
+Tensor bytes(int64_t n, Device device) {
+  return Tensor::empty({std::max<int64_t>(n, 1)}, DType::u8, device);
+}
+
+// The 32-bit index limits of both list builders.
+void check_list_sizes(int64_t slots, int64_t keys) {
+  OSPREY_CHECK(slots < INT_MAX && keys < INT_MAX,
+               "deformable_roi_pool_backward: {} sample slots or {} input pixels exceed the "
+               "32-bit indices of the CUDA backward",
+               slots, keys);
 }
 
 template <typename T>
-Tensor on_device(const std::vector<T>& v, Device device) {
-  return Tensor::from_vector<T>(v, {static_cast<int64_t>(v.size())}).to(device);
+Lists device_lists(const droi::Geometry& g, int64_t batch, const Tensor& rois, const Tensor& offset,
+                   cudaStream_t stream) {
+  const Device device = rois.device();
+  const int64_t bins = rois.size(0) * g.bins(), slots = bins * slots_per_bin(g);
+  const int64_t keys = batch * g.height * g.width;
+  check_list_sizes(slots, keys);
+  const DType dtype = rois.dtype();
+  Lists l;
+  l.weight = Tensor::empty({std::max<int64_t>(slots, 1)}, dtype, device);
+  l.count = Tensor::empty({std::max<int64_t>(bins, 1)}, dtype, device);
+  l.slots = Tensor::empty({std::max<int64_t>(slots, 1)}, DType::i32, device);
+  l.row_ptr = Tensor::empty({keys + 1}, DType::i32, device);
+  Tensor keys_in = Tensor::empty({std::max<int64_t>(slots, 1)}, DType::i32, device);
+  Tensor keys_out = Tensor::empty({std::max<int64_t>(slots, 1)}, DType::i32, device);
+  Tensor values_in = Tensor::empty({std::max<int64_t>(slots, 1)}, DType::i32, device);
+  auto* ki = static_cast<unsigned*>(keys_in.raw_data());
+  auto* ko = static_cast<unsigned*>(keys_out.raw_data());
+  auto* vi = static_cast<int*>(values_in.raw_data());
+  auto* vo = static_cast<int*>(l.slots.raw_data());
+  const unsigned unused = static_cast<unsigned>(keys);
+  if (bins > 0) {
+    make_slots<T><<<cuda_detail::blocks_for(bins), cuda_detail::kThreads, 0, stream>>>(
+        g, bins, static_cast<const T*>(rois.raw_data()), data_or_null<T>(offset), unused,
+        static_cast<T*>(l.count.raw_data()), static_cast<T*>(l.weight.raw_data()), ki, vi);
+    OSPREY_CUDA_LAUNCH_CHECK();
+    int end_bit = 1;
+    while (end_bit < 32 && (static_cast<uint64_t>(unused) >> end_bit) != 0) ++end_bit;
+    size_t scratch_bytes = 0;
+    OSPREY_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(nullptr, scratch_bytes, ki, ko, vi, vo,
+                                                      static_cast<int>(slots), 0, end_bit, stream));
+    Tensor scratch = bytes(static_cast<int64_t>(scratch_bytes), device);
+    OSPREY_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(scratch.raw_data(), scratch_bytes, ki, ko, vi,
+                                                      vo, static_cast<int>(slots), 0, end_bit,
+                                                      stream));
+  }
+  row_starts<<<cuda_detail::blocks_for(keys + 1), cuda_detail::kThreads, 0, stream>>>(
+      keys + 1, ko, slots, static_cast<int*>(l.row_ptr.raw_data()));
+  OSPREY_CUDA_LAUNCH_CHECK();
+  return l;
+}
+
+template <typename T>
+Tensor upload(const std::vector<T>& v, Device device) {
+  std::vector<T> padded = v.empty() ? std::vector<T>(1, T(0)) : v;
+  return Tensor::from_vector<T>(padded, {static_cast<int64_t>(padded.size())}).to(device);
+}
+
+// cuda/host_lists list building: the same lists from host copies of rois and offsets.
+template <typename T>
+Lists host_lists(const droi::Geometry& g, int64_t batch, const Tensor& rois, const Tensor& offset) {
+  const std::vector<T> r = rois.template to_vector<T>();
+  const std::vector<T> off = offset.defined() ? offset.template to_vector<T>() : std::vector<T>{};
+  const int64_t bins = rois.size(0) * g.bins(), per_bin = slots_per_bin(g);
+  const int64_t slots = bins * per_bin, keys = batch * g.height * g.width;
+  check_list_sizes(slots, keys);
+  std::vector<T> weight(slots, T(0)), count(bins, T(0));
+  std::vector<int> key(slots, -1);
+  for (int64_t i = 0; i < bins; ++i) {
+    const int64_t k = i / g.bins(), bin = i % g.bins();
+    const droi::Bin<T> b =
+        droi::bin_of(g, r.data() + 5 * k, off.empty() ? nullptr : off.data() + k * 2 * g.bins(),
+                     bin / g.pooled_w, bin % g.pooled_w);
+    count[i] = static_cast<T>(droi::valid_samples(g, b));
+    for (int64_t ih = 0; ih < g.samples; ++ih) {
+      for (int64_t iw = 0; iw < g.samples; ++iw) {
+        const droi::Sample<T> s = droi::sample_of(g, b, ih, iw);
+        if (!s.valid) continue;
+        int64_t pixel[4];
+        T w[4];
+        corners(g, s, pixel, w);
+        for (int corner = 0; corner < 4; ++corner) {
+          const int64_t slot = i * per_bin + (ih * g.samples + iw) * 4 + corner;
+          weight[slot] = w[corner];
+          if (w[corner] != T(0))
+            key[slot] = static_cast<int>(b.batch * g.height * g.width + pixel[corner]);
+        }
+      }
+    }
+  }
+  // Stable counting sort of the listed slots by pixel.
+  std::vector<int> row_ptr(keys + 1, 0);
+  for (int64_t s = 0; s < slots; ++s) {
+    if (key[s] >= 0) ++row_ptr[key[s] + 1];
+  }
+  for (size_t i = 1; i < row_ptr.size(); ++i) row_ptr[i] += row_ptr[i - 1];
+  std::vector<int> next(row_ptr.begin(), row_ptr.end() - 1), listed(row_ptr.back());
+  for (int64_t s = 0; s < slots; ++s) {
+    if (key[s] >= 0) listed[next[key[s]]++] = static_cast<int>(s);
+  }
+  const Device device = rois.device();
+  return {upload(weight, device), upload(count, device), upload(listed, device),
+          upload(row_ptr, device)};
 }
 
 // The caller's output when contiguous, else a contiguous buffer copied into it afterwards.
@@ -200,7 +329,7 @@ void forward_kernel(KernelContext& ctx) {
   finish(given, out);
 }
 
-void backward_kernel(KernelContext& ctx) {
+void backward_kernel(KernelContext& ctx, bool on_device) {
   check_cuda_operands(ctx);
   autograd::NoGradGuard no_grad;
   const Tensor grad = ctx.input(0).contiguous();
@@ -213,24 +342,17 @@ void backward_kernel(KernelContext& ctx) {
   const Tensor& given_offset = ctx.output(1, {k_count, 2, g.pooled_h, g.pooled_w}, x.dtype());
   Tensor gi = contiguous_target(given_input);
   Tensor go = contiguous_target(given_offset);
-  const Device device = x.device();
-  cuda::DeviceGuard guard(device.index);
+  cuda::DeviceGuard guard(x.device().index);
   cudaStream_t stream = cuda::current_stream();
   OSPREY_DISPATCH_FLOAT(x.dtype(), "deformable_roi_pool_backward", [&]<typename T>() {
-    const std::vector<T> host_rois = rois.template to_vector<T>();
-    const std::vector<T> host_offset =
-        offset.defined() ? offset.template to_vector<T>() : std::vector<T>{};
-    const PixelLists<T> lists = pixel_lists<T>(g, x.size(0), host_rois, host_offset);
-    const Tensor row_ptr = on_device(lists.row_ptr, device);
-    const Tensor src = on_device(lists.src, device);
-    const Tensor weight = on_device(lists.weight, device);
-    const Tensor count = on_device(lists.count, device);
     const int64_t inputs = gi.numel();
     if (inputs > 0) {
+      const Lists l = on_device ? device_lists<T>(g, x.size(0), rois, offset, stream)
+                                : host_lists<T>(g, x.size(0), rois, offset);
       gather_input_grad<T><<<cuda_detail::blocks_for(inputs), cuda_detail::kThreads, 0, stream>>>(
-          g, inputs, static_cast<const int64_t*>(row_ptr.raw_data()),
-          static_cast<const int64_t*>(src.raw_data()), static_cast<const T*>(weight.raw_data()),
-          static_cast<const T*>(count.raw_data()), static_cast<const T*>(grad.raw_data()),
+          g, inputs, static_cast<const int*>(l.row_ptr.raw_data()),
+          static_cast<const int*>(l.slots.raw_data()), static_cast<const T*>(l.weight.raw_data()),
+          static_cast<const T*>(l.count.raw_data()), static_cast<const T*>(grad.raw_data()),
           static_cast<T*>(gi.raw_data()));
       OSPREY_CUDA_LAUNCH_CHECK();
     }
@@ -258,10 +380,16 @@ const bool registered = [] {
       [](const KernelContext& ctx) { return float_input(ctx, 0); },
       "thread per (RoI, channel, bin)");
   register_kernel(
-      "deformable_roi_pool_backward", DeviceType::cuda, "native", 0, backward_kernel,
+      "deformable_roi_pool_backward", DeviceType::cuda, "native", 1,
+      [](KernelContext& ctx) { backward_kernel(ctx, true); },
       [](const KernelContext& ctx) { return float_input(ctx, 1); },
-      "deterministic: host-built per-pixel lists gathered per input element; thread per bin for "
-      "the offsets");
+      "deterministic: per-pixel lists from a device radix sort, gathered per input element; "
+      "thread per bin for the offsets");
+  register_kernel(
+      "deformable_roi_pool_backward", DeviceType::cuda, "host_lists", 0,
+      [](KernelContext& ctx) { backward_kernel(ctx, false); },
+      [](const KernelContext& ctx) { return float_input(ctx, 1); },
+      "deterministic: per-pixel lists built on the host (rois and offsets copied back)");
   return true;
 }();
 

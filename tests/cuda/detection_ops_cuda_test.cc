@@ -1,8 +1,9 @@
 // CUDA kernels of deformable_roi_pool and the detection losses on SNIPER-sized problems that
 // their small case lists do not reach (128 RoIs on a 32 x 32 stride-16 map, thousands of loss
 // elements), against the CPU reference on the same values, and the determinism of
-// deformable_roi_pool's backward (no float atomics: two runs give identical bits). Skips without
-// a GPU or when an op has no CUDA kernel in this build.
+// deformable_roi_pool's backward (no float atomics: two runs, and the device-built and
+// host-built sample lists, give identical bits). Skips without a GPU or when an op has no CUDA
+// kernel in this build.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -99,9 +100,17 @@ TEST(CudaDetectionOps, DeformableRoiPoolSniperHead) {
     auto first = expect_parity("deformable_roi_pool_backward", {grad, x, rois, off}, pool_attrs());
     auto again =
         dispatch::call("deformable_roi_pool_backward", on_gpu({grad, x, rois, off}), pool_attrs());
+    // The host-built lists list the same slots in the same order: identical bits too.
+    auto& registry = dispatch::Registry::instance();
+    registry.set_override("deformable_roi_pool_backward", DeviceType::cuda, "host_lists");
+    auto host =
+        dispatch::call("deformable_roi_pool_backward", on_gpu({grad, x, rois, off}), pool_attrs());
+    registry.clear_override("deformable_roi_pool_backward", DeviceType::cuda);
     for (int i = 0; i < 2; ++i) {
       EXPECT_EQ(first[i].to_vector<float>(), again[i].to_vector<float>())
           << "backward output " << i << " differs between two runs";
+      EXPECT_EQ(first[i].to_vector<float>(), host[i].to_vector<float>())
+          << "backward output " << i << ": device-built and host-built lists differ";
     }
   }
 }
