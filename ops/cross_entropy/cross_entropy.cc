@@ -105,10 +105,11 @@ Tensor target_weight(const Tensor& x, const Tensor& t, const CrossEntropyOptions
   return mul(sum(hit, {cd}), counted);
 }
 
-// The double backward. With R_n = s_n · e_n · Σ_k a_k the output is s · e · a - R · p, so (h:
-// incoming)
-//   d/dgrad_output = Σ h · cross_entropy_backward(1, ...)  (over the class dim for "none", else
-//   all) d/dinput       = -R · softmax_backward(h, p)
+// The double backward. With R_n = s_n · e_n · Σ_k a_k the output is s · e · a - R · p, so
+// (h: incoming)
+//   d/dgrad_output = Σ h · cross_entropy_backward(1, ...)  (over the class dim for "none",
+//                    else over all)
+//   d/dinput       = -R · softmax_backward(h, p)
 // where Σ_k a_k = -((1 - ε) w[t] + (ε / C) Σ_c w[c]) at counted positions and 0 at ignored ones.
 std::vector<Tensor> cross_entropy_backward_grad(const BackwardContext& ctx) {
   const Tensor& h = ctx.grad_output();
