@@ -21,7 +21,8 @@
 //        batch_index (corners (floor, floor + 1), the second one clamped to the last row/column,
 //        which gives the same values as the original's (floor, ceil))
 //   output[k, c, i, j] = the mean over the valid samples (0 when none is valid).
-// round() is std::round (halves away from zero), as in the original.
+// round() is std::round (halves away from zero), as in the original. Positions and sums are
+// computed in the storage type (f32 or f64), as the original does in its DType.
 //
 // Gradients. input: each valid sample scatters grad_output[k, c, i, j] / count with its four
 // bilinear weights. offset: through the sample positions, d w / d tx = trans_std·roi_w:
@@ -30,7 +31,9 @@
 // (and channel 1 with roi_h and ∂value/∂h), where ∂value/∂w is the slope of the bilinear
 // interpolation and 0 along a coordinate that was clamped (w in [−0.5, 0) or (W − 1, W − 0.5]):
 // the exact derivative of the forward, where SNIPER-mxnet uses the unclamped slope there. Only
-// samples within half a pixel outside the map differ. Which samples are valid (the count) is
+// samples within half a pixel outside the map differ. At an integer position the slope is the
+// one towards floor + 1 (the original's (floor, ceil) corners coincide there and give 0); a
+// measure-zero set that random offsets do not hit. Which samples are valid (the count) is
 // piecewise constant in the offsets and carries no gradient. rois are not differentiable
 // (round() makes the box piecewise constant). Without an offset input, the backward op still
 // returns grad_offset (K, 2, ph, pw), all zero (zero offsets put samples on the bilinear kinks
