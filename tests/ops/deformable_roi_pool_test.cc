@@ -137,55 +137,82 @@ TEST(DeformableRoiPool, NonContiguousInputs) {
   EXPECT_EQ(actual.to_vector<double>(), expected.to_vector<double>());
 }
 
-TEST(DeformableRoiPool, Errors) {
-  auto opts = options(2, 2);
+// Each bad argument: the error names the op and the argument (and the offending values).
+std::string pool_error(const Tensor& input, const Tensor& roi_rows, const Tensor& offset = {},
+                       const DeformableRoiPoolOptions& opts = options(2, 2)) {
+  return error_message([&] { ops::deformable_roi_pool(input, roi_rows, offset, opts); });
+}
+
+#define EXPECT_MESSAGE(msg, text) EXPECT_NE((msg).find(text), std::string::npos) << (msg)
+
+TEST(DeformableRoiPoolErrors, BatchIndexOutOfRange) {
+  EXPECT_MESSAGE(pool_error(plane(), rois({1, 0, 0, 1, 1})),
+                 "deformable_roi_pool: rois[0] batch index 1 must be an integer in [0, 1)");
+  EXPECT_MESSAGE(pool_error(plane(), rois({0, 0, 0, 1, 1, -1, 0, 0, 1, 1})),
+                 "rois[1] batch index -1");
+}
+
+TEST(DeformableRoiPoolErrors, BatchIndexNotAnInteger) {
+  EXPECT_MESSAGE(pool_error(plane(), rois({0.5, 0, 0, 1, 1})), "rois[0] batch index 0.5");
+}
+
+TEST(DeformableRoiPoolErrors, X2BelowX1) {
+  EXPECT_MESSAGE(pool_error(plane(), rois({0, 2, 0, 1, 1})),
+                 "deformable_roi_pool: rois[0] = (2, 0, 1, 1) must have x1 <= x2");
+}
+
+TEST(DeformableRoiPoolErrors, Y2BelowY1) {
+  EXPECT_MESSAGE(pool_error(plane(), rois({0, 0, 2, 1, 1})), "y1 <= y2");
+}
+
+TEST(DeformableRoiPoolErrors, NanCoordinate) {
+  EXPECT_MESSAGE(pool_error(plane(), rois({0, 0, NAN, 1, 1})),
+                 "deformable_roi_pool: rois[0] = (0, nan, 1, 1) has a non-finite coordinate");
+  EXPECT_MESSAGE(pool_error(plane(), rois({0, 0, 0, INFINITY, 1})), "non-finite coordinate");
+}
+
+TEST(DeformableRoiPoolErrors, OffsetShapeMismatch) {
+  auto msg = pool_error(plane(), rois({0, 0, 0, 1, 1}),
+                        Tensor::empty({1, 2, 3, 3}, DType::f64).fill_(0.0));
+  EXPECT_MESSAGE(msg, "deformable_roi_pool: offset");
+  EXPECT_MESSAGE(msg, "must be (K, 2, ph, pw) = [1, 2, 2, 2]");
+  EXPECT_MESSAGE(pool_error(plane(), rois({0, 0, 0, 1, 1}),
+                            Tensor::empty({2, 2, 2, 2}, DType::f64).fill_(0.0)),
+                 "= [1, 2, 2, 2]");
+}
+
+TEST(DeformableRoiPoolErrors, RoisNotKBy5) {
+  EXPECT_MESSAGE(pool_error(plane(), Tensor::empty({2, 4}, DType::f64).fill_(0.0)),
+                 "deformable_roi_pool: rois must be (K, 5)");
+}
+
+TEST(DeformableRoiPoolErrors, InputNot4d) {
+  EXPECT_MESSAGE(pool_error(plane().reshape({3, 3}), rois({0, 0, 0, 1, 1})),
+                 "deformable_roi_pool: input must be (N, C, H, W)");
+}
+
+TEST(DeformableRoiPoolErrors, DtypeMismatch) {
+  auto msg = pool_error(plane(), rois({0, 0, 0, 1, 1}).to(DType::f32));
+  EXPECT_MESSAGE(msg, "deformable_roi_pool");
+  EXPECT_MESSAGE(msg, "'rois'");
+}
+
+TEST(DeformableRoiPoolErrors, BadAttributes) {
+  EXPECT_MESSAGE(pool_error(plane(), rois({0, 0, 0, 1, 1}), {}, {{2, 2}, 1.0, 0, 0.1}),
+                 "deformable_roi_pool: sample_per_part must be positive");
+  EXPECT_MESSAGE(pool_error(plane(), rois({0, 0, 0, 1, 1}), {}, {{0, 2}, 1.0, 2, 0.1}),
+                 "output_size must be positive");
+  EXPECT_MESSAGE(pool_error(plane(), rois({0, 0, 0, 1, 1}), {}, {{2, 2}, 0.0, 2, 0.1}),
+                 "spatial_scale must be finite and > 0");
+}
+
+TEST(DeformableRoiPoolErrors, GradOutputShape) {
   auto msg = error_message([&] {
-    ops::deformable_roi_pool(plane(), rois({1, 0, 0, 1, 1}), {}, opts);
-  });
-  EXPECT_NE(msg.find("deformable_roi_pool: rois[0] batch index 1 must be an integer in [0, 1)"),
-            std::string::npos)
-      << msg;
-  msg = error_message([&] {
-    ops::deformable_roi_pool(plane(), rois({0.5, 0, 0, 1, 1}), {}, opts);
-  });
-  EXPECT_NE(msg.find("batch index"), std::string::npos) << msg;
-  msg = error_message([&] { ops::deformable_roi_pool(plane(), rois({0, 2, 0, 1, 1}), {}, opts); });
-  EXPECT_NE(msg.find("deformable_roi_pool: rois[0] = (2, 0, 1, 1) must have x1 <= x2"),
-            std::string::npos)
-      << msg;
-  msg = error_message([&] { ops::deformable_roi_pool(plane(), rois({0, 0, 2, 1, 1}), {}, opts); });
-  EXPECT_NE(msg.find("y1 <= y2"), std::string::npos) << msg;
-  msg = error_message([&] {
-    ops::deformable_roi_pool(plane(), rois({0, 0, NAN, 1, 1}), {}, opts);
-  });
-  EXPECT_NE(msg.find("non-finite coordinate"), std::string::npos) << msg;
-  auto bad_offset = Tensor::empty({1, 2, 3, 3}, DType::f64).fill_(0.0);
-  msg = error_message([&] {
-    ops::deformable_roi_pool(plane(), rois({0, 0, 0, 1, 1}), bad_offset, opts);
-  });
-  EXPECT_NE(msg.find("deformable_roi_pool: offset"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("must be (K, 2, ph, pw) = [1, 2, 2, 2]"), std::string::npos) << msg;
-  msg = error_message([&] {
-    ops::deformable_roi_pool(plane(), Tensor::empty({2, 4}, DType::f64).fill_(0.0), {}, opts);
-  });
-  EXPECT_NE(msg.find("rois must be (K, 5)"), std::string::npos) << msg;
-  msg = error_message([&] {
-    ops::deformable_roi_pool(plane().reshape({3, 3}), rois({0, 0, 0, 1, 1}), {}, opts);
-  });
-  EXPECT_NE(msg.find("input must be (N, C, H, W)"), std::string::npos) << msg;
-  msg = error_message([&] {
-    ops::deformable_roi_pool(plane(), rois({0, 0, 0, 1, 1}).to(DType::f32), {}, opts);
-  });
-  EXPECT_NE(msg.find("rois"), std::string::npos) << msg;
-  msg = error_message([&] {
-    ops::deformable_roi_pool(plane(), rois({0, 0, 0, 1, 1}), {}, {{2, 2}, 1.0, 0, 0.1});
-  });
-  EXPECT_NE(msg.find("sample_per_part must be positive"), std::string::npos) << msg;
-  msg = error_message([&] {
     ops::deformable_roi_pool_backward(Tensor::empty({1, 1, 3, 3}, DType::f64).fill_(0.0), plane(),
-                                      rois({0, 0, 0, 1, 1}), {}, opts);
+                                      rois({0, 0, 0, 1, 1}), {}, options(2, 2));
   });
-  EXPECT_NE(msg.find("grad_output"), std::string::npos) << msg;
+  EXPECT_MESSAGE(msg, "deformable_roi_pool_backward: grad_output");
+  EXPECT_MESSAGE(msg, "[1, 1, 2, 2]");
 }
 
 }  // namespace

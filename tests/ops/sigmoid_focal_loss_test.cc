@@ -95,18 +95,35 @@ TEST(SigmoidFocalLoss, EmptyInput) {
       std::isnan(ops::sigmoid_focal_loss(empty, empty, {{}, 0.25, 2.0, "mean"}).item<double>()));
 }
 
-TEST(SigmoidFocalLoss, Errors) {
-  auto bad = Tensor::from_vector<double>({1, 0}, {2});
-  auto msg = error_message([&] { ops::sigmoid_focal_loss(logits(), labels(), {bad}); });
-  EXPECT_NE(msg.find("sigmoid_focal_loss: weight"), std::string::npos) << msg;
-  msg = error_message([&] { ops::sigmoid_focal_loss(logits(), bad); });
-  EXPECT_NE(msg.find("sigmoid_focal_loss: target"), std::string::npos) << msg;
-  msg = error_message([&] { ops::sigmoid_focal_loss(logits(), labels(), {{}, 1.5}); });
-  EXPECT_NE(msg.find("alpha must be in [0, 1]"), std::string::npos) << msg;
-  msg = error_message([&] { ops::sigmoid_focal_loss(logits(), labels(), {{}, 0.25, -1.0}); });
-  EXPECT_NE(msg.find("gamma must be finite and >= 0"), std::string::npos) << msg;
-  msg = error_message([&] { ops::sigmoid_cross_entropy(logits(), labels(), {}, "all"); });
-  EXPECT_NE(msg.find("reduction must be"), std::string::npos) << msg;
+#define EXPECT_MESSAGE(msg, text) EXPECT_NE((msg).find(text), std::string::npos) << (msg)
+
+std::string focal_error(const Tensor& target, const SigmoidFocalLossOptions& o = {}) {
+  return error_message([&] { ops::sigmoid_focal_loss(logits(), target, o); });
+}
+
+TEST(SigmoidFocalLossErrors, WeightShapeMismatch) {
+  auto msg = focal_error(labels(), {Tensor::from_vector<double>({1, 0}, {2})});
+  EXPECT_MESSAGE(msg, "sigmoid_focal_loss: weight");
+  EXPECT_MESSAGE(msg, "must have input's shape");
+}
+
+TEST(SigmoidFocalLossErrors, TargetShapeMismatch) {
+  EXPECT_MESSAGE(focal_error(Tensor::from_vector<double>({1, 0}, {2})),
+                 "sigmoid_focal_loss: target");
+}
+
+TEST(SigmoidFocalLossErrors, AlphaAboveOne) {
+  EXPECT_MESSAGE(focal_error(labels(), {{}, 1.5}), "sigmoid_focal_loss: alpha must be in [0, 1]");
+}
+
+TEST(SigmoidFocalLossErrors, NegativeGamma) {
+  EXPECT_MESSAGE(focal_error(labels(), {{}, 0.25, -1.0}),
+                 "sigmoid_focal_loss: gamma must be finite and >= 0");
+}
+
+TEST(SigmoidFocalLossErrors, UnknownReduction) {
+  auto msg = error_message([&] { ops::sigmoid_cross_entropy(logits(), labels(), {}, "all"); });
+  EXPECT_MESSAGE(msg, "sigmoid_focal_loss: reduction must be");
 }
 
 }  // namespace

@@ -79,23 +79,42 @@ TEST(SmoothL1Loss, EmptyInput) {
   EXPECT_EQ(ops::smooth_l1_loss(empty, empty, {{}, 1.0, "none"}).shape(), Shape({0, 4}));
 }
 
-TEST(SmoothL1Loss, Errors) {
-  auto bad_weight = Tensor::from_vector<double>({1, 2, 3, 4}, {4});
-  auto msg = error_message([&] { ops::smooth_l1_loss(input(), target(), {bad_weight}); });
-  EXPECT_NE(msg.find("smooth_l1_loss: weight"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("must have input's shape"), std::string::npos) << msg;
-  msg = error_message([&] { ops::smooth_l1_loss(input(), bad_weight); });
-  EXPECT_NE(msg.find("smooth_l1_loss: target"), std::string::npos) << msg;
-  msg = error_message([&] { ops::smooth_l1_loss(input(), target().to(DType::f32)); });
-  EXPECT_NE(msg.find("target"), std::string::npos) << msg;
-  msg = error_message([&] { ops::smooth_l1_loss(input(), target(), {{}, -1.0}); });
-  EXPECT_NE(msg.find("beta must be finite and >= 0"), std::string::npos) << msg;
-  msg = error_message([&] { ops::smooth_l1_loss(input(), target(), {{}, 1.0, "avg"}); });
-  EXPECT_NE(msg.find("reduction must be"), std::string::npos) << msg;
-  msg = error_message([&] {
+#define EXPECT_MESSAGE(msg, text) EXPECT_NE((msg).find(text), std::string::npos) << (msg)
+
+std::string loss_error(const Tensor& target_values, const SmoothL1LossOptions& o = {}) {
+  return error_message([&] { ops::smooth_l1_loss(input(), target_values, o); });
+}
+
+TEST(SmoothL1LossErrors, WeightShapeMismatch) {
+  auto msg = loss_error(target(), {Tensor::from_vector<double>({1, 2, 3, 4}, {4})});
+  EXPECT_MESSAGE(msg, "smooth_l1_loss: weight");
+  EXPECT_MESSAGE(msg, "must have input's shape");
+}
+
+TEST(SmoothL1LossErrors, TargetShapeMismatch) {
+  EXPECT_MESSAGE(loss_error(Tensor::from_vector<double>({1, 2, 3, 4}, {4})),
+                 "smooth_l1_loss: target");
+}
+
+TEST(SmoothL1LossErrors, DtypeMismatch) {
+  EXPECT_MESSAGE(loss_error(target().to(DType::f32)), "'target'");
+}
+
+TEST(SmoothL1LossErrors, NegativeBeta) {
+  EXPECT_MESSAGE(loss_error(target(), {{}, -1.0}),
+                 "smooth_l1_loss: beta must be finite and >= 0, got -1");
+}
+
+TEST(SmoothL1LossErrors, UnknownReduction) {
+  EXPECT_MESSAGE(loss_error(target(), {{}, 1.0, "avg"}),
+                 "smooth_l1_loss: reduction must be 'mean', 'sum' or 'none', got 'avg'");
+}
+
+TEST(SmoothL1LossErrors, GradOutputShape) {
+  auto msg = error_message([&] {
     ops::smooth_l1_loss_backward(Tensor::scalar<double>(1.0), input(), target(), {{}, 1.0, "none"});
   });
-  EXPECT_NE(msg.find("grad_output"), std::string::npos) << msg;
+  EXPECT_MESSAGE(msg, "smooth_l1_loss_backward: grad_output");
 }
 
 }  // namespace
