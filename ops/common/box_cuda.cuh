@@ -17,9 +17,13 @@ __global__ void per_item_kernel(int64_t count, F f, R* out, const A*... in) {
   }
 }
 
+// One Tensor per element type of the inputs (the types are given explicitly).
+template <typename>
+using TensorOf = Tensor;
+
 // Runs f over `count` items writing a contiguous `result` from contiguous inputs.
 template <typename F, typename R, typename... A>
-void launch_per_item(int64_t count, const F& f, const Tensor& result, const Tensor&... in) {
+void launch_per_item(int64_t count, const F& f, const Tensor& result, const TensorOf<A>&... in) {
   if (count == 0) return;
   cuda::DeviceGuard guard(result.device().index);
   per_item_kernel<F, R, A...>
