@@ -5,11 +5,13 @@
 //   2. mask kernel: one block per (row block, column block) of 64 x 64 boxes, column boxes in
 //      shared memory; thread a writes the 64-bit word of box a's row: bit b set when box b (b > a)
 //      has box::iou > threshold with box a (and the same group);
-//   3. scan kernel: ONE block walks the 64-box blocks in order. For block k it loads the 64
-//      diagonal words, one thread resolves the 64 boxes sequentially against the removed bits
-//      (kept boxes' diagonal words remove later boxes of the block), then all threads OR the rows
-//      of the block's kept boxes into the removed words of later blocks. Kept indices and their
-//      count are written on the device; the mask never leaves it.
+//   3. scan kernel: ONE block of 1024 threads walks the 64-box blocks in order, the removed bits
+//      in shared memory. For block k one thread resolves the 64 boxes sequentially from shared
+//      memory (a kept box's diagonal word removes later boxes of the block); then all threads
+//      write the kept indices, prefetch block k+1's diagonal words and OR the kept rows into the
+//      removed words of later blocks (8 independent loads per item, so no thread waits on one
+//      load per kept box). Kept indices and their count are written on the device; the mask
+//      never leaves it.
 // The host reads back only the count (4 bytes: the output's length). Work: n^2/2 IoUs spread
 // over the GPU, then n/64 short sequential steps; deterministic (no atomics).
 #include "ops/common/box_checks.h"
@@ -22,7 +24,8 @@ namespace osprey::ops {
 namespace {
 
 constexpr int kBlockBoxes = 64;
-constexpr int kScanThreads = 256;
+constexpr int kScanThreads = 1024;
+constexpr int kChunk = 8;  // kept rows one scan thread loads before it ORs them
 
 template <typename T>
 __global__ void gather_sorted(int64_t n, const T* boxes, int64_t stride0, int64_t stride1,
@@ -67,44 +70,67 @@ __global__ void nms_mask(int64_t n, int64_t words, const T* boxes, const int64_t
 
 __global__ void nms_scan(int64_t n, int64_t words, const uint64_t* mask, const int64_t* order,
                          int64_t* keep, int64_t* count) {
-  extern __shared__ uint64_t removed[];  // words
+  extern __shared__ unsigned long long removed[];  // words
   __shared__ uint64_t diagonal[kBlockBoxes];
+  __shared__ int kept_list[kBlockBoxes];
+  __shared__ int kept_count;
   __shared__ uint64_t kept_bits;
-  __shared__ int64_t kept_total;
   const int t = threadIdx.x;
   for (int64_t w = t; w < words; w += blockDim.x) removed[w] = 0;
-  if (t == 0) kept_total = 0;
+  if (t < kBlockBoxes && t < n) diagonal[t] = mask[t * words];
   __syncthreads();
+  int64_t total = 0;  // boxes kept before this block (the same in every thread)
   for (int64_t block = 0; block < words; ++block) {
     const int64_t start = block * kBlockBoxes;
     const int size = static_cast<int>(min(static_cast<int64_t>(kBlockBoxes), n - start));
-    if (t < size) diagonal[t] = mask[(start + t) * words + block];
-    __syncthreads();
+    // 1. One thread resolves the block's boxes in order, from shared memory only.
     if (t == 0) {
       uint64_t gone = removed[block], kept = 0;
-      int64_t total = kept_total;
+      int listed = 0;
       for (int k = 0; k < size; ++k) {
         if (gone >> k & 1) continue;
         kept |= uint64_t{1} << k;
         gone |= diagonal[k];
-        keep[total++] = order[start + k];
+        kept_list[listed++] = k;
       }
-      removed[block] = gone;
       kept_bits = kept;
-      kept_total = total;
+      kept_count = listed;
     }
     __syncthreads();
     const uint64_t kept = kept_bits;
-    for (int64_t w = block + 1 + t; w < words; w += blockDim.x) {
-      uint64_t acc = 0;
-      for (uint64_t bits = kept; bits != 0; bits &= bits - 1) {
-        acc |= mask[(start + __ffsll(static_cast<long long>(bits)) - 1) * words + w];
-      }
-      removed[w] |= acc;
+    const int kept_here = kept_count;
+    // 2. In parallel: the kept indices, the next block's diagonal words (prefetched), and the
+    //    kept rows ORed into later words, kChunk independent loads per item, shared atomics
+    //    (OR commutes: the result does not depend on their order).
+    if (t < size && (kept >> t & 1)) {
+      keep[total + __popcll(kept & ((uint64_t{1} << t) - 1))] = order[start + t];
     }
+    const int64_t next_start = start + kBlockBoxes;
+    uint64_t next_diagonal = 0;
+    if (block + 1 < words && t < kBlockBoxes && next_start + t < n) {
+      next_diagonal = mask[(next_start + t) * words + block + 1];
+    }
+    const int64_t later = words - block - 1;
+    const int64_t items = later * ((kept_here + kChunk - 1) / kChunk);
+    for (int64_t item = t; item < items; item += blockDim.x) {
+      const int64_t w = block + 1 + item % later;
+      const int first = static_cast<int>(item / later) * kChunk;
+      uint64_t rows[kChunk];
+#pragma unroll
+      for (int j = 0; j < kChunk; ++j) {
+        rows[j] = first + j < kept_here ? mask[(start + kept_list[first + j]) * words + w] : 0;
+      }
+      uint64_t acc = 0;
+#pragma unroll
+      for (int j = 0; j < kChunk; ++j) acc |= rows[j];
+      if (acc != 0) atomicOr(&removed[w], static_cast<unsigned long long>(acc));
+    }
+    total += kept_here;
+    __syncthreads();  // removed[] complete; diagonal and kept_list no longer read
+    if (t < kBlockBoxes) diagonal[t] = next_diagonal;
     __syncthreads();
   }
-  if (t == 0) *count = kept_total;
+  if (t == 0) *count = total;
 }
 
 void nms_kernel(KernelContext& ctx) {
@@ -159,7 +185,7 @@ Tensor nms_cuda_keep(const Tensor& boxes, const Tensor& scores, const Tensor& gr
         static_cast<T>(offset), reinterpret_cast<uint64_t*>(mask.data<int64_t>()));
     OSPREY_CUDA_LAUNCH_CHECK();
   });
-  nms_scan<<<1, kScanThreads, static_cast<size_t>(words) * sizeof(uint64_t), stream>>>(
+  nms_scan<<<1, kScanThreads, static_cast<size_t>(words) * sizeof(unsigned long long), stream>>>(
       n, words, reinterpret_cast<const uint64_t*>(mask.data<int64_t>()), order_ptr,
       keep.data<int64_t>(), count.data<int64_t>());
   OSPREY_CUDA_LAUNCH_CHECK();

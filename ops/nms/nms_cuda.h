@@ -11,7 +11,8 @@ namespace osprey::ops {
 Tensor nms_cuda_keep(const Tensor& boxes, const Tensor& scores, const Tensor& groups,
                      double iou_threshold, double offset);
 
-// The most boxes nms_cuda_keep takes: its scan keeps one bit per box in shared memory.
-inline constexpr int64_t kNmsCudaMaxBoxes = 48 * 1024 * 8;
+// The most boxes nms_cuda_keep takes: its scan keeps one bit per box in shared memory (47 KiB of
+// the 48 KiB a block may use without opting in).
+inline constexpr int64_t kNmsCudaMaxBoxes = 47 * 1024 * 8;
 
 }  // namespace osprey::ops
