@@ -41,7 +41,7 @@ TEST(BatchedNms, EqualsNmsPerGroup) {
     g.push_back(group(rng));
   }
   auto& registry = dispatch::Registry::instance();
-  for (const char* impl : {"reference", "bitmask"}) {
+  for (const char* impl : {"reference", "bitmask", "per_group"}) {
     registry.set_override("batched_nms", DeviceType::cpu, impl);
     std::vector<int64_t> keep =
         ops::batched_nms(f32(b, {n, 4}), f32(s, {n}), i64(g, {n}), 0.5).to_vector<int64_t>();
