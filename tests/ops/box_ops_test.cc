@@ -110,6 +110,21 @@ TEST(RemoveSmallBoxes, Values) {
         ops::remove_small_boxes(i64({0, 0, 1, 1}, {1, 4}), 1);
       },
       {"remove_small_boxes", "'boxes'", "floating"});
+  expect_error(
+      [&] {
+        ops::remove_small_boxes(f32({0, 0, 1, 1, 3, 0, 1, 1}, {2, 4}), 1);
+      },
+      {"remove_small_boxes", "'boxes'", "box 1", "x2 < x1"});
+}
+
+TEST(BoxOps, OutputsAreNotDifferentiable) {
+  Tensor boxes = f64({0, 0, 10, 10, 2, 2, 4, 4}, {2, 4});
+  boxes.set_requires_grad(true);
+  EXPECT_FALSE(ops::box_iou(boxes, boxes).requires_grad());
+  EXPECT_FALSE(ops::box_iof(boxes, boxes).requires_grad());
+  EXPECT_FALSE(ops::box_area(boxes).requires_grad());
+  EXPECT_FALSE(ops::clip_boxes_to_image(boxes, 5, 5).requires_grad());
+  EXPECT_FALSE(ops::remove_small_boxes(boxes, 1).requires_grad());
 }
 
 }  // namespace
