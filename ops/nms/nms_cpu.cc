@@ -3,8 +3,8 @@
 //   bitmask: the same order, the IoU bitmask rows of 256-box chunks computed in parallel
 //     (OpenMP, vectorised) for the boxes still alive, each chunk then scanned in order. Wins from
 //     a few hundred boxes up (RPN's 6000-12000 proposals).
-#include "ops/common/box_checks.h"
 #include "ops/nms/nms_cpu.h"
+#include "ops/common/box_checks.h"
 
 namespace osprey::ops {
 namespace {
