@@ -9,6 +9,8 @@
 #include "framework/random/generator.h"
 #include "ops/activation/activation.h"
 #include "ops/add_relu/add_relu.h"
+#include "ops/anchor_grid/anchor_grid.h"
+#include "ops/anchors_inside/anchors_inside.h"
 #include "ops/batch_norm/batch_norm.h"
 #include "ops/batched_nms/batched_nms.h"
 #include "ops/box_area/box_area.h"
