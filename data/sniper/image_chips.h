@@ -1,0 +1,80 @@
+// The chips of one image in one epoch (SNIPER's chip_worker.chip_extractor and box_assigner,
+// lib/data_utils/data_workers.py): positive chips that cover the ground truth of each scale, the
+// assignment of boxes to chips, and negative chips mined from proposals that no positive chip
+// covers. Everything here is a pure function of (image, config, seed, image index, epoch).
+//
+// Box statistics are taken in ORIGINAL pixels as the code does: w = int(x2 − x1), h = int(y2 − y1)
+// (no +1), a = sqrt(w·h), m = max(w, h). With S the epoch's stride and s_i the factor of scale i:
+//   positive-chip boxes of scale i: (lo_i < 0 or a ≥ lo_i) and (hi_i < 0 or a < hi_i); scale 0
+//     also needs w, h ≥ min_box_side; every scale but the last needs m < (C − S − 1) / s_i (the
+//     size cap that guarantees the box fits in a strided chip; SNIPER issue #35).
+//   assignment-valid boxes of scale i (no lower bound except on the last scale): non-last scales
+//     (hi_i < 0 or a < hi_i), m < (C − S − 1) / s_i, w, h ≥ min_box_side; the last scale a ≥ lo_i.
+// Each assignment-valid box goes to the chip of its scale that contains most of it (first maximum
+// in chip order) and counts for that chip when the box clipped to the chip has w, h ≥ 1 and
+// sqrt((x2−x1)(y2−y1)) ≤ hi_i (non-last) or ≥ lo_i (last), again without +1.
+//
+// Negative chips, per scale: the assignment-valid proposals not fully inside a positive chip of
+// that scale are covered by the same generator; each goes to the negative chip that contains most
+// of it, and a negative chip is kept when it holds more than neg_min_proposals_finest (scale 0) or
+// neg_min_proposals_other boxes. Negative chips carry no valid ground truth (every ground-truth box
+// that reaches into one is ignored by the targets, as a box outside every valid range is).
+//
+// Boxes are inclusive pixels (+1 convention); `from_annotated` converts the continuous boxes of
+// `AnnotatedImage` (x2 − 1, y2 − 1).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "data/detection/annotation.h"
+#include "data/sniper/chip_generator.h"
+#include "data/sniper/sniper_config.h"
+
+namespace osprey::data::sniper {
+
+struct SniperImage {
+  int width = 0;
+  int height = 0;
+  std::vector<Box> gt;         // ground-truth boxes, original pixels
+  std::vector<Box> proposals;  // RPN proposals for negative mining (may be empty)
+};
+
+SniperImage from_annotated(const AnnotatedImage& image, const std::vector<Box>& proposals = {});
+
+struct Chip {
+  Box box{};            // original-image pixels (the scaled chip divided by the factor)
+  double scale = 1;     // factor s: the chip is cropped from the image resized by s
+  int scale_index = 0;  // index into SniperConfig::scales
+  // Size of the chip's pixels at its scale: C×C, or for the last scale the whole scaled image
+  // (W′, H′) (which the loader pads to C×C).
+  int width = 0;
+  int height = 0;
+  bool negative = false;
+  std::vector<int> gt_ids;  // the valid ground truth of the chip (SNIPER's props_in_chips)
+  int proposal_count = 0;   // negative chips: proposals assigned to it
+};
+
+struct ImageChips {
+  std::vector<Chip> positive;
+  std::vector<Chip> negative;
+};
+
+// Per-box statistics as the code computes them.
+struct BoxStats {
+  int w = 0, h = 0;
+  double sqrt_area = 0;
+  int max_side = 0;
+};
+BoxStats box_stats(const Box& box);
+
+bool drives_positive_chip(const BoxStats& b, int scale_index, double factor, int stride,
+                          const SniperConfig& config);
+bool valid_for_assignment(const BoxStats& b, int scale_index, double factor, int stride,
+                          const SniperConfig& config);
+
+// The chips of `image` (index `image_index` of the dataset) in `epoch`, with chip stride `stride`.
+ImageChips image_chips(const SniperImage& image, const SniperConfig& config, int stride,
+                       uint64_t seed, int64_t image_index, int64_t epoch);
+
+}  // namespace osprey::data::sniper

@@ -1,0 +1,31 @@
+// SNIPER's test-time multi-scale plan (lib/inference.py, MNIteratorTest.py): whole images (not
+// chips) at each test scale, padded to that scale's canvas, and the detections each scale keeps
+// before the scales are fused with Soft-NMS: area > lo² and ≤ hi² (original pixels, +1 convention;
+// a bound of −1 is no bound), defaults (−1,90), (32,180), (75,−1).
+#pragma once
+
+#include <vector>
+
+#include "data/sniper/chip_generator.h"
+#include "data/sniper/sniper_config.h"
+
+namespace osprey::data::sniper {
+
+struct TestScalePlan {
+  int scale_index = 0;
+  double factor = 1;
+  int width = 0;  // the scaled image (int(W·s), int(H·s))
+  int height = 0;
+  // The canvas it is padded to: (long, short) for a landscape image, (short, long) for a portrait
+  // one; factor mode and short_side −1 use the scaled image size (or long × long).
+  int canvas_width = 0;
+  int canvas_height = 0;
+  ValidRange range;
+};
+
+std::vector<TestScalePlan> test_plan(int width, int height, const SniperConfig& config);
+
+// True when a detection (original pixels, inclusive) falls in `range`.
+bool keep_test_detection(const Box& box, const ValidRange& range);
+
+}  // namespace osprey::data::sniper
