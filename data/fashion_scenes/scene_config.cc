@@ -28,7 +28,7 @@ DatasetConfig preset(const std::string& name) {
     c.scene.min_objects = 1;
     c.scene.max_objects = 4;
     c.scene.min_size = 16;
-    c.scene.max_size = 180;
+    c.scene.max_size = 220;
     c.scene.background = Background::textured;
   } else {
     OSPREY_THROW(value, "fashion-scenes: unknown preset '{}' (known: {})", name,

@@ -3,8 +3,8 @@
 // presets for the study's roles.
 //
 // Object size is the side of the item's 28×28 frame once resized (before aspect jitter), drawn
-// log-uniformly from [min_size, max_size]; on a 256×256 canvas the defaults (12 … 160) give tight
-// boxes of sqrt-area from about 8 to 140 px, so SNIPER's small/medium/large ranges all occur.
+// log-uniformly from [min_size, max_size]; on a 256×256 canvas the defaults (12 … 200) give tight
+// boxes of sqrt-area from about 8 to 180 px, so SNIPER's small/medium/large ranges all occur.
 #pragma once
 
 #include <cstdint>
@@ -25,7 +25,7 @@ struct SceneConfig {
   int min_objects = 1;
   int max_objects = 6;
   double min_size = 12;  // item frame side in pixels (see above)
-  double max_size = 160;
+  double max_size = 200;
   // Aspect ratio (w / h) of an item, log-uniform in [1 / (1 + jitter), 1 + jitter].
   double aspect_jitter = 0.3;
   // A new object is rejected when its box's IoU with an earlier one exceeds this (up to
