@@ -78,28 +78,33 @@ void draw_background(const SceneConfig& cfg, SceneRandom& rng, std::vector<float
     const double amp = rng.uniform(8, 24);
     std::vector<float> grid(size_t(gw) * gh);
     for (float& v : grid) v = float(amp * (2 * rng.uniform() - 1));
+    // Interpolate in y once per row (gw values), then in x with per-column weights.
+    std::vector<int> ix(W);
+    std::vector<float> wx(W), row(gw);
+    for (int x = 0; x < W; ++x) {
+      ix[x] = x / cell;
+      wx[x] = float(x - ix[x] * cell) / cell;
+    }
     for (int y = 0; y < H; ++y) {
-      const float fy = float(y) / cell;
-      const int iy = int(fy);
-      const float wy = fy - iy;
-      for (int x = 0; x < W; ++x) {
-        const float fx = float(x) / cell;
-        const int ix = int(fx);
-        const float wx = fx - ix;
-        const float* g0 = grid.data() + size_t(iy) * gw + ix;
-        const float* g1 = g0 + gw;
-        texture[size_t(y) * W + x] +=
-            (1 - wy) * ((1 - wx) * g0[0] + wx * g0[1]) + wy * ((1 - wx) * g1[0] + wx * g1[1]);
-      }
+      const int iy = y / cell;
+      const float wy = float(y - iy * cell) / cell;
+      const float* g0 = grid.data() + size_t(iy) * gw;
+      const float* g1 = g0 + gw;
+      for (int i = 0; i < gw; ++i) row[i] = g0[i] + wy * (g1[i] - g0[i]);
+      float* t = texture.data() + size_t(y) * W;
+      for (int x = 0; x < W; ++x) t[x] += row[ix[x]] + wx[x] * (row[ix[x] + 1] - row[ix[x]]);
     }
   }
   rgb.assign(size_t(W) * H * 3, 0.0f);
+  std::vector<float> ux(W);
+  for (int x = 0; x < W; ++x) ux[x] = float((gx * x + offset) / norm);
   for (int y = 0; y < H; ++y) {
-    for (int x = 0; x < W; ++x) {
-      const float u = std::clamp(float((gx * x + gy * y + offset) / norm), 0.0f, 1.0f);
-      const float n = texture[size_t(y) * W + x];
-      float* p = rgb.data() + (size_t(y) * W + x) * 3;
-      for (int c = 0; c < 3; ++c) p[c] = c0[c] + (c1[c] - c0[c]) * u + n;
+    const float uy = float(gy * y / norm);
+    const float* t = texture.data() + size_t(y) * W;
+    float* p = rgb.data() + size_t(y) * W * 3;
+    for (int x = 0; x < W; ++x, p += 3) {
+      const float u = std::clamp(ux[x] + uy, 0.0f, 1.0f);
+      for (int c = 0; c < 3; ++c) p[c] = c0[c] + (c1[c] - c0[c]) * u + t[x];
     }
   }
 }
@@ -283,7 +288,7 @@ Scene compose_scene(const SceneConfig& cfg, const ItemSource& items, uint64_t se
 
   scene.image = Image(W, H, 3);
   for (size_t i = 0; i < rgb.size(); ++i) {
-    scene.image.pixels[i] = static_cast<uint8_t>(std::clamp(std::lround(rgb[i]), 0L, 255L));
+    scene.image.pixels[i] = static_cast<uint8_t>(std::clamp(rgb[i], 0.0f, 255.0f) + 0.5f);
   }
   return scene;
 }
