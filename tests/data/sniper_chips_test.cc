@@ -256,6 +256,32 @@ TEST(SniperChips, EpochListHasEveryPositiveChipAndAtMostTwoNegativesPerImage) {
   EXPECT_TRUE(sampler.epoch_list({}, 0).empty());
 }
 
+TEST(SniperChips, EpochChipsMatchPerImageChipsAtAnyThreadCount) {
+  SniperConfig config = two_scale_config();
+  config.stride_min = 56;
+  config.stride_max = 59;
+  std::vector<SniperImage> images;
+  for (int i = 0; i < 9; ++i) {
+    SniperImage im{1500 + 50 * i, 1200, {}, {}};
+    for (int k = 0; k < 12; ++k) {
+      const double x = 37 * k * (i + 1) % 1400, y = 91 * k % 1100;
+      im.gt.push_back({x, y, x + 10 + 7 * k, y + 12 + 5 * k});
+    }
+    images.push_back(im);
+  }
+  ChipSampler sampler(config, 21);
+  std::vector<ImageChips> all = sampler.epoch_chips(images, 5);
+  ASSERT_EQ(all.size(), images.size());
+  for (size_t i = 0; i < images.size(); ++i) {
+    ImageChips one = sampler.image_chips(images[i], int64_t(i), 5);
+    ASSERT_EQ(one.positive.size(), all[i].positive.size());
+    for (size_t k = 0; k < one.positive.size(); ++k) {
+      EXPECT_EQ(one.positive[k].box, all[i].positive[k].box);
+      EXPECT_EQ(one.positive[k].gt_ids, all[i].positive[k].gt_ids);
+    }
+  }
+}
+
 TEST(SniperChips, TestPlanScalesAndRanges) {
   SniperConfig config;
   std::vector<TestScalePlan> plan = test_plan(1000, 800, config);
