@@ -59,13 +59,14 @@ int best_chip(const std::vector<const Chip*>& chips, const Box& box) {
 
 // The code's keep rule for a box assigned to `chip`: the clipped box has w, h ≥ 1 and its
 // sqrt-area (no +1) within the scale's range.
-bool keep_in_chip(const Box& box, const Chip& chip, const ValidRange& range, bool last) {
+bool keep_in_chip(const Box& box, const Chip& chip, const ValidRange& range, bool last,
+                  bool strict_upper = false) {
   const double x1 = std::max(chip.box[0], box[0]), y1 = std::max(chip.box[1], box[1]);
   const double x2 = std::min(chip.box[2], box[2]), y2 = std::min(chip.box[3], box[3]);
   if (x2 - x1 < 1 || y2 - y1 < 1) return false;
   const double a = std::sqrt(std::abs((x2 - x1) * (y2 - y1)));
   if (last) return range.lo < 0 || a >= range.lo;
-  return range.hi < 0 || a <= range.hi;
+  return range.hi < 0 || (strict_upper ? a < range.hi : a <= range.hi);
 }
 
 }  // namespace
@@ -93,9 +94,14 @@ BoxStats box_stats(const Box& box) {
 bool drives_positive_chip(const BoxStats& b, int i, double factor, int stride,
                           const SniperConfig& config) {
   const ValidRange& r = config.valid_ranges[i];
-  if (r.lo >= 0 && b.sqrt_area < r.lo) return false;
+  // The coarsest (or only) scale: a lower bound only.
+  if (i + 1 == static_cast<int>(config.scales.size())) return r.lo < 0 || b.sqrt_area >= r.lo;
   if (r.hi >= 0 && b.sqrt_area >= r.hi) return false;
-  if (i == 0 && (b.w < config.min_box_side || b.h < config.min_box_side)) return false;
+  if (i == 0) {  // the finest scale: no lower bound, but a minimum side
+    if (b.w < config.min_box_side || b.h < config.min_box_side) return false;
+  } else if (r.lo >= 0 && b.sqrt_area < r.lo) {
+    return false;
+  }
   return below_cap(b, i, factor, stride, config);
 }
 
@@ -115,13 +121,19 @@ ImageChips image_chips(const SniperImage& image, const SniperConfig& config, int
                "SNIPER chips: image {} has size {}x{}; both must be positive", image_index,
                image.width, image.height);
   const int n_scales = static_cast<int>(config.scales.size());
-  std::vector<BoxStats> gt_stats, prop_stats;
-  for (const Box& b : image.gt) gt_stats.push_back(box_stats(b));
-  for (const Box& b : image.proposals) prop_stats.push_back(box_stats(b));
+  // SNIPER's r['boxes']: the ground truth, then (with negative chips) the proposals.
+  const int n_gt = static_cast<int>(image.gt.size());
+  std::vector<Box> boxes = image.gt;
+  if (config.use_negative_chips) {
+    boxes.insert(boxes.end(), image.proposals.begin(), image.proposals.end());
+  }
+  std::vector<BoxStats> stats;
+  for (const Box& b : boxes) stats.push_back(box_stats(b));
 
   ImageChips out;
   for (int i = 0; i < n_scales; ++i) {
     const bool last = i + 1 == n_scales;
+    const ValidRange& range = config.valid_ranges[i];
     const double s = scale_factor(config.scales[i], image.width, image.height);
     const ScaledSize size = scaled_size(image.width, image.height, s);
     auto shuffler = [&](ChipPurpose purpose) {
@@ -130,49 +142,52 @@ ImageChips image_chips(const SniperImage& image, const SniperConfig& config, int
       };
     };
 
-    // Positive chips and their valid ground truth.
+    // Positive chips cover the ground truth of this scale.
     std::vector<int> ids;
-    for (size_t j = 0; j < gt_stats.size(); ++j) {
-      if (drives_positive_chip(gt_stats[j], i, s, stride, config)) ids.push_back(int(j));
+    for (int j = 0; j < n_gt; ++j) {
+      if (drives_positive_chip(stats[j], i, s, stride, config)) ids.push_back(j);
     }
     const size_t first_positive = out.positive.size();
     for (const Box& c :
-         generate_chips(scale_boxes(image.gt, ids, s, size), size.width, size.height,
-                        config.chip_size, stride, shuffler(ChipPurpose::positive_shuffle))) {
+         generate_chips(scale_boxes(boxes, ids, s, size), size.width, size.height, config.chip_size,
+                        stride, shuffler(ChipPurpose::positive_shuffle))) {
       out.positive.push_back(make_chip(c, s, i, size, last, config, false));
     }
     std::vector<const Chip*> scale_chips;
     for (size_t k = first_positive; k < out.positive.size(); ++k) {
       scale_chips.push_back(&out.positive[k]);
     }
-    for (size_t j = 0; j < gt_stats.size(); ++j) {
-      if (!valid_for_assignment(gt_stats[j], i, s, stride, config)) continue;
-      const int k = best_chip(scale_chips, image.gt[j]);
-      if (k >= 0 && keep_in_chip(image.gt[j], *scale_chips[k], config.valid_ranges[i], last)) {
-        out.positive[first_positive + k].gt_ids.push_back(int(j));
+
+    // Every assignment-valid box (ground truth and proposals) goes to its best positive chip;
+    // the ground truth kept there is the chip's valid set, and every box kept is covered.
+    std::vector<int> uncovered;
+    for (int j = 0; j < static_cast<int>(boxes.size()); ++j) {
+      if (!valid_for_assignment(stats[j], i, s, stride, config)) continue;
+      const int k = best_chip(scale_chips, boxes[j]);
+      if (k >= 0 && keep_in_chip(boxes[j], *scale_chips[k], range, last)) {
+        if (j < n_gt) out.positive[first_positive + k].gt_ids.push_back(j);
+      } else {
+        uncovered.push_back(j);
       }
     }
 
-    // Negative chips from the proposals no positive chip of this scale covers.
-    if (!config.use_negative_chips || image.proposals.empty()) continue;
-    std::vector<int> neg_ids;
-    for (size_t j = 0; j < prop_stats.size(); ++j) {
-      if (!valid_for_assignment(prop_stats[j], i, s, stride, config)) continue;
-      bool covered = false;
-      for (const Chip* c : scale_chips) covered = covered || contains(c->box, image.proposals[j]);
-      if (!covered) neg_ids.push_back(int(j));
-    }
+    // Negative chips cover the valid boxes no positive chip took.
+    if (!config.use_negative_chips) continue;
     std::vector<Chip> negatives;
     for (const Box& c :
-         generate_chips(scale_boxes(image.proposals, neg_ids, s, size), size.width, size.height,
+         generate_chips(scale_boxes(boxes, uncovered, s, size), size.width, size.height,
                         config.chip_size, stride, shuffler(ChipPurpose::negative_shuffle))) {
       negatives.push_back(make_chip(c, s, i, size, last, config, true));
     }
     std::vector<const Chip*> neg_ptrs;
     for (const Chip& c : negatives) neg_ptrs.push_back(&c);
-    for (int j : neg_ids) {
-      const int k = best_chip(neg_ptrs, image.proposals[j]);
-      if (k >= 0) ++negatives[k].proposal_count;
+    for (int j : uncovered) {
+      const int k = best_chip(neg_ptrs, boxes[j]);
+      // The code's negative keep rule has a strict upper bound (a < hi) where the positive one
+      // has a ≤ hi.
+      if (k >= 0 && keep_in_chip(boxes[j], *neg_ptrs[k], range, last, true)) {
+        ++negatives[k].proposal_count;
+      }
     }
     const int threshold = i == 0 ? config.neg_min_proposals_finest : config.neg_min_proposals_other;
     for (Chip& c : negatives) {

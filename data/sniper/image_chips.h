@@ -4,21 +4,30 @@
 // covers. Everything here is a pure function of (image, config, seed, image index, epoch).
 //
 // Box statistics are taken in ORIGINAL pixels as the code does: w = int(x2 − x1), h = int(y2 − y1)
-// (no +1), a = sqrt(w·h), m = max(w, h). With S the epoch's stride and s_i the factor of scale i:
-//   positive-chip boxes of scale i: (lo_i < 0 or a ≥ lo_i) and (hi_i < 0 or a < hi_i); scale 0
-//     also needs w, h ≥ min_box_side; every scale but the last needs m < (C − S − 1) / s_i (the
-//     size cap that guarantees the box fits in a strided chip; SNIPER issue #35).
-//   assignment-valid boxes of scale i (no lower bound except on the last scale): non-last scales
-//     (hi_i < 0 or a < hi_i), m < (C − S − 1) / s_i, w, h ≥ min_box_side; the last scale a ≥ lo_i.
-// Each assignment-valid box goes to the chip of its scale that contains most of it (first maximum
-// in chip order) and counts for that chip when the box clipped to the chip has w, h ≥ 1 and
-// sqrt((x2−x1)(y2−y1)) ≤ hi_i (non-last) or ≥ lo_i (last), again without +1.
+// (no +1), a = sqrt(w·h), m = max(w, h). With S the epoch's stride, s_i the factor of scale i and
+// cap_i = (C − S − 1) / s_i (SNIPER issue #35: the box fits in a strided chip):
+//   ground truth that drives the positive chips of scale i (chip_worker.chip_extractor):
+//     finest (i = 0, not the only scale): a < hi_0, m < cap_0, w, h ≥ min_box_side (no lower bound)
+//     intermediate: lo_i ≤ a < hi_i, m < cap_i
+//     coarsest (or only) scale: a ≥ lo_i (no upper bound, no cap)
+//   assignment-valid boxes of scale i (box_assigner; ground truth AND proposals): non-last scales
+//     a < hi_i, m < cap_i, w, h ≥ min_box_side (no lower bound); the last scale a ≥ lo_i.
+// Each assignment-valid box goes to the positive chip of its scale that contains most of it (first
+// maximum in chip order) and is kept there when the box clipped to the chip has w, h ≥ 1 and
+// sqrt((x2−x1)(y2−y1)) ≤ hi_i (non-last) or ≥ lo_i (last), again without +1. Kept ground truth is
+// the chip's valid set (`gt_ids`, SNIPER's props_in_chips ∩ ground truth); every kept box, ground
+// truth or proposal, is "covered".
 //
-// Negative chips, per scale: the assignment-valid proposals not fully inside a positive chip of
-// that scale are covered by the same generator; each goes to the negative chip that contains most
-// of it, and a negative chip is kept when it holds more than neg_min_proposals_finest (scale 0) or
-// neg_min_proposals_other boxes. Negative chips carry no valid ground truth (every ground-truth box
-// that reaches into one is ignored by the targets, as a box outside every valid range is).
+// Negative chips, per scale: the assignment-valid boxes not covered are covered by the same
+// generator; each goes to the negative chip that contains most of it and counts there under the
+// same rule but with a strict upper bound (a < hi_i, as in the code); a negative chip is kept when
+// it holds more than neg_min_proposals_finest boxes (scale 0) or neg_min_proposals_other (other
+// scales). Negative chips carry no valid ground truth: every ground-truth box that reaches into one
+// is an invalid (ignored) box for the targets, as in the code's anchor labelling.
+//
+// Unlike the code, boxes are clipped to the scaled image before chips are generated: with s < 2,
+// int(W·s) − 1 can be smaller than (W − 1)·s, and an unclipped box at the image's right or bottom
+// edge would fit in no chip.
 //
 // Boxes are inclusive pixels (+1 convention); `from_annotated` converts the continuous boxes of
 // `AnnotatedImage` (x2 − 1, y2 − 1).

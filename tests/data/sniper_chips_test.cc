@@ -152,8 +152,11 @@ TEST(SniperChips, ChipsCoverEveryInRangeBoxAndCarryTheirScale) {
 }
 
 TEST(SniperChips, AssignmentKeepsBoxesWhoseClippedPartIsLargeEnough) {
+  // The middle scale (factor 1) takes 20 ≤ a < 80; boxes under 20 are assigned there (no lower
+  // bound in the assignment) but drive no chip. Scale 0 takes nothing here, scale 2 only giants.
   SniperConfig config = two_scale_config();
-  config.valid_ranges[0] = {20, 80};  // boxes under 20 are assigned but drive no chip
+  config.scales = {{2.0, -1, -1}, {1.0, -1, -1}, {0, -1, 512}};
+  config.valid_ranges = {{-1, 5}, {20, 80}, {10000, -1}};
   SniperImage image{2000, 2000, {}, {}};
   image.gt = {{10, 10, 40, 40},       // drives the chip [0, 0, 511, 511], the only one holding it
               {500, 100, 514, 114},   // across the chip's right edge: clipped 11 wide → kept
@@ -163,8 +166,13 @@ TEST(SniperChips, AssignmentKeepsBoxesWhoseClippedPartIsLargeEnough) {
   ASSERT_EQ(chips.positive.size(), 1u);
   EXPECT_EQ(chips.positive[0].box, (Box{0, 0, 511, 511}));
   EXPECT_EQ(chips.positive[0].gt_ids, (std::vector<int>{0, 1}));
-  EXPECT_TRUE(valid_for_assignment(box_stats(image.gt[1]), 0, 1.0, 56, config));
-  EXPECT_FALSE(drives_positive_chip(box_stats(image.gt[1]), 0, 1.0, 56, config));
+  EXPECT_EQ(chips.positive[0].scale_index, 1);
+  EXPECT_TRUE(valid_for_assignment(box_stats(image.gt[1]), 1, 1.0, 56, config));
+  EXPECT_FALSE(drives_positive_chip(box_stats(image.gt[1]), 1, 1.0, 56, config));
+  // The finest scale has no lower bound but needs w, h ≥ 2; the coarsest only a lower bound.
+  EXPECT_TRUE(drives_positive_chip(box_stats({0, 0, 2, 2}), 0, 2.0, 56, config));
+  EXPECT_FALSE(drives_positive_chip(box_stats({0, 0, 1, 2}), 0, 2.0, 56, config));
+  EXPECT_TRUE(drives_positive_chip(box_stats({0, 0, 20000, 20000}), 2, 0.0256, 56, config));
 }
 
 TEST(SniperChips, NegativeChipThresholds) {
@@ -204,6 +212,23 @@ TEST(SniperChips, NegativeChipThresholds) {
   config.use_negative_chips = false;
   image.gt.clear();
   EXPECT_TRUE(image_chips(image, config, 56, 9, 0, 0).negative.empty());
+}
+
+TEST(SniperChips, UncoveredGroundTruthAlsoMinesNegativeChips) {
+  // As in the code, negatives cover every assignment-valid box left uncovered, ground truth too:
+  // 11 boxes too small to drive a middle-scale chip (a = 14 < 20) but valid there.
+  SniperConfig config = two_scale_config();
+  config.scales = {{2.0, -1, -1}, {1.0, -1, -1}, {0, -1, 512}};
+  config.valid_ranges = {{-1, 5}, {20, 80}, {10000, -1}};
+  SniperImage image{2000, 2000, {}, {}};
+  for (int k = 0; k < 11; ++k) image.gt.push_back({100.0 + 5 * k, 300, 114.0 + 5 * k, 314});
+  ImageChips chips = image_chips(image, config, 56, 4, 0, 0);
+  EXPECT_TRUE(chips.positive.empty());
+  ASSERT_EQ(chips.negative.size(), 1u);
+  EXPECT_EQ(chips.negative[0].scale_index, 1);
+  EXPECT_EQ(chips.negative[0].proposal_count, 11);
+  image.gt.pop_back();
+  EXPECT_TRUE(image_chips(image, config, 56, 4, 0, 0).negative.empty());
 }
 
 TEST(SniperChips, StrideIsDrawnPerEpochFrom56To59) {
