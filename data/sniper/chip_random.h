@@ -22,10 +22,10 @@ inline constexpr uint32_t kSniperStream = 0x5317;
 enum class ChipPurpose : uint32_t {
   stride = 0,         // the epoch's chip stride
   positive_shuffle,   // order of the candidate chips when covering ground-truth boxes
-  negative_shuffle,   // ... when covering proposals
+  negative_shuffle,   // ... when covering the boxes left uncovered (negative chips)
   negative_sample,    // which negative chips of an image an epoch uses
-  epoch_pad,          // chips repeated to fill the last batch
-  epoch_permutation,  // order of the epoch's chip list
+  chip_order,         // the order in which an image's chips are drawn in an epoch
+  epoch_permutation,  // order of the epoch's image-draw list
 };
 
 inline uint32_t chip_random_bits(uint64_t seed, int64_t epoch, ChipPurpose purpose, int scale,

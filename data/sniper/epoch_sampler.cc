@@ -45,32 +45,50 @@ std::vector<ImageChips> ChipSampler::epoch_chips(const std::vector<SniperImage>&
 
 std::vector<ChipRef> ChipSampler::epoch_list(const std::vector<ImageChips>& chips,
                                              int64_t epoch) const {
-  std::vector<ChipRef> list;
+  // Each image's chips of the epoch: its positives, then the sampled negatives.
+  std::vector<std::vector<ChipRef>> crops(chips.size());
+  std::vector<int64_t> image_index;  // one entry per chip, as the code's `chipindex`
   for (size_t i = 0; i < chips.size(); ++i) {
     const auto image = static_cast<int64_t>(i);
-    for (size_t k = 0; k < chips[i].positive.size(); ++k) list.push_back({image, int(k), false});
-    // A partial Fisher–Yates draws neg_chips_per_image distinct negatives.
+    for (size_t k = 0; k < chips[i].positive.size(); ++k)
+      crops[i].push_back({image, int(k), false});
     std::vector<int> neg(chips[i].negative.size());
     std::iota(neg.begin(), neg.end(), 0);
     const size_t take = std::min(neg.size(), size_t(config_.neg_chips_per_image));
-    for (size_t k = 0; k < take; ++k) {
-      const uint32_t bits =
-          chip_random_bits(seed_, epoch, ChipPurpose::negative_sample, 0, uint64_t(i), k);
-      std::swap(neg[k], neg[k + uniform_below(bits, neg.size() - k)]);
-      list.push_back({image, neg[k], true});
+    if (take < neg.size()) {  // a partial Fisher–Yates: `take` distinct negatives
+      for (size_t k = 0; k < take; ++k) {
+        const uint32_t bits =
+            chip_random_bits(seed_, epoch, ChipPurpose::negative_sample, 0, uint64_t(i), k);
+        std::swap(neg[k], neg[k + uniform_below(bits, neg.size() - k)]);
+      }
     }
+    for (size_t k = 0; k < take; ++k) crops[i].push_back({image, neg[k], true});
+    image_index.insert(image_index.end(), crops[i].size(), image);
   }
-  if (list.empty()) return list;
-  const size_t n = list.size();
-  const size_t pad = (config_.batch_size - n % config_.batch_size) % config_.batch_size;
-  for (size_t k = 0; k < pad; ++k) {
-    const uint32_t bits = chip_random_bits(seed_, epoch, ChipPurpose::epoch_pad, 0, k >> 2, k);
-    list.push_back(list[uniform_below(bits, n)]);
-  }
-  for (size_t i = list.size(); i > 1; --i) {
+  if (image_index.empty()) return {};
+  // Pad with the first entries (np.hstack((chipindex, chipindex[0:extra]))), then permute.
+  const size_t n = image_index.size(), batch = size_t(config_.batch_size);
+  for (size_t k = 0; k < (batch - n % batch) % batch; ++k)
+    image_index.push_back(image_index[k % n]);
+  for (size_t i = image_index.size(); i > 1; --i) {
     const uint32_t bits =
         chip_random_bits(seed_, epoch, ChipPurpose::epoch_permutation, 0, (i - 1) >> 2, i - 1);
-    std::swap(list[i - 1], list[uniform_below(bits, i)]);
+    std::swap(image_index[i - 1], image_index[uniform_below(bits, i)]);
+  }
+  // Each draw of an image takes the next chip of that image's random chip order (cyclically, so
+  // the padding repeats chips).
+  std::vector<std::vector<int>> order(chips.size());
+  std::vector<size_t> drawn(chips.size(), 0);
+  std::vector<ChipRef> list;
+  list.reserve(image_index.size());
+  for (int64_t image : image_index) {
+    std::vector<int>& o = order[image];
+    if (o.empty()) {
+      o.resize(crops[image].size());
+      std::iota(o.begin(), o.end(), 0);
+      chip_shuffle(o, seed_, epoch, ChipPurpose::chip_order, 0, uint64_t(image));
+    }
+    list.push_back(crops[image][o[drawn[image]++ % o.size()]]);
   }
   return list;
 }

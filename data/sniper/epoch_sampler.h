@@ -1,8 +1,11 @@
 // One SNIPER epoch: the chip stride of the epoch, every image's chips (regenerated each epoch, as
-// MNIteratorE2E.reset does), and the list of chips to train on — every positive chip plus up to
-// neg_chips_per_image sampled negative chips per image, padded with randomly repeated entries to a
-// multiple of the batch and permuted. All of it is a pure function of (config, seed, epoch): the
-// same on every machine and at every thread count, and any epoch can be recomputed directly.
+// MNIteratorE2E.reset does), and the list of chips to train on, built as the code builds it: every
+// image contributes its positive chips and up to neg_chips_per_image randomly sampled negative
+// chips; a list with one entry (the image) per chip is padded with its own first entries to a
+// multiple of the batch and permuted; each time an image comes up it gives the next chip of a
+// random per-image chip order (cyclically, so padding repeats an image's first chips in that
+// order). All of it is a pure function of (config, seed, epoch): the same on every machine and at
+// every thread count, and any epoch can be recomputed directly.
 #pragma once
 
 #include <cstdint>

@@ -187,6 +187,7 @@ ImageChips image_chips(const SniperImage& image, const SniperConfig& config, int
       // has a ≤ hi.
       if (k >= 0 && keep_in_chip(boxes[j], *neg_ptrs[k], range, last, true)) {
         ++negatives[k].proposal_count;
+        if (j < n_gt) negatives[k].gt_ids.push_back(j);
       }
     }
     const int threshold = i == 0 ? config.neg_min_proposals_finest : config.neg_min_proposals_other;

@@ -22,8 +22,9 @@
 // generator; each goes to the negative chip that contains most of it and counts there under the
 // same rule but with a strict upper bound (a < hi_i, as in the code); a negative chip is kept when
 // it holds more than neg_min_proposals_finest boxes (scale 0) or neg_min_proposals_other (other
-// scales). Negative chips carry no valid ground truth: every ground-truth box that reaches into one
-// is an invalid (ignored) box for the targets, as in the code's anchor labelling.
+// scales). A negative chip's valid set is the ground truth among the boxes it counted (the code
+// keeps neg_props_in_chips and intersects it with the ground truth when labelling anchors); other
+// ground truth reaching into it is invalid (ignored) for the targets.
 //
 // Unlike the code, boxes are clipped to the scaled image before chips are generated: with s < 2,
 // int(W·s) − 1 can be smaller than (W − 1)·s, and an unclipped box at the image's right or bottom
@@ -60,8 +61,8 @@ struct Chip {
   int width = 0;
   int height = 0;
   bool negative = false;
-  std::vector<int> gt_ids;  // the valid ground truth of the chip (SNIPER's props_in_chips)
-  int proposal_count = 0;   // negative chips: proposals assigned to it
+  std::vector<int> gt_ids;  // the valid ground truth of the chip (SNIPER's props_in_chips ∩ gt)
+  int proposal_count = 0;   // negative chips: boxes (proposals and uncovered gt) counted in it
 };
 
 struct ImageChips {

@@ -227,6 +227,7 @@ TEST(SniperChips, UncoveredGroundTruthAlsoMinesNegativeChips) {
   ASSERT_EQ(chips.negative.size(), 1u);
   EXPECT_EQ(chips.negative[0].scale_index, 1);
   EXPECT_EQ(chips.negative[0].proposal_count, 11);
+  EXPECT_EQ(chips.negative[0].gt_ids, (std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}));
   image.gt.pop_back();
   EXPECT_TRUE(image_chips(image, config, 56, 4, 0, 0).negative.empty());
 }
@@ -279,6 +280,22 @@ TEST(SniperChips, EpochListHasEveryPositiveChipAndAtMostTwoNegativesPerImage) {
   EXPECT_NE(sampler.epoch_list(chips, 4), list);
   EXPECT_NE(ChipSampler(config, 12).epoch_list(chips, 3), list);
   EXPECT_TRUE(sampler.epoch_list({}, 0).empty());
+}
+
+TEST(SniperChips, EpochListPaddingRepeatsAnImagesChipsInItsChipOrder) {
+  SniperConfig config = two_scale_config();
+  config.batch_size = 4;
+  std::vector<ImageChips> chips(1);
+  chips[0].positive.resize(3);
+  ChipSampler sampler(config, 1);
+  for (int64_t epoch = 0; epoch < 5; ++epoch) {
+    std::vector<ChipRef> list = sampler.epoch_list(chips, epoch);
+    ASSERT_EQ(list.size(), 4u);
+    // The first three draws are a permutation of the chips; the padding draw repeats the first.
+    std::set<int> first_three = {list[0].chip, list[1].chip, list[2].chip};
+    EXPECT_EQ(first_three.size(), 3u);
+    EXPECT_EQ(list[3].chip, list[0].chip);
+  }
 }
 
 TEST(SniperChips, EpochChipsMatchPerImageChipsAtAnyThreadCount) {
