@@ -55,7 +55,7 @@ struct SniperConfig {
   int batch_size = 16;
 
   // Test-time multi-scale plan (whole images, not chips): scales, and the range of detections each
-  // scale keeps (area > lo² and ≤ hi², +1 convention).
+  // scale keeps (area > lo² and ≤ hi², see test_plan.h).
   std::vector<ScaleSpec> test_scales = {{0, 1400, 2000}, {0, 800, 1280}, {0, 480, 512}};
   std::vector<ValidRange> test_valid_ranges = {{-1, 90}, {32, 180}, {75, -1}};
 };

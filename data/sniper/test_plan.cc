@@ -31,10 +31,22 @@ std::vector<TestScalePlan> test_plan(int width, int height, const SniperConfig& 
 }
 
 bool keep_test_detection(const Box& box, const ValidRange& range) {
-  const double area = ops::box::area(box.data(), 1.0);
+  const double area = ops::box::area(box.data(), 0.0);
   if (range.lo > 0 && !(area > range.lo * range.lo)) return false;
   if (range.hi > 0 && !(area <= range.hi * range.hi)) return false;
   return true;
+}
+
+std::vector<int> test_detections_in_range(const std::vector<Box>& boxes, const ValidRange& range,
+                                          bool keep_all_when_none) {
+  std::vector<int> kept;
+  for (size_t i = 0; i < boxes.size(); ++i) {
+    if (keep_test_detection(boxes[i], range)) kept.push_back(static_cast<int>(i));
+  }
+  if (kept.empty() && keep_all_when_none) {
+    for (size_t i = 0; i < boxes.size(); ++i) kept.push_back(static_cast<int>(i));
+  }
+  return kept;
 }
 
 }  // namespace osprey::data::sniper

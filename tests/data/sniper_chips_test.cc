@@ -337,10 +337,18 @@ TEST(SniperChips, TestPlanScalesAndRanges) {
   EXPECT_EQ(plan[2].canvas_height, 480);
   EXPECT_EQ(plan[1].range.lo, 32);
   EXPECT_EQ(plan[1].range.hi, 180);
-  EXPECT_TRUE(keep_test_detection({0, 0, 89, 89}, plan[0].range));  // area 90²: ≤ hi²
-  EXPECT_FALSE(keep_test_detection({0, 0, 90, 90}, plan[0].range));
-  EXPECT_FALSE(keep_test_detection({0, 0, 31, 31}, plan[1].range));  // area 32²: not > lo²
-  EXPECT_TRUE(keep_test_detection({0, 0, 32, 31}, plan[1].range));
+  // area = (x2 − x1)(y2 − y1), no +1: 90² is still ≤ hi²; 32² is not > lo².
+  EXPECT_TRUE(keep_test_detection({0, 0, 90, 90}, plan[0].range));
+  EXPECT_FALSE(keep_test_detection({0, 0, 91, 90}, plan[0].range));
+  EXPECT_FALSE(keep_test_detection({0, 0, 32, 32}, plan[1].range));
+  EXPECT_TRUE(keep_test_detection({0, 0, 33, 32}, plan[1].range));
+  EXPECT_EQ(
+      test_detections_in_range({{0, 0, 10, 10}, {0, 0, 50, 50}, {5, 5, 30, 30}}, plan[1].range),
+      std::vector<int>{1});
+  // None in range: the code keeps them all.
+  EXPECT_EQ(test_detections_in_range({{0, 0, 10, 10}, {5, 5, 30, 30}}, plan[1].range),
+            (std::vector<int>{0, 1}));
+  EXPECT_TRUE(test_detections_in_range({{0, 0, 10, 10}}, plan[1].range, false).empty());
   EXPECT_TRUE(keep_test_detection({0, 0, 4000, 4000}, plan[2].range));
 }
 
