@@ -12,9 +12,9 @@ double scale_factor(const ScaleSpec& spec, int width, int height) {
                width, height);
   if (spec.factor > 0) return spec.factor;
   const double lo = std::min(width, height), hi = std::max(width, height);
-  if (spec.short_side < 0) return spec.long_side / hi;
+  if (spec.short_side <= 0) return spec.long_side / hi;
   double s = spec.short_side / lo;
-  if (std::round(s * hi) > spec.long_side) s = spec.long_side / hi;
+  if (spec.long_side > 0 && std::round(s * hi) > spec.long_side) s = spec.long_side / hi;
   return s;
 }
 
@@ -37,9 +37,9 @@ void validate(const SniperConfig& c) {
   auto check_scales = [](const std::vector<ScaleSpec>& scales, const char* field) {
     for (size_t i = 0; i < scales.size(); ++i) {
       const ScaleSpec& s = scales[i];
-      OSPREY_CHECK(s.factor > 0 || (s.long_side > 0 && (s.short_side == -1 || s.short_side > 0)),
-                   "SniperConfig.{}[{}]: give factor > 0 or (short_side, long_side) with "
-                   "long_side > 0 and short_side > 0 or −1; got factor {}, ({}, {})",
+      OSPREY_CHECK(s.factor > 0 || s.long_side > 0 || s.short_side > 0,
+                   "SniperConfig.{}[{}]: give factor > 0 or (short_side, long_side) with at least "
+                   "one of them positive (−1: no bound); got factor {}, ({}, {})",
                    field, i, s.factor, s.short_side, s.long_side);
     }
   };

@@ -22,8 +22,10 @@ struct ValidRange {
 // How one scale's factor s is computed from the original image size W×H.
 //   factor > 0:           s = factor (SNIPER's "factor mode", e.g. 3.0 and 1.667 for COCO)
 //   otherwise, resolution (short_side, long_side):
-//     s = short_side / min(W, H); if round(s · max(W, H)) > long_side, s = long_side / max(W, H);
-//     short_side = −1: s = long_side / max(W, H).
+//     s = short_side / min(W, H); if long_side > 0 and round(s · max(W, H)) > long_side,
+//     s = long_side / max(W, H); short_side ≤ 0: s = long_side / max(W, H)
+//     (chip_worker.chip_extractor; the coarsest scale of the code's factor mode, e.g. 512.0, is
+//     (−1, 512) here).
 struct ScaleSpec {
   double factor = 0;
   int short_side = -1;

@@ -88,6 +88,7 @@ TEST(SniperChips, ScaleFactorsInResolutionAndFactorMode) {
   EXPECT_DOUBLE_EQ(scale_factor({0, -1, 512}, 1000, 800), 0.512);
   EXPECT_DOUBLE_EQ(scale_factor({0, 1400, 2000}, 3000, 1000), 2000.0 / 3000.0);  // long side caps
   EXPECT_DOUBLE_EQ(scale_factor({3.0, -1, -1}, 3000, 1000), 3.0);
+  EXPECT_DOUBLE_EQ(scale_factor({0, 600, -1}, 3000, 1000), 0.6);  // no long-side cap
   EXPECT_EQ(coco_factor_scales()[1].factor, 1.667);
   ScaledSize size = scaled_size(1000, 800, 0.512);
   EXPECT_EQ(size.width, 512);
