@@ -74,6 +74,10 @@ data::fashion_scenes::WriteStats run_make_fashion_scenes(const MakeFashionScenes
   }
   if (options.grey) config.scene.colourise = false;
   if (!options.split.empty()) config.source_split = options.split;
+  if (options.mask_threshold >= 0) config.scene.mask_threshold = options.mask_threshold;
+  if (options.void_radius >= 0) config.scene.void_radius = options.void_radius;
+  if (options.jpeg_quality >= 0) config.jpeg_quality = options.jpeg_quality;
+  if (options.train_fraction >= 0) config.train_fraction = options.train_fraction;
   const int threads = options.threads > 0
                           ? options.threads
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -110,6 +114,13 @@ void add_make_dataset_command(CLI::App& app) {
   scenes->add_option("--background", options->background, "plain, textured or cluttered");
   scenes->add_flag("--grey", options->grey, "grey items instead of colourised ones");
   scenes->add_option("--split", options->split, "Fashion-MNIST split of the items: train or test");
+  scenes->add_option("--mask-threshold", options->mask_threshold,
+                     "item intensity (0-255) above which a pixel is in the mask (default 40)");
+  scenes->add_option("--void-radius", options->void_radius,
+                     "half-width of the void (255) band around object boundaries (default 2)");
+  scenes->add_option("--jpeg-quality", options->jpeg_quality, "JPEG quality (default 90)");
+  scenes->add_option("--train-fraction", options->train_fraction,
+                     "share of the ids in ImageSets train.txt (default 0.8)");
   scenes->add_option("--fashion-dir", options->fashion_dir, "Fashion-MNIST idx files")
       ->default_val(data::kFashionMnistDefaultDir);
   scenes->callback([options] { run_make_fashion_scenes(*options, std::cout); });

@@ -25,6 +25,10 @@ struct MakeFashionScenesOptions {
   std::string background;
   bool grey = false;
   std::string split;
+  int mask_threshold = -1;
+  int void_radius = -1;
+  int jpeg_quality = -1;
+  double train_fraction = -1;
   std::string fashion_dir = "/usr/share/datasets/fashion-mnist";
 };
 data::fashion_scenes::WriteStats run_make_fashion_scenes(const MakeFashionScenesOptions& options,

@@ -48,6 +48,8 @@ TEST_F(MakeDatasetCli, WritesTheRequestedDataset) {
   options.objects = "2-3";
   options.scale = "16-48";
   options.threads = 2;
+  options.train_fraction = 0.5;
+  options.void_radius = 0;
   std::ostringstream out;
   data::fashion_scenes::WriteStats stats = cli::run_make_fashion_scenes(options, out);
   EXPECT_EQ(stats.images, 6);
@@ -59,6 +61,12 @@ TEST_F(MakeDatasetCli, WritesTheRequestedDataset) {
   EXPECT_EQ(image.height, 64);
   EXPECT_TRUE(fs::exists(dir_ / "voc/SegmentationClass/000005.png"));
   EXPECT_EQ(count_lines(dir_ / "voc/ImageSets/Main/trainval.txt"), 6);
+  EXPECT_EQ(count_lines(dir_ / "voc/ImageSets/Main/train.txt"), 3);
+  data::DecodeOptions indices;
+  indices.palette_indices = true;
+  data::Image mask =
+      data::read_image((dir_ / "voc/SegmentationClass/000000.png").string(), indices);
+  for (uint8_t v : mask.pixels) EXPECT_NE(v, 255);  // --void-radius 0: no void band
 }
 
 TEST_F(MakeDatasetCli, BadOptionsAreErrors) {
