@@ -71,13 +71,17 @@ bool keep_in_chip(const Box& box, const Chip& chip, const ValidRange& range, boo
 
 }  // namespace
 
-SniperImage from_annotated(const AnnotatedImage& image, const std::vector<Box>& proposals) {
+SniperImage from_annotated(const AnnotatedImage& image, const std::vector<Box>& proposals,
+                           bool keep_difficult) {
   OSPREY_CHECK(image.width > 0 && image.height > 0,
                "SNIPER chips: image '{}' has no size ({}x{}); read it first", image.id, image.width,
                image.height);
-  SniperImage out{image.width, image.height, {}, proposals};
-  for (const Object& o : image.objects) {
+  SniperImage out{image.width, image.height, {}, proposals, {}};
+  for (size_t i = 0; i < image.objects.size(); ++i) {
+    const Object& o = image.objects[i];
+    if (o.difficult && !keep_difficult) continue;
     out.gt.push_back({o.box[0], o.box[1], o.box[2] - 1.0, o.box[3] - 1.0});
+    out.object_ids.push_back(static_cast<int>(i));
   }
   return out;
 }

@@ -31,7 +31,8 @@
 // edge would fit in no chip.
 //
 // Boxes are inclusive pixels (+1 convention); `from_annotated` converts the continuous boxes of
-// `AnnotatedImage` (x2 − 1, y2 − 1).
+// `AnnotatedImage` (x2 − 1, y2 − 1) and, like SNIPER's VOC roidb (use_diff = False), leaves out
+// difficult objects unless asked to keep them; `object_ids` maps ground truth back to objects.
 #pragma once
 
 #include <cstdint>
@@ -46,11 +47,13 @@ namespace osprey::data::sniper {
 struct SniperImage {
   int width = 0;
   int height = 0;
-  std::vector<Box> gt;         // ground-truth boxes, original pixels
-  std::vector<Box> proposals;  // RPN proposals for negative mining (may be empty)
+  std::vector<Box> gt;          // ground-truth boxes, original pixels
+  std::vector<Box> proposals;   // RPN proposals for negative mining (may be empty)
+  std::vector<int> object_ids;  // from_annotated: the AnnotatedImage object of each gt box
 };
 
-SniperImage from_annotated(const AnnotatedImage& image, const std::vector<Box>& proposals = {});
+SniperImage from_annotated(const AnnotatedImage& image, const std::vector<Box>& proposals = {},
+                           bool keep_difficult = false);
 
 struct Chip {
   Box box{};            // original-image pixels (the scaled chip divided by the factor)

@@ -97,7 +97,7 @@ TEST(SniperChips, ScaleFactorsInResolutionAndFactorMode) {
 
 TEST(SniperChips, BoxesOutOfRangeAtEveryScaleGiveNoChips) {
   SniperConfig config;  // the defaults: (−1,80), (32,150), (120,−1); stride 56..59
-  SniperImage image{1000, 800, {}, {}};
+  SniperImage image{1000, 800, {}, {}, {}};
   // sqrt-area 77 but 600 long: over the size cap of scales 0 (455/1.75) and 1 (455/1), too small
   // for scale 2.
   image.gt.push_back({100, 100, 700, 110});
@@ -111,8 +111,8 @@ TEST(SniperChips, BoxesOutOfRangeAtEveryScaleGiveNoChips) {
 TEST(SniperChips, SizeCapIsStrict) {
   SniperConfig config = two_scale_config(10000, 10000);
   // cap = (512 − 56 − 1) / 1 = 455: m = 454 drives a chip, m = 455 does not.
-  SniperImage inside{1000, 1000, {{0, 0, 454, 10}}, {}};
-  SniperImage on_limit{1000, 1000, {{0, 0, 455, 10}}, {}};
+  SniperImage inside{1000, 1000, {{0, 0, 454, 10}}, {}, {}};
+  SniperImage on_limit{1000, 1000, {{0, 0, 455, 10}}, {}, {}};
   ImageChips a = image_chips(inside, config, 56, 1, 0, 0);
   ASSERT_EQ(a.positive.size(), 1u);
   EXPECT_EQ(a.positive[0].gt_ids, std::vector<int>{0});
@@ -124,7 +124,7 @@ TEST(SniperChips, SizeCapIsStrict) {
 
 TEST(SniperChips, ChipsCoverEveryInRangeBoxAndCarryTheirScale) {
   SniperConfig config = two_scale_config();
-  SniperImage image{1000, 1000, {}, {}};
+  SniperImage image{1000, 1000, {}, {}, {}};
   image.gt = {{10, 10, 40, 40}, {900, 900, 950, 960}, {100, 100, 600, 700}};  // small, small, large
   ImageChips chips = image_chips(image, config, 56, 3, 5, 2);
   std::multiset<int> assigned;
@@ -158,7 +158,7 @@ TEST(SniperChips, AssignmentKeepsBoxesWhoseClippedPartIsLargeEnough) {
   SniperConfig config = two_scale_config();
   config.scales = {{2.0, -1, -1}, {1.0, -1, -1}, {0, -1, 512}};
   config.valid_ranges = {{-1, 5}, {20, 80}, {10000, -1}};
-  SniperImage image{2000, 2000, {}, {}};
+  SniperImage image{2000, 2000, {}, {}, {}};
   image.gt = {{10, 10, 40, 40},       // drives the chip [0, 0, 511, 511], the only one holding it
               {500, 100, 514, 114},   // across the chip's right edge: clipped 11 wide → kept
               {511, 200, 525, 214},   // touches the edge: clipped width 0 → dropped
@@ -188,7 +188,7 @@ TEST(SniperChips, NegativeChipThresholds) {
     return boxes;
   };
   // Scale 0 keeps a negative chip with more than 25 proposals.
-  SniperImage image{2000, 2000, {}, cluster(26, 20, 100)};
+  SniperImage image{2000, 2000, {}, cluster(26, 20, 100), {}};
   ImageChips chips = image_chips(image, config, 56, 9, 0, 0);
   ASSERT_EQ(chips.negative.size(), 1u);
   EXPECT_EQ(chips.negative[0].proposal_count, 26);
@@ -221,7 +221,7 @@ TEST(SniperChips, UncoveredGroundTruthAlsoMinesNegativeChips) {
   SniperConfig config = two_scale_config();
   config.scales = {{2.0, -1, -1}, {1.0, -1, -1}, {0, -1, 512}};
   config.valid_ranges = {{-1, 5}, {20, 80}, {10000, -1}};
-  SniperImage image{2000, 2000, {}, {}};
+  SniperImage image{2000, 2000, {}, {}, {}};
   for (int k = 0; k < 11; ++k) image.gt.push_back({100.0 + 5 * k, 300, 114.0 + 5 * k, 314});
   ImageChips chips = image_chips(image, config, 56, 4, 0, 0);
   EXPECT_TRUE(chips.positive.empty());
@@ -251,7 +251,7 @@ TEST(SniperChips, EpochListHasEveryPositiveChipAndAtMostTwoNegativesPerImage) {
   config.batch_size = 4;
   std::vector<SniperImage> images;
   for (int i = 0; i < 5; ++i) {
-    SniperImage im{2000, 2000, {{10.0 + i, 10, 40, 40}, {1500, 1500, 1530, 1540}}, {}};
+    SniperImage im{2000, 2000, {{10.0 + i, 10, 40, 40}, {1500, 1500, 1530, 1540}}, {}, {}};
     for (int cx : {100, 700, 1300}) {  // three far-apart clusters of 30 proposals → 3 neg chips
       for (int k = 0; k < 30; ++k)
         im.proposals.push_back({cx + 2.0 * k, 900, cx + 2.0 * k + 19, 919});
@@ -305,7 +305,7 @@ TEST(SniperChips, EpochChipsMatchPerImageChipsAtAnyThreadCount) {
   config.stride_max = 59;
   std::vector<SniperImage> images;
   for (int i = 0; i < 9; ++i) {
-    SniperImage im{1500 + 50 * i, 1200, {}, {}};
+    SniperImage im{1500 + 50 * i, 1200, {}, {}, {}};
     for (int k = 0; k < 12; ++k) {
       const double x = 37 * k * (i + 1) % 1400, y = 91 * k % 1100;
       im.gt.push_back({x, y, x + 10 + 7 * k, y + 12 + 5 * k});
@@ -353,6 +353,25 @@ TEST(SniperChips, TestPlanScalesAndRanges) {
   EXPECT_TRUE(keep_test_detection({0, 0, 4000, 4000}, plan[2].range));
 }
 
+TEST(SniperChips, FromAnnotatedConvertsBoxesAndDropsDifficultObjects) {
+  AnnotatedImage annotated;
+  annotated.width = 500;
+  annotated.height = 375;
+  Object a, b;
+  a.box = {10, 20, 110, 70};  // continuous: pixels 10…109 × 20…69
+  b.box = {0, 0, 50, 50};
+  b.difficult = true;
+  annotated.objects = {b, a};
+  SniperImage image = from_annotated(annotated, {{1, 2, 3, 4}});
+  ASSERT_EQ(image.gt.size(), 1u);
+  EXPECT_EQ(image.gt[0], (Box{10, 20, 109, 69}));
+  EXPECT_EQ(image.object_ids, std::vector<int>{1});
+  EXPECT_EQ(image.proposals.size(), 1u);
+  EXPECT_EQ(from_annotated(annotated, {}, true).gt.size(), 2u);
+  annotated.width = 0;
+  EXPECT_THROW(from_annotated(annotated), osprey::Error);
+}
+
 TEST(SniperChips, BadConfigsAreErrors) {
   SniperConfig config;
   config.valid_ranges.pop_back();
@@ -360,7 +379,8 @@ TEST(SniperChips, BadConfigsAreErrors) {
   config = SniperConfig{};
   config.stride_min = 60;
   EXPECT_THROW(ChipSampler(config, 0), osprey::Error);
-  EXPECT_THROW(image_chips(SniperImage{0, 10, {}, {}}, SniperConfig{}, 56, 0, 0, 0), osprey::Error);
+  EXPECT_THROW(image_chips(SniperImage{0, 10, {}, {}, {}}, SniperConfig{}, 56, 0, 0, 0),
+               osprey::Error);
 }
 
 }  // namespace
