@@ -135,19 +135,44 @@ void resize_item(const uint8_t* item, int w, int h, std::vector<float>& out) {
   }
 }
 
-// Blends intensities `item` (w×h at (left, top)) in `colour` over the RGB buffer, with alpha
-// `opacity` · I / 255.
-void blend_item(const std::vector<float>& item, int w, int h, int left, int top, Rgb colour,
+// The part of a w×h frame at (left, top) that lies on the W×H canvas, in frame coordinates:
+// [x0, x1) × [y0, y1).
+struct Visible {
+  int x0, x1, y0, y1;
+};
+Visible visible_part(int w, int h, int left, int top, int W, int H) {
+  return {std::max(0, -left), std::min(w, W - left), std::max(0, -top), std::min(h, H - top)};
+}
+
+// Blends the visible part of intensities `item` (w×h at (left, top)) in `colour` over the RGB
+// buffer, with alpha `opacity` · I / 255.
+void blend_item(const std::vector<float>& item, int w, Visible v, int left, int top, Rgb colour,
                 float opacity, int canvas_w, std::vector<float>& rgb) {
-  for (int y = 0; y < h; ++y) {
-    float* p = rgb.data() + ((size_t(top) + y) * canvas_w + left) * 3;
+  for (int y = v.y0; y < v.y1; ++y) {
+    float* p = rgb.data() + ((size_t(top + y)) * canvas_w + left + v.x0) * 3;
     const float* in = item.data() + size_t(y) * w;
-    for (int x = 0; x < w; ++x, p += 3) {
+    for (int x = v.x0; x < v.x1; ++x, p += 3) {
       const float a = in[x] * (1.0f / 255.0f);
       const float alpha = opacity * a, shade = 0.3f + 0.7f * a;
       for (int c = 0; c < 3; ++c) p[c] += alpha * (colour[c] * shade - p[c]);
     }
   }
+}
+
+// Tight box, in frame coordinates [x0, x1) × [y0, y1), of the mask pixels (I > threshold) inside
+// `v`; x1 = 0 when there are none.
+Visible mask_box(const std::vector<float>& item, int w, Visible v, int threshold) {
+  Visible box{v.x1, 0, v.y1, 0};
+  for (int y = v.y0; y < v.y1; ++y) {
+    const float* in = item.data() + size_t(y) * w;
+    for (int x = v.x0; x < v.x1; ++x) {
+      if (in[x] > threshold) {
+        box.x0 = std::min(box.x0, x), box.x1 = std::max(box.x1, x + 1);
+        box.y0 = std::min(box.y0, y), box.y1 = std::max(box.y1, y + 1);
+      }
+    }
+  }
+  return box;
 }
 
 void draw_clutter(const SceneConfig& cfg, const ItemSource& items, SceneRandom& rng,
@@ -166,8 +191,8 @@ void draw_clutter(const SceneConfig& cfg, const ItemSource& items, SceneRandom& 
       for (int x = 0; x < w; ++x) part[size_t(y) * w + x] = scratch[size_t(y + oy) * size + x + ox];
     }
     const int left = rng.integer(0, cfg.width - w), top = rng.integer(0, cfg.height - h);
-    blend_item(part, w, h, left, top, muted_colour(rng), float(rng.uniform(0.2, 0.4)), cfg.width,
-               rgb);
+    blend_item(part, w, Visible{0, w, 0, h}, left, top, muted_colour(rng),
+               float(rng.uniform(0.2, 0.4)), cfg.width, rgb);
   }
 }
 
@@ -242,34 +267,32 @@ Scene compose_scene(const SceneConfig& cfg, const ItemSource& items, uint64_t se
         cfg.colourise ? hsv_colour(rng.uniform(), rng.uniform(0.55, 1.0), rng.uniform(0.7, 1.0))
                       : Rgb{255, 255, 255};
     resize_item(items.images + item_id * kSide * kSide, w, h, scratch);
-    // Tight box of the mask inside the frame.
-    int bx0 = w, by0 = h, bx1 = -1, by1 = -1;
-    for (int y = 0; y < h; ++y) {
-      for (int x = 0; x < w; ++x) {
-        if (scratch[size_t(y) * w + x] > cfg.mask_threshold) {
-          bx0 = std::min(bx0, x), bx1 = std::max(bx1, x), by0 = std::min(by0, y),
-          by1 = std::max(by1, y);
-        }
-      }
-    }
-    if (bx1 < 0) continue;  // nothing above the threshold: an invisible item gets no box
+    const Visible whole{0, w, 0, h};
+    const Visible full = mask_box(scratch, w, whole, cfg.mask_threshold);
+    if (full.x1 == 0) continue;  // nothing above the threshold: an invisible item gets no box
+    // A truncated object's frame may leave the canvas by up to half its size.
+    const bool may_truncate = !cfg.centred && rng.uniform() < cfg.truncation;
     int left = (W - w) / 2, top = (H - h) / 2;
+    Visible v = whole, box = full;
     bool placed = cfg.centred;
     for (int t = 0; !placed && t < cfg.placement_tries; ++t) {
-      left = rng.integer(0, W - w);
-      top = rng.integer(0, H - h);
-      const float box[4] = {float(left + bx0), float(top + by0), float(left + bx1 + 1),
-                            float(top + by1 + 1)};
+      left = may_truncate ? rng.integer(-w / 2, W - w + w / 2) : rng.integer(0, W - w);
+      top = may_truncate ? rng.integer(-h / 2, H - h + h / 2) : rng.integer(0, H - h);
+      v = visible_part(w, h, left, top, W, H);
+      box = mask_box(scratch, w, v, cfg.mask_threshold);
+      if (box.x1 == 0) continue;  // the visible part holds no mask pixel
+      const float b[4] = {float(left + box.x0), float(top + box.y0), float(left + box.x1),
+                          float(top + box.y1)};
       placed = true;
       for (const Object& o : scene.objects) {
-        if (ops::box::iou(box, o.box.data(), 0.0f) > cfg.max_overlap) placed = false;
+        if (ops::box::iou(b, o.box.data(), 0.0f) > cfg.max_overlap) placed = false;
       }
     }
     if (!placed) continue;
-    blend_item(scratch, w, h, left, top, colour, 1.0f, W, rgb);
+    blend_item(scratch, w, v, left, top, colour, 1.0f, W, rgb);
     const auto object_index = static_cast<uint8_t>(scene.objects.size() + 1);
-    for (int y = 0; y < h; ++y) {
-      for (int x = 0; x < w; ++x) {
+    for (int y = v.y0; y < v.y1; ++y) {
+      for (int x = v.x0; x < v.x1; ++x) {
         if (scratch[size_t(y) * w + x] > cfg.mask_threshold) {
           scene.class_mask.at(top + y, left + x, 0) = static_cast<uint8_t>(label + 1);
           scene.object_mask.at(top + y, left + x, 0) = object_index;
@@ -277,8 +300,11 @@ Scene compose_scene(const SceneConfig& cfg, const ItemSource& items, uint64_t se
       }
     }
     Object object;
-    object.box = {float(left + bx0), float(top + by0), float(left + bx1 + 1), float(top + by1 + 1)};
+    object.box = {float(left + box.x0), float(top + box.y0), float(left + box.x1),
+                  float(top + box.y1)};
     object.class_id = label;
+    object.truncated =
+        box.x0 != full.x0 || box.x1 != full.x1 || box.y0 != full.y0 || box.y1 != full.y1;
     scene.objects.push_back(object);
     scene.item_ids.push_back(item_id);
     if (scene.objects.size() >= 254) break;  // object indices must stay below void (255)

@@ -6,8 +6,10 @@
 // the background. Its mask is the set of frame pixels with I > mask_threshold, and its box the
 // tight box of that mask (before any occlusion, as VOC boxes frame the whole object), in the
 // continuous convention of annotation.h: pixel columns xmin … xmax give x1 = xmin, x2 = xmax + 1.
-// Items whose mask is empty are not drawn. Frames always lie inside the canvas (no truncated
-// objects).
+// Items whose mask is empty are not drawn. With probability `truncation` an object's frame may
+// leave the canvas by up to half its width and height (VOC's truncated objects): its box is then
+// the tight box of the mask pixels that remain on the canvas, and `truncated` is set when the
+// canvas cut the mask.
 //
 // Masks: `class_mask` holds class + 1 (0 = background), `object_mask` the object's index + 1, and
 // both hold 255 (void) in a band of void_radius pixels around every boundary between different

@@ -23,12 +23,14 @@ DatasetConfig preset(const std::string& name) {
     c.scene.min_objects = 2;
     c.scene.max_objects = 8;
     c.scene.background = Background::cluttered;
+    c.scene.truncation = 0.2;
   } else if (name == "voc") {
     c.source_split = "test";
     c.scene.min_objects = 1;
     c.scene.max_objects = 4;
     c.scene.min_size = 16;
     c.scene.max_size = 220;
+    c.scene.truncation = 0.15;
     c.scene.background = Background::textured;
   } else {
     OSPREY_THROW(value, "fashion-scenes: unknown preset '{}' (known: {})", name,
@@ -53,6 +55,8 @@ void validate(const DatasetConfig& config) {
                s.height);
   OSPREY_CHECK(s.aspect_jitter >= 0 && s.aspect_jitter <= 2,
                "fashion-scenes: aspect_jitter must be in [0, 2], got {}", s.aspect_jitter);
+  OSPREY_CHECK(s.truncation >= 0 && s.truncation <= 1,
+               "fashion-scenes: truncation must be in [0, 1], got {}", s.truncation);
   OSPREY_CHECK(s.max_overlap >= 0 && s.max_overlap <= 1,
                "fashion-scenes: max_overlap must be in [0, 1], got {}", s.max_overlap);
   OSPREY_CHECK(s.mask_threshold >= 0 && s.mask_threshold < 255,

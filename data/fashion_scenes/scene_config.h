@@ -32,6 +32,9 @@ struct SceneConfig {
   // `placement_tries` positions are tried, then the object is left out).
   double max_overlap = 0.3;
   int placement_tries = 20;
+  // Probability that an object may be placed partly outside the canvas (truncated, see
+  // scene_composer.h).
+  double truncation = 0;
   // Single centred item filling `centred_fill` of the shorter canvas side (the classification
   // presets); min/max_objects and sizes are ignored then.
   bool centred = false;
@@ -64,9 +67,10 @@ struct DatasetConfig {
 // The study's roles:
 //   "cls"    single centred items with image labels, no boxes (ImageNet-Cls analogue), train split
 //   "loc"    the same items with their boxes (ImageNet-Loc analogue), train split
-//   "scenes" cluttered multi-object scenes, 2–8 items, train split (COCO / OpenImages analogue)
-//   "voc"    small target sets: 1–4 items on textured backgrounds from the test split (VOC-like
-//            detection and segmentation)
+//   "scenes" cluttered multi-object scenes, 2–8 items (20% may be truncated), train split
+//            (COCO / OpenImages analogue)
+//   "voc"    small target sets: 1–4 items (15% may be truncated) on textured backgrounds from the
+//            test split (VOC-like detection and segmentation)
 // Unknown names are a value error listing these.
 DatasetConfig preset(const std::string& name);
 const std::vector<std::string>& preset_names();

@@ -58,6 +58,7 @@ data::fashion_scenes::WriteStats run_make_fashion_scenes(const MakeFashionScenes
   }
   if (options.aspect_jitter >= 0) config.scene.aspect_jitter = options.aspect_jitter;
   if (options.max_overlap >= 0) config.scene.max_overlap = options.max_overlap;
+  if (options.truncation >= 0) config.scene.truncation = options.truncation;
   if (!options.background.empty()) {
     using data::fashion_scenes::Background;
     if (options.background == "plain") {
@@ -111,6 +112,8 @@ void add_make_dataset_command(CLI::App& app) {
   scenes->add_option("--scale", options->scale, "item frame side in pixels MIN-MAX");
   scenes->add_option("--aspect-jitter", options->aspect_jitter, "aspect ratio in [1/(1+j), 1+j]");
   scenes->add_option("--max-overlap", options->max_overlap, "largest IoU between two objects");
+  scenes->add_option("--truncation", options->truncation,
+                     "probability that an object may leave the canvas (truncated)");
   scenes->add_option("--background", options->background, "plain, textured or cluttered");
   scenes->add_flag("--grey", options->grey, "grey items instead of colourised ones");
   scenes->add_option("--split", options->split, "Fashion-MNIST split of the items: train or test");

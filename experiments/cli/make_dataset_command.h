@@ -22,6 +22,7 @@ struct MakeFashionScenesOptions {
   std::string scale;    // "MIN-MAX"
   double aspect_jitter = -1;
   double max_overlap = -1;
+  double truncation = -1;
   std::string background;
   bool grey = false;
   std::string split;

@@ -88,6 +88,37 @@ TEST(FashionScenesCompose, ObjectSizesSpanSmallToLarge) {
   EXPECT_GT(largest, 120);  // ... and its coarsest
 }
 
+TEST(FashionScenesCompose, TruncatedObjectsKeepTheirVisibleBox) {
+  SyntheticItems items;
+  SceneConfig config = preset("voc").scene;
+  config.truncation = 1;
+  int truncated = 0, objects = 0;
+  for (int64_t index = 0; index < 30; ++index) {
+    Scene s = compose_scene(config, items.source(), 9, index);
+    for (size_t k = 0; k < s.objects.size(); ++k) {
+      const Object& o = s.objects[k];
+      EXPECT_GE(o.box[0], 0);
+      EXPECT_GE(o.box[1], 0);
+      EXPECT_LE(o.box[2], 256);
+      EXPECT_LE(o.box[3], 256);
+      ++objects;
+      truncated += o.truncated ? 1 : 0;
+      // A box that touches no canvas edge cannot have been cut by the canvas.
+      if (o.box[0] > 0 && o.box[1] > 0 && o.box[2] < 256 && o.box[3] < 256) {
+        EXPECT_FALSE(o.truncated);
+      }
+    }
+  }
+  EXPECT_GT(truncated, 0);
+  EXPECT_LT(truncated, objects);
+  config.truncation = 0;
+  for (int64_t index = 0; index < 10; ++index) {
+    for (const Object& o : compose_scene(config, items.source(), 9, index).objects) {
+      EXPECT_FALSE(o.truncated);
+    }
+  }
+}
+
 TEST(FashionScenesCompose, VocXmlUsesOneBasedInclusiveBoxes) {
   AnnotatedImage image;
   image.id = "000007";
