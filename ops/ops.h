@@ -29,5 +29,7 @@
 #include "ops/pool/pool.h"
 #include "ops/random/random.h"
 #include "ops/reduce/reduce.h"
+#include "ops/roi_align/roi_align.h"
+#include "ops/roi_pool/roi_pool.h"
 #include "ops/softmax/softmax.h"
 #include "ops/sort/sort.h"

@@ -1,0 +1,258 @@
+// CUDA kernels of roi_align (cuda/direct) and roi_align_backward (cuda/gather), f32 and f64, on
+// the current stream. Inputs are made contiguous NCHW first; outputs in another layout are computed
+// dense and copied in. The sampling rule is the CPU kernels' (roi_align_geometry.h).
+//   forward: one thread per output element (RoI, channel, bin), consecutive threads on
+//     consecutive bins of one channel, so the writes (the dominant traffic: K·C·PH·PW values)
+//     coalesce; each thread sums its bin's samples, four pixels per sample.
+//   backward: deterministic without atomics. Rather than scattering each bin's gradient onto its
+//     pixels (torchvision: atomicAdd, order-dependent float sums), each thread owns one input pixel
+//     of one image for kChannels channels and gathers: it walks the image's RoIs in RoI order
+//     (ids grouped by image on the host), skips those whose pixel window (one small kernel
+//     computes it per RoI) misses the pixel, and for the others adds the weight of the pixel in
+//     each bin (only the bins whose samples can reach it) times the bin's gradient. Every sum has
+//     a fixed order: two runs give bitwise equal gradients.
+#include <algorithm>
+#include <vector>
+
+#include "framework/autograd/grad_mode.h"
+#include "ops/common/cuda_loops.cuh"
+#include "ops/common/op_helpers.h"
+#include "ops/common/roi_check.h"
+#include "ops/roi_align/roi_align_geometry.h"
+
+namespace osprey::ops {
+namespace {
+
+constexpr int kChannels = 8;  // channels per backward thread: the RoI walk is shared by them
+
+#define OSPREY_GRID_LOOP(index, count)                                              \
+  for (int64_t index = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; \
+       index < (count); index += static_cast<int64_t>(gridDim.x) * blockDim.x)
+
+struct Geo {
+  int C, H, W, PH, PW, sampling;
+  bool aligned;
+};
+
+template <typename T>
+__global__ void forward_kernel(int64_t total, Geo g, T scale, const T* x, const T* rois, T* out) {
+  OSPREY_GRID_LOOP(e, total) {
+    const int j = static_cast<int>(e % g.PW);
+    const int i = static_cast<int>((e / g.PW) % g.PH);
+    const int64_t kc = e / (static_cast<int64_t>(g.PW) * g.PH);
+    const int c = static_cast<int>(kc % g.C);
+    const int64_t k = kc / g.C;
+    const T* roi = rois + 5 * k;
+    const RoiGrid<T> r = roi_grid(roi, scale, g.aligned, g.PH, g.PW, g.sampling);
+    const T* plane = x + (static_cast<int64_t>(roi[0]) * g.C + c) * g.H * g.W;
+    T sum = 0;
+    for (int a = 0; a < r.grid_h; ++a) {
+      const AxisSample<T> ys =
+          axis_sample(sample_coordinate(r.start_h, r.bin_h, i, a, r.grid_h), g.H);
+      if (ys.w_low == T(0) && ys.w_high == T(0)) continue;
+      const T* low = plane + ys.low * g.W;
+      const T* high = plane + ys.high * g.W;
+      for (int b = 0; b < r.grid_w; ++b) {
+        const AxisSample<T> xs =
+            axis_sample(sample_coordinate(r.start_w, r.bin_w, j, b, r.grid_w), g.W);
+        sum += ys.w_low * (xs.w_low * low[xs.low] + xs.w_high * low[xs.high]) +
+               ys.w_high * (xs.w_low * high[xs.low] + xs.w_high * high[xs.high]);
+      }
+    }
+    const int count = r.grid_h * r.grid_w;
+    out[e] = sum / static_cast<T>(count > 0 ? count : 1);
+  }
+}
+
+// The pixels one axis of a RoI reads: [first, last], empty when first > last.
+template <typename T>
+__device__ void axis_window(T start, T bin, int bins, int grid, int size, int& first, int& last) {
+  first = size;
+  last = -1;
+  for (int b = 0; b < bins; ++b)
+    for (int i = 0; i < grid; ++i) {
+      const AxisSample<T> s = axis_sample(sample_coordinate(start, bin, b, i, grid), size);
+      if (s.w_low == T(0) && s.w_high == T(0)) continue;
+      first = min(first, s.low);
+      last = max(last, s.high);
+    }
+}
+
+template <typename T>
+__global__ void window_kernel(int64_t K, Geo g, T scale, const T* rois, int4* windows) {
+  OSPREY_GRID_LOOP(k, K) {
+    const RoiGrid<T> r = roi_grid(rois + 5 * k, scale, g.aligned, g.PH, g.PW, g.sampling);
+    int4 w;
+    axis_window(r.start_h, r.bin_h, g.PH, r.grid_h, g.H, w.x, w.y);
+    axis_window(r.start_w, r.bin_w, g.PW, r.grid_w, g.W, w.z, w.w);
+    windows[k] = w;
+  }
+}
+
+// The weight of pixel p in bin b along one axis (summed over the bin's samples, undivided).
+template <typename T>
+__device__ T axis_weight(T start, T bin, int b, int grid, int size, int p) {
+  T w = 0;
+  for (int i = 0; i < grid; ++i) {
+    const AxisSample<T> s = axis_sample(sample_coordinate(start, bin, b, i, grid), size);
+    if (s.low == p) w += s.w_low;
+    if (s.high == p) w += s.w_high;
+  }
+  return w;
+}
+
+// The bins [first, last) whose samples can give pixel p a weight: samples within one pixel of p,
+// or beyond the map's edge for its first and last pixel (edge samples move onto them).
+template <typename T>
+__device__ void bin_range(T start, T bin, int bins, int size, int p, int& first, int& last) {
+  first = 0;
+  last = bins;
+  if (!(bin > T(0))) return;
+  const T lo = p == 0 ? T(-1) : static_cast<T>(p - 1);
+  const T hi = p == size - 1 ? static_cast<T>(size) : static_cast<T>(p + 1);
+  // Clamped before the conversion: a tiny bin gives quotients far outside int's range.
+  const T a = floor((lo - start) / bin) - T(1), b = ceil((hi - start) / bin) + T(1);
+  first = a <= T(0) ? 0 : (a >= static_cast<T>(bins) ? bins : static_cast<int>(a));
+  last = b >= static_cast<T>(bins) ? bins : (b <= T(0) ? 0 : static_cast<int>(b));
+}
+
+template <typename T>
+__global__ void backward_kernel(int64_t total, Geo g, T scale, const T* grad, const T* rois,
+                                const int64_t* start, const int64_t* ids, const int4* windows,
+                                T* grad_input) {
+  const int groups = (g.C + kChannels - 1) / kChannels;
+  OSPREY_GRID_LOOP(e, total) {
+    const int w = static_cast<int>(e % g.W);
+    const int h = static_cast<int>((e / g.W) % g.H);
+    const int64_t ng = e / (static_cast<int64_t>(g.W) * g.H);
+    const int c0 = static_cast<int>(ng % groups) * kChannels;
+    const int64_t n = ng / groups;
+    const int cn = min(kChannels, g.C - c0);
+    T acc[kChannels];
+#pragma unroll
+    for (int t = 0; t < kChannels; ++t) acc[t] = 0;
+    const int64_t bins = static_cast<int64_t>(g.PH) * g.PW;
+    for (int64_t q = start[n]; q < start[n + 1]; ++q) {
+      const int64_t k = ids[q];
+      const int4 win = windows[k];
+      if (h < win.x || h > win.y || w < win.z || w > win.w) continue;
+      const RoiGrid<T> r = roi_grid(rois + 5 * k, scale, g.aligned, g.PH, g.PW, g.sampling);
+      const int count = r.grid_h * r.grid_w;
+      const T inv = T(1) / static_cast<T>(count > 0 ? count : 1);
+      int i0, i1, j0, j1;
+      bin_range(r.start_h, r.bin_h, g.PH, g.H, h, i0, i1);
+      bin_range(r.start_w, r.bin_w, g.PW, g.W, w, j0, j1);
+      const T* gk = grad + (k * g.C + c0) * bins;
+      for (int i = i0; i < i1; ++i) {
+        const T wy = axis_weight(r.start_h, r.bin_h, i, r.grid_h, g.H, h);
+        if (wy == T(0)) continue;
+        for (int j = j0; j < j1; ++j) {
+          const T wx = axis_weight(r.start_w, r.bin_w, j, r.grid_w, g.W, w);
+          if (wx == T(0)) continue;
+          const T weight = wy * wx * inv;
+          const T* gb = gk + i * g.PW + j;
+#pragma unroll
+          for (int t = 0; t < kChannels; ++t)
+            if (t < cn) acc[t] += weight * gb[t * bins];
+        }
+      }
+    }
+    T* dst = grad_input + ((n * g.C + c0) * g.H + h) * g.W + w;
+#pragma unroll
+    for (int t = 0; t < kChannels; ++t)
+      if (t < cn) dst[static_cast<int64_t>(t) * g.H * g.W] = acc[t];
+  }
+}
+
+MemoryFormat format_of(const Tensor& t) {
+  return t.is_contiguous(MemoryFormat::channels_last) && !t.is_contiguous()
+             ? MemoryFormat::channels_last
+             : MemoryFormat::contiguous;
+}
+
+Tensor dense_like(const Tensor& out) {
+  return out.is_contiguous() ? out : Tensor::empty(out.shape(), out.dtype(), out.device());
+}
+
+Geo geo_of(const RoiAlignParams& p, const Shape& input) {
+  return {static_cast<int>(input[1]),
+          static_cast<int>(input[2]),
+          static_cast<int>(input[3]),
+          static_cast<int>(p.pooled_h),
+          static_cast<int>(p.pooled_w),
+          static_cast<int>(p.sampling_ratio),
+          p.aligned};
+}
+
+using cuda_detail::blocks_for;
+using cuda_detail::kThreads;
+
+template <typename T>
+void forward(KernelContext& ctx) {
+  const Tensor x = ctx.input(0).contiguous();
+  const Tensor rois = ctx.input(1).contiguous();
+  const RoiAlignParams p = RoiAlignParams::from(ctx.attrs(), "roi_align");
+  Tensor& out =
+      ctx.output(0, p.output_shape(rois.size(0), x.size(1)), x.dtype(), format_of(ctx.input(0)));
+  if (out.numel() == 0) return;
+  const Tensor res = dense_like(out);
+  forward_kernel<T><<<blocks_for(res.numel()), kThreads, 0, cuda::current_stream()>>>(
+      res.numel(), geo_of(p, x.shape()), static_cast<T>(p.spatial_scale), x.data<T>(),
+      rois.data<T>(), res.data<T>());
+  OSPREY_CUDA_LAUNCH_CHECK();
+  if (!res.is_same(out)) out.copy_(res);
+}
+
+template <typename T>
+void backward(KernelContext& ctx) {
+  const Tensor grad = ctx.input(0).contiguous();
+  const Tensor rois = ctx.input(1).contiguous();
+  const RoiAlignParams p = RoiAlignParams::from(ctx.attrs(), "roi_align_backward");
+  const Shape size = ctx.attrs().get_ints("input_size");
+  Tensor& out = ctx.output(0, size, grad.dtype(), format_of(ctx.input(0)));
+  if (out.numel() == 0) return;
+  const Tensor res = dense_like(out);
+  cudaStream_t stream = cuda::current_stream();
+  const int64_t K = rois.size(0), N = size[0];
+  const RoisByImage groups = rois_by_image(rois.to_vector<double>(), N);
+  const Device device = grad.device();
+  const Tensor start = Tensor::from_vector<int64_t>(groups.start, {N + 1}, device);
+  const Tensor ids = Tensor::from_vector<int64_t>(K > 0 ? groups.ids : std::vector<int64_t>{0},
+                                                  {std::max<int64_t>(K, 1)}, device);
+  const Tensor windows = Tensor::empty({std::max<int64_t>(K, 1) * 4}, DType::i32, device);
+  const Geo g = geo_of(p, size);
+  const T scale = static_cast<T>(p.spatial_scale);
+  if (K > 0) {
+    window_kernel<T><<<blocks_for(K), kThreads, 0, stream>>>(
+        K, g, scale, rois.data<T>(), static_cast<int4*>(windows.raw_data()));
+    OSPREY_CUDA_LAUNCH_CHECK();
+  }
+  const int64_t total = N * ((size[1] + kChannels - 1) / kChannels) * size[2] * size[3];
+  backward_kernel<T><<<blocks_for(total), kThreads, 0, stream>>>(
+      total, g, scale, grad.data<T>(), rois.data<T>(), start.data<int64_t>(), ids.data<int64_t>(),
+      static_cast<const int4*>(windows.raw_data()), res.data<T>());
+  OSPREY_CUDA_LAUNCH_CHECK();
+  if (!res.is_same(out)) out.copy_(res);
+}
+
+template <void (*F32)(KernelContext&), void (*F64)(KernelContext&)>
+void run(KernelContext& ctx) {
+  check_cuda_operands(ctx);
+  cuda::DeviceGuard guard(ctx.input(0).device().index);
+  autograd::NoGradGuard no_grad;  // layout copies made here are not part of the graph
+  ctx.input(0).dtype() == DType::f64 ? F64(ctx) : F32(ctx);
+}
+
+const bool registered = [] {
+  auto fp = [](const KernelContext& ctx) { return inputs_are_float(ctx); };
+  register_kernel("roi_align", DeviceType::cuda, "direct", 10, run<forward<float>, forward<double>>,
+                  fp, "one thread per output bin, coalesced writes");
+  register_kernel("roi_align_backward", DeviceType::cuda, "gather", 10,
+                  run<backward<float>, backward<double>>, fp,
+                  "one thread per input pixel and 8 channels gathering over the image's RoIs in "
+                  "order: deterministic, no atomics");
+  return true;
+}();
+
+}  // namespace
+}  // namespace osprey::ops
