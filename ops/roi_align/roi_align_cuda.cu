@@ -3,7 +3,9 @@
 // dense and copied in. The sampling rule is the CPU kernels' (roi_align_geometry.h).
 //   forward: one thread per output element (RoI, channel, bin), consecutive threads on
 //     consecutive bins of one channel, so the writes (the dominant traffic: K·C·PH·PW values)
-//     coalesce; each thread sums its bin's samples, four pixels per sample.
+//     coalesce; each thread sums its bin's samples, four pixels per sample. With a fixed
+//     sampling ratio the samples come from a per-(RoI, bin) table computed first; adaptive
+//     sampling (a per-RoI count) computes them in place.
 //   backward: deterministic without atomics. Rather than scattering each bin's gradient onto its
 //     pixels (torchvision: atomicAdd, order-dependent float sums), each thread owns one input pixel
 //     of one image for kChannels channels and gathers: it walks the image's RoIs in RoI order
@@ -61,6 +63,58 @@ __global__ void forward_kernel(int64_t total, Geo g, T scale, const T* x, const 
     }
     const int count = r.grid_h * r.grid_w;
     out[e] = sum / static_cast<T>(count > 0 ? count : 1);
+  }
+}
+
+// With a fixed sampling ratio s every RoI has s samples per bin and axis: one small kernel
+// computes them once, (RoI, bin, sample) -> AxisSample, and the forward reads them instead of
+// recomputing each RoI's grid and samples per output element (K·C·PH·PW threads).
+template <typename T>
+__global__ void samples_kernel(int64_t K, Geo g, T scale, const T* rois, AxisSample<T>* ys,
+                               AxisSample<T>* xs) {
+  const int s = g.sampling, per_roi = (g.PH + g.PW) * s;
+  OSPREY_GRID_LOOP(e, K * per_roi) {
+    const int64_t k = e / per_roi;
+    const int r = static_cast<int>(e % per_roi);
+    const RoiGrid<T> grid = roi_grid(rois + 5 * k, scale, g.aligned, g.PH, g.PW, s);
+    if (r < g.PH * s) {
+      ys[k * g.PH * s + r] =
+          axis_sample(sample_coordinate(grid.start_h, grid.bin_h, r / s, r % s, s), g.H);
+    } else {
+      const int q = r - g.PH * s;
+      xs[k * g.PW * s + q] =
+          axis_sample(sample_coordinate(grid.start_w, grid.bin_w, q / s, q % s, s), g.W);
+    }
+  }
+}
+
+template <typename T>
+__global__ void forward_table_kernel(int64_t total, Geo g, const T* x, const T* rois,
+                                     const AxisSample<T>* ys, const AxisSample<T>* xs, T* out) {
+  const int s = g.sampling;
+  const T inv = T(1) / static_cast<T>(s * s);
+  OSPREY_GRID_LOOP(e, total) {
+    const int j = static_cast<int>(e % g.PW);
+    const int i = static_cast<int>((e / g.PW) % g.PH);
+    const int64_t kc = e / (static_cast<int64_t>(g.PW) * g.PH);
+    const int c = static_cast<int>(kc % g.C);
+    const int64_t k = kc / g.C;
+    const T* plane = x + (static_cast<int64_t>(rois[5 * k]) * g.C + c) * g.H * g.W;
+    const AxisSample<T>* yk = ys + (k * g.PH + i) * s;
+    const AxisSample<T>* xk = xs + (k * g.PW + j) * s;
+    T sum = 0;
+    for (int a = 0; a < s; ++a) {
+      const AxisSample<T> y = yk[a];
+      if (y.w_low == T(0) && y.w_high == T(0)) continue;
+      const T* low = plane + y.low * g.W;
+      const T* high = plane + y.high * g.W;
+      for (int b = 0; b < s; ++b) {
+        const AxisSample<T> q = xk[b];
+        sum += y.w_low * (q.w_low * low[q.low] + q.w_high * low[q.high]) +
+               y.w_high * (q.w_low * high[q.low] + q.w_high * high[q.high]);
+      }
+    }
+    out[e] = sum * inv;
   }
 }
 
@@ -196,9 +250,29 @@ void forward(KernelContext& ctx) {
       ctx.output(0, p.output_shape(rois.size(0), x.size(1)), x.dtype(), format_of(ctx.input(0)));
   if (out.numel() == 0) return;
   const Tensor res = dense_like(out);
-  forward_kernel<T><<<blocks_for(res.numel()), kThreads, 0, cuda::current_stream()>>>(
-      res.numel(), geo_of(p, x.shape()), static_cast<T>(p.spatial_scale), x.data<T>(),
-      rois.data<T>(), res.data<T>());
+  const Geo g = geo_of(p, x.shape());
+  const T scale = static_cast<T>(p.spatial_scale);
+  cudaStream_t stream = cuda::current_stream();
+  if (p.sampling_ratio > 0) {
+    const int64_t K = rois.size(0);
+    const Tensor ys =
+        Tensor::empty({K * p.pooled_h * p.sampling_ratio * int64_t(sizeof(AxisSample<T>))},
+                      DType::u8, x.device());
+    const Tensor xs =
+        Tensor::empty({K * p.pooled_w * p.sampling_ratio * int64_t(sizeof(AxisSample<T>))},
+                      DType::u8, x.device());
+    auto* y_samples = static_cast<AxisSample<T>*>(ys.raw_data());
+    auto* x_samples = static_cast<AxisSample<T>*>(xs.raw_data());
+    samples_kernel<T>
+        <<<blocks_for(K * (p.pooled_h + p.pooled_w) * p.sampling_ratio), kThreads, 0, stream>>>(
+            K, g, scale, rois.data<T>(), y_samples, x_samples);
+    OSPREY_CUDA_LAUNCH_CHECK();
+    forward_table_kernel<T><<<blocks_for(res.numel()), kThreads, 0, stream>>>(
+        res.numel(), g, x.data<T>(), rois.data<T>(), y_samples, x_samples, res.data<T>());
+  } else {
+    forward_kernel<T><<<blocks_for(res.numel()), kThreads, 0, stream>>>(
+        res.numel(), g, scale, x.data<T>(), rois.data<T>(), res.data<T>());
+  }
   OSPREY_CUDA_LAUNCH_CHECK();
   if (!res.is_same(out)) out.copy_(res);
 }
