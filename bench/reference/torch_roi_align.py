@@ -5,7 +5,8 @@ Usage: torch_roi_align.py '<json>' where <json> is {"device": "cpu"|"cuda", "thr
   "n": N, "c": C, "hw": HW, "rois_per_image": R, "size": 14, "scale": 0.0625, "sampling": 2,
   "reps": 3}. RoIs as bench_torch.py's make_rois (xy in [0, image - 32), wh in [16, 256), clipped
   to the image of HW / scale pixels), seed 0. Prints one JSON object: {"torch", "torchvision",
-  "fwd_median_s", "fwd_best_s", "fwdbwd_median_s", "fwdbwd_best_s"} or {"error": ...}.
+  "fwd_median_s", "fwd_best_s", "fwdbwd_median_s", "fwdbwd_best_s", "fwd_cpu_median_s",
+"fwdbwd_cpu_median_s" (process CPU seconds, all threads)} or {"error": ...}.
 """
 import json
 import sys
@@ -33,14 +34,16 @@ def make_rois(n_img, per_img, img_size, gen):
 def timed(step, reps, sync):
     step()  # warm-up
     sync()
-    times = []
+    times, cpu = [], []
     for _ in range(reps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         step()
         sync()
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
     times.sort()
-    return times[len(times) // 2], times[0]
+    cpu.sort()
+    return times[len(times) // 2], times[0], cpu[len(cpu) // 2]
 
 
 def main():
@@ -64,7 +67,7 @@ def main():
         with torch.no_grad():
             roi_align(feat, rois, **args)
 
-    fwd_median, fwd_best = timed(fwd, reps, sync)
+    fwd_median, fwd_best, fwd_cpu = timed(fwd, reps, sync)
     x = feat.clone().requires_grad_(True)
     g = torch.randn(rois.shape[0], c, spec["size"], spec["size"], generator=gen).to(device)
 
@@ -72,11 +75,12 @@ def main():
         x.grad = None
         roi_align(x, rois, **args).backward(g)
 
-    fb_median, fb_best = timed(fwd_bwd, reps, sync)
+    fb_median, fb_best, fb_cpu = timed(fwd_bwd, reps, sync)
     import torchvision
     print(json.dumps({"torch": torch.__version__, "torchvision": torchvision.__version__,
                       "fwd_median_s": fwd_median, "fwd_best_s": fwd_best,
-                      "fwdbwd_median_s": fb_median, "fwdbwd_best_s": fb_best}))
+                      "fwdbwd_median_s": fb_median, "fwdbwd_best_s": fb_best,
+                      "fwd_cpu_median_s": fwd_cpu, "fwdbwd_cpu_median_s": fb_cpu}))
 
 
 if __name__ == "__main__":
