@@ -44,14 +44,16 @@ struct RoiTaps {
 // the channel loops run 16 floats wide where the CPU allows without -march flags.
 #define OSPREY_ROI_INLINE inline __attribute__((always_inline))
 
-// buf[bin][c] = Σ over the bin's taps of weight · image[row][col][c], c < cn.
-template <typename T>
-OSPREY_ROI_INLINE void pool_bins(const T* image, const RoiTaps<T>& taps, int64_t PH, int64_t PW,
-                                 int64_t W, int64_t C, int64_t cn, T* buf) {
+// buf[bin][c] = Σ over the bin's taps of weight · image[row][col][c], c < cn. A full block
+// (Full: cn = kBlock, a compile-time count) keeps its accumulators in registers.
+template <bool Full, typename T>
+OSPREY_ROI_INLINE void pool_bins_of(const T* image, const RoiTaps<T>& taps, int64_t PH, int64_t PW,
+                                    int64_t W, int64_t C, int64_t cn, T* buf) {
+  const int64_t n = Full ? kBlock : cn;
   for (int64_t i = 0; i < PH; ++i) {
     for (int64_t j = 0; j < PW; ++j) {
-      T* acc = buf + (i * PW + j) * kBlock;
-      std::fill(acc, acc + cn, T(0));
+      alignas(64) T acc[kBlock];
+      for (int64_t c = 0; c < n; ++c) acc[c] = T(0);
       for (int32_t a = taps.rows.start[i]; a < taps.rows.start[i + 1]; ++a) {
         const T wr = taps.rows.weight[a];
         const T* row = image + taps.rows.index[a] * W * C;
@@ -59,20 +61,34 @@ OSPREY_ROI_INLINE void pool_bins(const T* image, const RoiTaps<T>& taps, int64_t
           const T w = wr * taps.cols.weight[b];
           const T* src = row + taps.cols.index[b] * C;
 #pragma omp simd
-          for (int64_t c = 0; c < cn; ++c) acc[c] += w * src[c];
+          for (int64_t c = 0; c < n; ++c) acc[c] += w * src[c];
         }
       }
+      std::copy(acc, acc + n, buf + (i * PW + j) * kBlock);
     }
   }
 }
 
-// image[row][col][c] += weight · gbuf[bin][c] over every bin's taps, bins in order.
 template <typename T>
-OSPREY_ROI_INLINE void scatter_bins(T* image, const RoiTaps<T>& taps, int64_t PH, int64_t PW,
-                                    int64_t W, int64_t C, int64_t cn, const T* gbuf) {
+OSPREY_ROI_INLINE void pool_bins(const T* image, const RoiTaps<T>& taps, int64_t PH, int64_t PW,
+                                 int64_t W, int64_t C, int64_t cn, T* buf) {
+  if (cn == kBlock) {
+    pool_bins_of<true>(image, taps, PH, PW, W, C, cn, buf);
+  } else {
+    pool_bins_of<false>(image, taps, PH, PW, W, C, cn, buf);
+  }
+}
+
+// image[row][col][c] += weight · gbuf[bin][c] over every bin's taps, bins in order; a full
+// block keeps the bin's gradient in registers.
+template <bool Full, typename T>
+OSPREY_ROI_INLINE void scatter_bins_of(T* image, const RoiTaps<T>& taps, int64_t PH, int64_t PW,
+                                       int64_t W, int64_t C, int64_t cn, const T* gbuf) {
+  const int64_t n = Full ? kBlock : cn;
   for (int64_t i = 0; i < PH; ++i) {
     for (int64_t j = 0; j < PW; ++j) {
-      const T* gv = gbuf + (i * PW + j) * kBlock;
+      alignas(64) T gv[kBlock];
+      std::copy(gbuf + (i * PW + j) * kBlock, gbuf + (i * PW + j) * kBlock + n, gv);
       for (int32_t a = taps.rows.start[i]; a < taps.rows.start[i + 1]; ++a) {
         const T wr = taps.rows.weight[a];
         T* row = image + taps.rows.index[a] * W * C;
@@ -80,10 +96,20 @@ OSPREY_ROI_INLINE void scatter_bins(T* image, const RoiTaps<T>& taps, int64_t PH
           const T w = wr * taps.cols.weight[b];
           T* d = row + taps.cols.index[b] * C;
 #pragma omp simd
-          for (int64_t c = 0; c < cn; ++c) d[c] += w * gv[c];
+          for (int64_t c = 0; c < n; ++c) d[c] += w * gv[c];
         }
       }
     }
+  }
+}
+
+template <typename T>
+OSPREY_ROI_INLINE void scatter_bins(T* image, const RoiTaps<T>& taps, int64_t PH, int64_t PW,
+                                    int64_t W, int64_t C, int64_t cn, const T* gbuf) {
+  if (cn == kBlock) {
+    scatter_bins_of<true>(image, taps, PH, PW, W, C, cn, gbuf);
+  } else {
+    scatter_bins_of<false>(image, taps, PH, PW, W, C, cn, gbuf);
   }
 }
 
