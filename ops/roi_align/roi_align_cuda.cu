@@ -118,20 +118,6 @@ __global__ void forward_table_kernel(int64_t total, Geo g, const T* x, const T* 
   }
 }
 
-// The pixels one axis of a RoI reads: [first, last], empty when first > last.
-template <typename T>
-__device__ void axis_window(T start, T bin, int bins, int grid, int size, int& first, int& last) {
-  first = size;
-  last = -1;
-  for (int b = 0; b < bins; ++b)
-    for (int i = 0; i < grid; ++i) {
-      const AxisSample<T> s = axis_sample(sample_coordinate(start, bin, b, i, grid), size);
-      if (s.w_low == T(0) && s.w_high == T(0)) continue;
-      first = min(first, s.low);
-      last = max(last, s.high);
-    }
-}
-
 template <typename T>
 __global__ void window_kernel(int64_t K, Geo g, T scale, const T* rois, int4* windows) {
   OSPREY_GRID_LOOP(k, K) {
@@ -141,33 +127,6 @@ __global__ void window_kernel(int64_t K, Geo g, T scale, const T* rois, int4* wi
     axis_window(r.start_w, r.bin_w, g.PW, r.grid_w, g.W, w.z, w.w);
     windows[k] = w;
   }
-}
-
-// The weight of pixel p in bin b along one axis (summed over the bin's samples, undivided).
-template <typename T>
-__device__ T axis_weight(T start, T bin, int b, int grid, int size, int p) {
-  T w = 0;
-  for (int i = 0; i < grid; ++i) {
-    const AxisSample<T> s = axis_sample(sample_coordinate(start, bin, b, i, grid), size);
-    if (s.low == p) w += s.w_low;
-    if (s.high == p) w += s.w_high;
-  }
-  return w;
-}
-
-// The bins [first, last) whose samples can give pixel p a weight: samples within one pixel of p,
-// or beyond the map's edge for its first and last pixel (edge samples move onto them).
-template <typename T>
-__device__ void bin_range(T start, T bin, int bins, int size, int p, int& first, int& last) {
-  first = 0;
-  last = bins;
-  if (!(bin > T(0))) return;
-  const T lo = p == 0 ? T(-1) : static_cast<T>(p - 1);
-  const T hi = p == size - 1 ? static_cast<T>(size) : static_cast<T>(p + 1);
-  // Clamped before the conversion: a tiny bin gives quotients far outside int's range.
-  const T a = floor((lo - start) / bin) - T(1), b = ceil((hi - start) / bin) + T(1);
-  first = a <= T(0) ? 0 : (a >= static_cast<T>(bins) ? bins : static_cast<int>(a));
-  last = b >= static_cast<T>(bins) ? bins : (b <= T(0) ? 0 : static_cast<int>(b));
 }
 
 template <typename T>

@@ -85,6 +85,50 @@ OSPREY_INLINE T sample_coordinate(T start, T bin, int b, int i, int grid) {
          (static_cast<T>(i) + T(0.5)) * bin / static_cast<T>(grid);
 }
 
+// The gather form of the backward (cuda/gather and its CPU twin cpu/gather): per input pixel,
+// which pixels a RoI reads along an axis, which bins can reach a pixel, and its weight in a bin.
+// The pixels one axis of a RoI reads: [first, last], empty when first > last.
+template <typename T>
+OSPREY_INLINE void axis_window(T start, T bin, int bins, int grid, int size, int& first,
+                               int& last) {
+  first = size;
+  last = -1;
+  for (int b = 0; b < bins; ++b)
+    for (int i = 0; i < grid; ++i) {
+      const AxisSample<T> s = axis_sample(sample_coordinate(start, bin, b, i, grid), size);
+      if (s.w_low == T(0) && s.w_high == T(0)) continue;
+      first = s.low < first ? s.low : first;
+      last = s.high > last ? s.high : last;
+    }
+}
+
+// The weight of pixel p in bin b along one axis (summed over the bin's samples, undivided).
+template <typename T>
+OSPREY_INLINE T axis_weight(T start, T bin, int b, int grid, int size, int p) {
+  T w = 0;
+  for (int i = 0; i < grid; ++i) {
+    const AxisSample<T> s = axis_sample(sample_coordinate(start, bin, b, i, grid), size);
+    if (s.low == p) w += s.w_low;
+    if (s.high == p) w += s.w_high;
+  }
+  return w;
+}
+
+// The bins [first, last) whose samples can give pixel p a weight: samples within one pixel of p,
+// or beyond the map's edge for its first and last pixel (edge samples move onto them).
+template <typename T>
+OSPREY_INLINE void bin_range(T start, T bin, int bins, int size, int p, int& first, int& last) {
+  first = 0;
+  last = bins;
+  if (!(bin > T(0))) return;
+  const T lo = p == 0 ? T(-1) : static_cast<T>(p - 1);
+  const T hi = p == size - 1 ? static_cast<T>(size) : static_cast<T>(p + 1);
+  // Clamped before the conversion: a tiny bin gives quotients far outside int's range.
+  const T a = floor((lo - start) / bin) - T(1), b = ceil((hi - start) / bin) + T(1);
+  first = a <= T(0) ? 0 : (a >= static_cast<T>(bins) ? bins : static_cast<int>(a));
+  last = b >= static_cast<T>(bins) ? bins : (b <= T(0) ? 0 : static_cast<int>(b));
+}
+
 // The weights of each bin of one RoI along one axis, merged over the bin's samples and divided by
 // their number: bin b reads index[start[b] .. start[b + 1]) with weight[...]. The weight of pixel
 // (r, q) in output bin (i, j) is rows.weight(i, r) · cols.weight(j, q). Built on the host by the
