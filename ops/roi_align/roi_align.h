@@ -19,10 +19,12 @@
 //   with Wk the interpolation weights above (the adjoint of the forward map). rois get no
 //   gradient (as in torchvision). The gradient is an op of its own, roi_align_backward, whose
 //   own gradient (with respect to grad_output) is roi_align again.
-// Kernels: cpu/reference (direct loops in double), cpu/fast (per-RoI weight tables reused over
-// channels, NHWC inner loop, OpenMP; deterministic backward: each image's channel block is owned
-// by one thread, which adds RoIs in order), cuda/direct (deterministic backward by gathering per
-// input pixel; no atomics).
+// Kernels: cpu/reference (direct loops in double); cpu/fast (per-RoI separable weight tables
+// reused over channel blocks, NHWC inner loop, AVX-512 when the CPU has it, OpenMP; its backward is
+// deterministic: each image's channel block is owned by one thread, which adds RoIs in order);
+// roi_align_backward cpu/gather (the CUDA backward's algorithm on the host); cuda/direct forward
+// and cuda/gather backward (per input pixel over its image's RoIs in order: deterministic, no
+// atomics).
 #pragma once
 
 #include <vector>
