@@ -36,14 +36,18 @@ struct Geo {
   bool aligned;
 };
 
-template <typename T>
-__global__ void forward_kernel(int64_t total, Geo g, T scale, const T* x, const T* rois, T* out) {
-  OSPREY_GRID_LOOP(e, total) {
-    const int j = static_cast<int>(e % g.PW);
-    const int i = static_cast<int>((e / g.PW) % g.PH);
-    const int64_t kc = e / (static_cast<int64_t>(g.PW) * g.PH);
-    const int c = static_cast<int>(kc % g.C);
-    const int64_t k = kc / g.C;
+// Index: the type of the element index, 32-bit when every index fits (the divisions that split
+// it into (RoI, channel, bin) then cost a fraction of 64-bit ones).
+template <typename T, typename Index>
+__global__ void forward_kernel(Index total, Geo g, T scale, const T* x, const T* rois, T* out) {
+  const Index PW = g.PW, PH = g.PH, C = g.C;
+  for (Index e = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; e < total;
+       e += static_cast<Index>(gridDim.x) * blockDim.x) {
+    const int j = static_cast<int>(e % PW);
+    const int i = static_cast<int>((e / PW) % PH);
+    const Index kc = e / (PW * PH);
+    const int c = static_cast<int>(kc % C);
+    const int64_t k = kc / C;
     const T* roi = rois + 5 * k;
     const RoiGrid<T> r = roi_grid(roi, scale, g.aligned, g.PH, g.PW, g.sampling);
     const T* plane = x + (static_cast<int64_t>(roi[0]) * g.C + c) * g.H * g.W;
@@ -88,17 +92,19 @@ __global__ void samples_kernel(int64_t K, Geo g, T scale, const T* rois, AxisSam
   }
 }
 
-template <typename T>
-__global__ void forward_table_kernel(int64_t total, Geo g, const T* x, const T* rois,
+template <typename T, typename Index>
+__global__ void forward_table_kernel(Index total, Geo g, const T* x, const T* rois,
                                      const AxisSample<T>* ys, const AxisSample<T>* xs, T* out) {
   const int s = g.sampling;
   const T inv = T(1) / static_cast<T>(s * s);
-  OSPREY_GRID_LOOP(e, total) {
-    const int j = static_cast<int>(e % g.PW);
-    const int i = static_cast<int>((e / g.PW) % g.PH);
-    const int64_t kc = e / (static_cast<int64_t>(g.PW) * g.PH);
-    const int c = static_cast<int>(kc % g.C);
-    const int64_t k = kc / g.C;
+  const Index PW = g.PW, PH = g.PH, C = g.C;
+  for (Index e = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; e < total;
+       e += static_cast<Index>(gridDim.x) * blockDim.x) {
+    const int j = static_cast<int>(e % PW);
+    const int i = static_cast<int>((e / PW) % PH);
+    const Index kc = e / (PW * PH);
+    const int c = static_cast<int>(kc % C);
+    const int64_t k = kc / C;
     const T* plane = x + (static_cast<int64_t>(rois[5 * k]) * g.C + c) * g.H * g.W;
     const AxisSample<T>* yk = ys + (k * g.PH + i) * s;
     const AxisSample<T>* xk = xs + (k * g.PW + j) * s;
@@ -212,6 +218,8 @@ void forward(KernelContext& ctx) {
   const Geo g = geo_of(p, x.shape());
   const T scale = static_cast<T>(p.spatial_scale);
   cudaStream_t stream = cuda::current_stream();
+  // 32-bit element indices when they fit, with room for the grid-stride step past the end.
+  const bool narrow = res.numel() < (int64_t{1} << 31) - (int64_t{1} << 28);
   if (p.sampling_ratio > 0) {
     const int64_t K = rois.size(0);
     const Tensor ys =
@@ -226,10 +234,19 @@ void forward(KernelContext& ctx) {
         <<<blocks_for(K * (p.pooled_h + p.pooled_w) * p.sampling_ratio), kThreads, 0, stream>>>(
             K, g, scale, rois.data<T>(), y_samples, x_samples);
     OSPREY_CUDA_LAUNCH_CHECK();
-    forward_table_kernel<T><<<blocks_for(res.numel()), kThreads, 0, stream>>>(
-        res.numel(), g, x.data<T>(), rois.data<T>(), y_samples, x_samples, res.data<T>());
+    if (narrow) {
+      forward_table_kernel<T, int32_t><<<blocks_for(res.numel()), kThreads, 0, stream>>>(
+          static_cast<int32_t>(res.numel()), g, x.data<T>(), rois.data<T>(), y_samples, x_samples,
+          res.data<T>());
+    } else {
+      forward_table_kernel<T, int64_t><<<blocks_for(res.numel()), kThreads, 0, stream>>>(
+          res.numel(), g, x.data<T>(), rois.data<T>(), y_samples, x_samples, res.data<T>());
+    }
+  } else if (narrow) {
+    forward_kernel<T, int32_t><<<blocks_for(res.numel()), kThreads, 0, stream>>>(
+        static_cast<int32_t>(res.numel()), g, scale, x.data<T>(), rois.data<T>(), res.data<T>());
   } else {
-    forward_kernel<T><<<blocks_for(res.numel()), kThreads, 0, stream>>>(
+    forward_kernel<T, int64_t><<<blocks_for(res.numel()), kThreads, 0, stream>>>(
         res.numel(), g, scale, x.data<T>(), rois.data<T>(), res.data<T>());
   }
   OSPREY_CUDA_LAUNCH_CHECK();
