@@ -1,6 +1,7 @@
 // roi_align forward and forward + backward (gradient for the feature map through autograd) on the
 // kernels the dispatcher picks, against torchvision's roi_align on the same shape in the same run
-// (bench/reference/torch_roi_align.py, /usr/bin/python3). Shapes (issue 4):
+// (bench/reference/torch_roi_align.py; /usr/bin/python3 on the CPU, python3 on the GPU machine).
+// Shapes (issue 4):
 //   cpu  (default): 2 × 1024 × 32 × 32 f32 map, 256 RoIs per image, 14 × 14, sampling 2,
 //                   spatial_scale 1/16, aligned; torch with --threads threads (2).
 //   cuda (--device=cuda): 8 × 1024 × 32 × 32, 512 RoIs per image (goals: forward <= 2 ms,
@@ -8,7 +9,9 @@
 // RoIs follow bench_torch.py's make_rois: corner in [0, image − 32), size in [16, 256) input
 // pixels, clipped to the image (HW / spatial_scale pixels); our draw uses its own generator, so
 // the boxes differ from torch's but not their distribution. The summary prints both times and
-// torch / ours (the speed-up; issue goal on the CPU: >= 10 for forward + backward).
+// torch / ours (the speed-up; issue goal on the CPU: >= 10 for forward + backward), by wall time
+// (median and best) and, on the CPU, by process CPU time (all threads), which the load of a shared
+// machine disturbs much less.
 //
 //   ./build/bench/roi_align_bench [--device=cpu|cuda] [--batch=N] [--channels=C] [--size=HW]
 //       [--rois=R per image] [--rounds=3] [--torch-reps=3] [--threads=2] [--reference=1|0]
@@ -145,7 +148,11 @@ TorchTimes torch_times(const std::string& device, int64_t n, int64_t c, int64_t 
       R"("size": {}, "scale": {}, "sampling": 2, "reps": {}}})",
       device, threads, n, c, hw, per_image, kOut, kScale, reps);
   const std::string script = reference_script();
-  const std::string cmd = fmt::format("/usr/bin/python3 '{}' '{}' 2>&1", script, spec);
+  // Debian's torch on the CPU machine; on the GPU machine the python3 on PATH has CUDA torch.
+  const std::string python = device == "cpu" && std::filesystem::exists("/usr/bin/python3")
+                                 ? "/usr/bin/python3"
+                                 : "python3";
+  const std::string cmd = fmt::format("{} '{}' '{}' 2>&1", python, script, spec);
   TorchTimes t;
   FILE* pipe = popen(cmd.c_str(), "r");
   if (!pipe) return t;
