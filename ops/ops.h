@@ -39,6 +39,8 @@
 #include "ops/random/random.h"
 #include "ops/reduce/reduce.h"
 #include "ops/remove_small_boxes/remove_small_boxes.h"
+#include "ops/roi_align/roi_align.h"
+#include "ops/roi_pool/roi_pool.h"
 #include "ops/sigmoid_focal_loss/sigmoid_focal_loss.h"
 #include "ops/smooth_l1_loss/smooth_l1_loss.h"
 #include "ops/soft_nms/soft_nms.h"

@@ -1,0 +1,30 @@
+// RoI lists shared by the RoI ops (roi_align, roi_pool): the validation every one of them runs at
+// its boundary, and the grouping of RoIs by image that their deterministic backward kernels use.
+//
+// rois is K × 5, one row (batch_index, x1, y1, x2, y2) per RoI in input-image pixels (the
+// feature map's pixels times 1 / spatial_scale), of the feature map's floating dtype; K may be 0.
+// Every value must be finite, batch_index an integer in [0, N) for a feature map of N images, and
+// x1 ≤ x2, y1 ≤ y2. Values are read on the host (device RoIs are copied: K × 5 numbers).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "framework/core/tensor.h"
+
+namespace osprey::ops {
+
+// Throws an error naming `op`, the argument `rois`, the offending row and its values. `dtype` and
+// `batch` are the feature map's; `feature_map` describes it in messages ("input f32[2, 3, 8, 8]").
+void check_rois(const Tensor& rois, DType dtype, int64_t batch, const std::string& feature_map,
+                const char* op);
+
+// The RoIs of each image, in RoI order: ids[start[n] .. start[n + 1]) belong to image n.
+struct RoisByImage {
+  std::vector<int64_t> start;
+  std::vector<int64_t> ids;
+};
+RoisByImage rois_by_image(const std::vector<double>& rois, int64_t batch);
+
+}  // namespace osprey::ops
