@@ -2,8 +2,8 @@
 #include "ops/anchor_targets/anchor_targets.h"
 
 #include "framework/dispatch/registry.h"
-#include "ops/common/box_cases.h"
-#include "ops/common/box_checks.h"
+#include "ops/common/target_cases.h"
+#include "ops/common/target_checks.h"
 #include "ops/common/case_helpers.h"
 #include "ops/common/op_helpers.h"
 
@@ -18,7 +18,7 @@ void check_fraction(const char* attr, double v, bool zero_ok) {
 }
 
 void validate_anchor_targets(const KernelContext& ctx) {
-  using namespace box_checks;
+  using namespace target_checks;
   const Tensor& anchors = ctx.input(0);
   const Tensor& gt_boxes = ctx.input(1);
   const Tensor& image_sizes = ctx.input(3);
@@ -69,8 +69,8 @@ Tensor sizes(int64_t n, double side, DType dtype) {
 // 4 × 4 and 8 × 8 grids of anchors over 64 × 64 images with random gts: the case list that the CPU
 // kernels and the CUDA parity test compare on.
 std::vector<OpCase> anchor_target_cases(DType dtype, uint64_t seed) {
-  using box_cases::grid_anchors;
-  using box_cases::random_boxes;
+  using target_cases::grid_anchors;
+  using target_cases::random_boxes;
   CaseRandom rng(seed);
   Tensor small_anchors = grid_anchors(4, 16, {16, 32, 48}, dtype);
   Tensor dense_anchors = grid_anchors(8, 8, {8, 16, 24, 32}, dtype);

@@ -3,8 +3,8 @@
 #include "ops/proposal_targets/proposal_targets.h"
 
 #include "framework/dispatch/registry.h"
-#include "ops/common/box_cases.h"
-#include "ops/common/box_checks.h"
+#include "ops/common/target_cases.h"
+#include "ops/common/target_checks.h"
 #include "ops/common/case_helpers.h"
 #include "ops/common/op_helpers.h"
 #include "ops/proposal_targets/proposal_targets_sizes.h"
@@ -20,7 +20,7 @@ void check_unit(const Attrs& a, const char* attr) {
 }
 
 void validate_proposal_targets(const KernelContext& ctx) {
-  using namespace box_checks;
+  using namespace target_checks;
   const Tensor& rois = ctx.input(0);
   const Tensor& gt_boxes = ctx.input(2);
   const Tensor& gt_classes = ctx.input(3);
@@ -82,7 +82,7 @@ Attrs case_attrs(uint64_t seed,
 
 // RoIs scattered around a few gts in 64 × 64 images, so every IoU band is populated.
 std::vector<OpCase> proposal_target_cases(DType dtype, uint64_t seed) {
-  using box_cases::random_boxes;
+  using target_cases::random_boxes;
   CaseRandom rng(seed);
   auto rois = [&](int64_t n, int64_t r) { return random_boxes(rng, {n, r}, 48, 8, 24, dtype); };
   auto gts = [&](int64_t n, int64_t g) { return random_boxes(rng, {n, g}, 48, 8, 24, dtype); };

@@ -6,7 +6,7 @@
 #include "framework/core/tensor.h"
 #include "ops/common/case_helpers.h"
 
-namespace osprey::ops::box_cases {
+namespace osprey::ops::target_cases {
 
 // Boxes of shape leading + (4): top-left corner uniform in [0, extent)², sides uniform in
 // [min_side, max_side] (boxes may reach past `extent`).
@@ -16,4 +16,4 @@ Tensor random_boxes(CaseRandom& rng, const Shape& leading, double extent, double
 // position-major ((map · map · sizes.size()), 4).
 Tensor grid_anchors(int64_t map, double stride, const std::vector<double>& sizes, DType dtype);
 
-}  // namespace osprey::ops::box_cases
+}  // namespace osprey::ops::target_cases

@@ -8,7 +8,7 @@
 
 #include "framework/core/tensor.h"
 
-namespace osprey::ops::box_checks {
+namespace osprey::ops::target_checks {
 
 // `t` is defined and has exactly `shape` (-1 = any size for that dim).
 void check_shape(const char* op, const char* arg, const Tensor& t, const Shape& shape);
@@ -24,4 +24,4 @@ void check_box_values(const char* op, const char* arg, const Tensor& boxes,
 // Image sizes (N, 2) as (height, width): finite and > 0.
 void check_image_sizes(const char* op, const char* arg, const Tensor& sizes);
 
-}  // namespace osprey::ops::box_checks
+}  // namespace osprey::ops::target_checks

@@ -1,9 +1,9 @@
-// Box tensors for detection-op case lists (see box_cases.h).
-#include "ops/common/box_cases.h"
+// Box tensors for the detection target ops' case lists (see target_cases.h).
+#include "ops/common/target_cases.h"
 
 #include <random>
 
-namespace osprey::ops::box_cases {
+namespace osprey::ops::target_cases {
 
 Tensor random_boxes(CaseRandom& rng, const Shape& leading, double extent, double min_side,
                     double max_side, DType dtype) {
@@ -34,4 +34,4 @@ Tensor grid_anchors(int64_t map, double stride, const std::vector<double>& sizes
   return Tensor::from_vector<double>(v, {rows, 4}).to(dtype);
 }
 
-}  // namespace osprey::ops::box_cases
+}  // namespace osprey::ops::target_cases

@@ -1,11 +1,11 @@
-// Host-side argument checks of the detection target ops (see box_checks.h).
-#include "ops/common/box_checks.h"
+// Host-side argument checks of the detection target ops (see target_checks.h).
+#include "ops/common/target_checks.h"
 
 #include <cmath>
 
 #include "framework/core/error.h"
 
-namespace osprey::ops::box_checks {
+namespace osprey::ops::target_checks {
 
 void check_shape(const char* op, const char* arg, const Tensor& t, const Shape& shape) {
   OSPREY_CHECK_KIND(value, t.defined(), "{}: argument '{}' is required", op, arg);
@@ -66,4 +66,4 @@ void check_image_sizes(const char* op, const char* arg, const Tensor& sizes) {
   }
 }
 
-}  // namespace osprey::ops::box_checks
+}  // namespace osprey::ops::target_checks
