@@ -24,6 +24,7 @@
 #include "ops/index/index.h"
 #include "ops/interpolate/interpolate.h"
 #include "ops/matmul/matmul.h"
+#include "ops/nms/nms.h"
 #include "ops/optim_update/optim_update.h"
 #include "ops/pad/pad.h"
 #include "ops/pool/pool.h"
