@@ -1,0 +1,30 @@
+// The per-anchor arithmetic of rpn_proposals (steps 1-3 of rpn_proposals.h), shared verbatim by the
+// CPU reference and the CUDA kernel.
+#pragma once
+
+#include "framework/core/macros.h"
+#include "ops/common/box_geometry.h"
+
+namespace osprey::ops::rpn_proposal_math {
+
+template <typename T>
+struct Params {
+  T min_size, range_lo2, range_hi2, offset;  // range_hi2 <= 0: no range filter
+};
+
+// Writes the decoded, clipped box; returns whether it survives the size filter and sets *ranked
+// to the score it is ranked by.
+template <typename T>
+OSPREY_INLINE bool proposal(const T* anchor, const T* delta, T score, T height, T width,
+                            const Params<T>& p, T* box, T* ranked) {
+  box::decode(anchor, delta, box::DeltaWeights<T>{}, p.offset, box);
+  box::clip(box, width, height, p.offset);
+  const T w = box::width(box, p.offset), h = box::height(box, p.offset);
+  const bool keep = w >= p.min_size && h >= p.min_size && box[2] >= box[0] && box[3] >= box[1];
+  const T area = w * h;
+  const bool in_range = p.range_hi2 <= T(0) || (area >= p.range_lo2 && area < p.range_hi2);
+  *ranked = in_range ? score : T(-1);
+  return keep;
+}
+
+}  // namespace osprey::ops::rpn_proposal_math
