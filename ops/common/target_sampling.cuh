@@ -12,7 +12,7 @@
 
 namespace osprey::ops::sampling {
 
-// is_candidate(i) and key(i) for i in [0, n); returns ~0 (keep all) when total <= quota.
+// is_candidate(i) and key(i) for i in [0, n); returns ~0 (keep all) when total <= quota and 0 (keep none) when quota <= 0.
 template <typename Candidate, typename Key>
 __device__ uint64_t block_keep_threshold(int64_t n, int64_t quota, Candidate is_candidate,
                                          Key key) {
@@ -26,7 +26,8 @@ __device__ uint64_t block_keep_threshold(int64_t n, int64_t quota, Candidate is_
     return total;
   };
   const uint64_t all = ~uint64_t{0};
-  if (quota < 0 || count_below(all) <= quota) return all;
+  if (quota <= 0) return 0;
+  if (count_below(all) <= quota) return all;
   uint64_t prefix = 0;
   for (int bit = 63; bit >= 0; --bit) {
     const uint64_t trial = prefix | (uint64_t{1} << bit);

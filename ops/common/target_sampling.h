@@ -26,7 +26,8 @@ OSPREY_INLINE uint64_t sample_key(uint64_t seed, uint64_t offset, uint64_t eleme
 // Host side: the key below which a candidate is kept so that exactly min(k, keys.size()) of
 // `keys` (unique) survive. Keep candidate i iff key_i < threshold.
 inline uint64_t keep_threshold(std::vector<uint64_t> keys, int64_t k) {
-  if (k < 0 || static_cast<size_t>(k) >= keys.size()) return ~uint64_t{0};
+  if (k <= 0) return 0;
+  if (static_cast<size_t>(k) >= keys.size()) return ~uint64_t{0};
   std::nth_element(keys.begin(), keys.begin() + k, keys.end());
   return keys[static_cast<size_t>(k)];
 }
