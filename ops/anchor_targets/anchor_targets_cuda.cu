@@ -71,10 +71,10 @@ __global__ void anchor_targets_kernel(Inputs in, const T* anchors, const T* gt_b
   for (int64_t a = threadIdx.x; a < count; a += blockDim.x) {
     const T* anchor = anchors + 4 * a;
     matched[a] = -1;
-    labels[a] = math::inside(anchor, height, width, p.allowed_border)
-                    ? math::label_before_sampling(anchor, gts, ignore, gt_count, gt_best, p,
-                                                  matched + a)
-                    : -1;
+    labels[a] =
+        math::inside(anchor, height, width, p.allowed_border)
+            ? math::label_before_sampling(anchor, gts, ignore, gt_count, gt_best, p, matched + a)
+            : -1;
   }
   __syncthreads();
   if (s.batch_size > 0) {
@@ -139,9 +139,9 @@ void anchor_targets_cuda(KernelContext& ctx) {
   if (n > 0 && count > 0) {
     const random_detail::PhiloxPosition position = random_detail::philox_position(ctx);
     const int64_t batch = attrs.get_int("batch_size");
-    const Sampling s{batch,
-                     static_cast<int64_t>(attrs.get_float("fg_fraction") * static_cast<double>(batch)),
-                     position.seed, position.offset};
+    const Sampling s{
+        batch, static_cast<int64_t>(attrs.get_float("fg_fraction") * static_cast<double>(batch)),
+        position.seed, position.offset};
     Tensor gt_best = Tensor::empty({n, g}, anchors.dtype(), anchors.device());
     Tensor matched = Tensor::empty({n, count}, DType::i64, anchors.device());
     const Inputs in{count, g, static_cast<const int64_t*>(gt_count.raw_data()),

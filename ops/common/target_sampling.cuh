@@ -12,7 +12,8 @@
 
 namespace osprey::ops::sampling {
 
-// is_candidate(i) and key(i) for i in [0, n); returns ~0 (keep all) when total <= quota and 0 (keep none) when quota <= 0.
+// is_candidate(i) and key(i) for i in [0, n); returns ~0 (keep all) when total <= quota and 0 (keep
+// none) when quota <= 0.
 template <typename Candidate, typename Key>
 __device__ uint64_t block_keep_threshold(int64_t n, int64_t quota, Candidate is_candidate,
                                          Key key) {
