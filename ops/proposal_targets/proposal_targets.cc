@@ -3,10 +3,10 @@
 #include "ops/proposal_targets/proposal_targets.h"
 
 #include "framework/dispatch/registry.h"
-#include "ops/common/target_cases.h"
-#include "ops/common/target_checks.h"
 #include "ops/common/case_helpers.h"
 #include "ops/common/op_helpers.h"
+#include "ops/common/target_cases.h"
+#include "ops/common/target_checks.h"
 #include "ops/proposal_targets/proposal_targets_sizes.h"
 
 namespace osprey::ops {
@@ -63,6 +63,9 @@ void validate_proposal_targets(const KernelContext& ctx) {
   check_unit(a, "bg_iou_lo");
   check_unit(a, "fg_fraction");
   check_unit(a, "group_of_iof");
+  OSPREY_CHECK(a.get_float("gt_insert_range_lo") >= 0.0,
+               "{}: attribute 'gt_insert_range_lo' = {} must be >= 0", kOp,
+               a.get_float("gt_insert_range_lo"));
   const std::vector<double> w = a.get_floats("delta_weights");
   OSPREY_CHECK(w.size() == 4 && w[0] > 0 && w[1] > 0 && w[2] > 0 && w[3] > 0,
                "{}: attribute 'delta_weights' must be 4 positive values (wx, wy, ww, wh), got {}",
@@ -114,6 +117,9 @@ std::vector<OpCase> proposal_target_cases(DType dtype, uint64_t seed) {
                          {"class_agnostic", false},
                          {"num_classes", int64_t{5}},
                          {"legacy_plus_one", true}})},
+      {"insert-range",
+       {rois(2, 20), ints({20, 20}, {2}), gts(2, 4), classes(2, 4), ints({4, 3}, {2}), Tensor()},
+       case_attrs(seed, {{"gt_insert_range_lo", 10.0}, {"gt_insert_range_hi", 18.0}})},
       {"zero-gts",
        {rois(2, 10), ints({10, 4}, {2}), gts(2, 0), classes(2, 0), ints({0, 0}, {2}), Tensor()},
        case_attrs(seed, {{"soft_sampling", true}})},
@@ -152,6 +158,9 @@ const bool registered = [] {
         "classes incl. background (per-class targets)"},
        {"class_agnostic", AttrType::boolean, true, "4 target columns (SNIPER) or 4 per class"},
        {"delta_weights", AttrType::reals, std::vector<double>{10, 10, 5, 5}, "wx, wy, ww, wh"},
+       {"gt_insert_range_lo", AttrType::real, 0.0, "inserted gts have sqrt(area) >= this"},
+       {"gt_insert_range_hi", AttrType::real, -1.0,
+        "inserted gts have sqrt(area) <= this (SNIPER: the valid range); <= 0: no bound"},
        {"soft_sampling", AttrType::boolean, false, "OpenImages background weights"},
        {"group_of_iof", AttrType::real, 0.9, "ignored when inside a group-of gt by more than this"},
        {"legacy_plus_one", AttrType::boolean, false, "SNIPER's +1 pixel convention"},
@@ -190,6 +199,8 @@ ProposalTargets proposal_targets(const Tensor& rois, const Tensor& roi_count,
               {"num_classes", options.num_classes},
               {"class_agnostic", options.class_agnostic},
               {"delta_weights", options.delta_weights},
+              {"gt_insert_range_lo", options.gt_insert_range_lo},
+              {"gt_insert_range_hi", options.gt_insert_range_hi},
               {"soft_sampling", options.soft_sampling},
               {"group_of_iof", options.group_of_iof},
               {"legacy_plus_one", options.legacy_plus_one},

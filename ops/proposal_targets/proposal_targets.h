@@ -7,7 +7,8 @@
 //                    gt_count (N) i64, gt_group_of (N, G) bool = none;
 //                    gt_mode="replace_last", fg_iou=0.5, bg_iou_lo=0, batch_size=-1,
 //                    fg_fraction=0.25, num_classes=0, class_agnostic=true,
-//                    delta_weights=(10,10,5,5), soft_sampling=false, group_of_iof=0.9,
+//                    delta_weights=(10,10,5,5), gt_insert_range_lo=0, gt_insert_range_hi=-1,
+//                    soft_sampling=false, group_of_iof=0.9,
 //                    legacy_plus_one=false, seed, offset)
 //       -> rois (N, S, 4), labels (N, S) i64, label_weights (N, S), bbox_targets (N, S, K),
 //          bbox_weights (N, S, K), count (N) i64
@@ -23,6 +24,9 @@
 //     slots, so the first min(roi_count, R − n) RoIs are kept, then the gts;
 //   "append": every RoI, then every labelling gt (up to R + G candidates);
 //   "none": the RoIs only.
+//   Only labelling gts with sqrt(area) in [gt_insert_range_lo, gt_insert_range_hi] are inserted
+//   (SNIPER inserts the gts inside the chip's valid range; hi <= 0: no upper bound); every
+//   labelling gt still labels.
 // Labels: with the largest IoU m over the labelling gts (first gt on ties): the class of that gt
 // when m > fg_iou (strictly, as SNIPER), else 0 when m >= bg_iou_lo, else −1 (ignored); then −1
 // when the candidate's IoF (share of its area) inside some group-of gt is > group_of_iof.
@@ -57,6 +61,8 @@ struct ProposalTargetOptions {
   int64_t num_classes = 0;  // needed for per-class targets; > 0 also checks gt_classes
   bool class_agnostic = true;
   std::vector<double> delta_weights = {10, 10, 5, 5};
+  double gt_insert_range_lo = 0;   // inserted gts: sqrt(area) in [lo, hi]
+  double gt_insert_range_hi = -1;  // <= 0: no upper bound
   bool soft_sampling = false;
   double group_of_iof = 0.9;
   bool legacy_plus_one = false;

@@ -56,7 +56,7 @@ void one_image(int64_t b, const T* rois, int64_t roi_count, const T* gts, const 
                const box::DeltaWeights<T>& dw, const Settings& s, const Outputs<T>& out) {
   std::vector<int64_t> inserted;
   for (int64_t j = 0; j < gt_count; ++j) {
-    if (!math::is_group_of(group_of, j)) inserted.push_back(j);
+    if (math::inserted_gt(gts, group_of, j, p)) inserted.push_back(j);
   }
   const math::Split split =
       math::split(s.mode, roi_count, z.slots, static_cast<int64_t>(inserted.size()));
@@ -125,9 +125,7 @@ void proposal_targets_reference(KernelContext& ctx) {
                    random_detail::philox_position(ctx)};
   const std::vector<double> w = a.get_floats("delta_weights");
   OSPREY_DISPATCH_FLOAT(dtype, "proposal_targets", [&]<typename T>() {
-    const math::Params<T> p{
-        T(a.get_float("fg_iou")), T(a.get_float("bg_iou_lo")), T(a.get_float("group_of_iof")),
-        a.get_bool("legacy_plus_one") ? T(1) : T(0), a.get_bool("soft_sampling")};
+    const math::Params<T> p = proposal_target_sizes::params<T>(a);
     box::DeltaWeights<T> dw;
     dw.wx = T(w[0]), dw.wy = T(w[1]), dw.ww = T(w[2]), dw.wh = T(w[3]);
     Tensor r = cpu_scratch_for(rois_out), l = cpu_scratch_for(labels_out);

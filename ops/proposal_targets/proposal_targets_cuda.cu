@@ -71,7 +71,7 @@ __global__ void proposal_targets_kernel(Sizes z, Settings s, Inputs in, const T*
   if (threadIdx.x == 0) {
     int64_t n = 0;
     for (int64_t j = 0; j < gt_count; ++j) {
-      if (!math::is_group_of(group_of, j)) inserted[n++] = j;
+      if (math::inserted_gt(gts, group_of, j, p)) inserted[n++] = j;
     }
     const math::Split split = math::split(s.mode, in.roi_count[b], z.slots, n);
     shared_rois = split.rois;
@@ -202,9 +202,7 @@ void proposal_targets_cuda(KernelContext& ctx) {
     cuda::DeviceGuard guard(device.index);
     cudaStream_t stream = cuda::current_stream();
     OSPREY_DISPATCH_FLOAT(dtype, "proposal_targets", [&]<typename T>() {
-      const math::Params<T> p{
-          T(a.get_float("fg_iou")), T(a.get_float("bg_iou_lo")), T(a.get_float("group_of_iof")),
-          a.get_bool("legacy_plus_one") ? T(1) : T(0), a.get_bool("soft_sampling")};
+      const math::Params<T> p = proposal_target_sizes::params<T>(a);
       box::DeltaWeights<T> dw;
       dw.wx = T(dwv[0]), dw.wy = T(dwv[1]), dw.ww = T(dwv[2]), dw.wh = T(dwv[3]);
       const Scratch<T> w{ptr<T>(boxes), ptr<int64_t>(cand_labels), ptr<int64_t>(matched),

@@ -17,6 +17,7 @@ template <typename T>
 struct Params {
   T fg_iou, bg_iou_lo, group_of_iof, offset;
   bool soft_sampling;
+  T insert_lo2, insert_hi2;  // area bounds of inserted gts; insert_hi2 <= 0: no upper bound
 };
 
 // How many RoIs and inserted gts image b has as candidates.
@@ -33,6 +34,15 @@ OSPREY_INLINE Split split(int mode, int64_t roi_count, int64_t slots, int64_t la
 
 OSPREY_INLINE bool is_group_of(const bool* group_of, int64_t j) {
   return group_of != nullptr && group_of[j];
+}
+
+// Whether gt j becomes a candidate (when the mode inserts gts): a labelling gt whose area is in
+// [lo², hi²] (SNIPER inserts only the gts in the chip's valid range).
+template <typename T>
+OSPREY_INLINE bool inserted_gt(const T* gts, const bool* group_of, int64_t j, const Params<T>& p) {
+  if (is_group_of(group_of, j)) return false;
+  const T area = box::area(gts + 4 * j, p.offset);
+  return area >= p.insert_lo2 && (p.insert_hi2 <= T(0) || area <= p.insert_hi2);
 }
 
 // The label of a candidate box; *matched = labelling gt of largest IoU (−1: none), *best = that

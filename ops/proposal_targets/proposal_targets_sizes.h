@@ -36,6 +36,15 @@ inline Sizes sizes(int64_t n, int64_t r, int64_t g, const dispatch::Attrs& attrs
   return {n, r, g, r + g, batch > 0 ? batch : r + (append ? g : 0), k};
 }
 
+template <typename T>
+proposal_target_math::Params<T> params(const dispatch::Attrs& a) {
+  const double lo = a.get_float("gt_insert_range_lo"), hi = a.get_float("gt_insert_range_hi");
+  return {T(a.get_float("fg_iou")),       T(a.get_float("bg_iou_lo")),
+          T(a.get_float("group_of_iof")), a.get_bool("legacy_plus_one") ? T(1) : T(0),
+          a.get_bool("soft_sampling"),    T(lo * lo),
+          hi > 0 ? T(hi * hi) : T(0)};
+}
+
 // round(fg_fraction · batch_size), halves away from zero.
 inline int64_t fg_quota(const dispatch::Attrs& attrs) {
   return static_cast<int64_t>(

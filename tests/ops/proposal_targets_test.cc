@@ -69,6 +69,15 @@ TEST(ProposalTargets, ReplaceLastIsSniperLayout) {
   }
 }
 
+TEST(ProposalTargets, OnlyGtsInTheInsertRangeAreInserted) {
+  ProposalTargetOptions o;
+  o.gt_insert_range_hi = 12;  // g0 (area 100) is inserted, g1 (area 400) is not but still labels
+  auto t = run(o);
+  EXPECT_EQ(t.labels.to_vector<int64_t>(), (std::vector<int64_t>{3, 0, 1, -1, 3}));
+  o.gt_insert_range_lo = 11;  // neither
+  EXPECT_EQ(run(o).labels.to_vector<int64_t>(), (std::vector<int64_t>{3, 0, 1, -1, 0}));
+}
+
 TEST(ProposalTargets, AppendAndNoneModes) {
   ProposalTargetOptions o;
   o.gt_mode = "append";
