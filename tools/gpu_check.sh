@@ -61,7 +61,7 @@ run_step configure 60 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release
   -DCMAKE_CUDA_ARCHITECTURES=90
 # -k 0: build every target that can be built, so one broken file does not hide the other results.
 run_step build 260 cmake --build "$build" -j "$jobs" --target osprey cuda_tests ops_tests \
-  framework_tests gpu_bench train_step_bench rpn_proposals_bench -- -k 0
+  framework_tests gpu_bench train_step_bench nms_bench rpn_proposals_bench -- -k 0
 # Synchronising after each launch makes a faulting kernel report itself, not a later call.
 run_step cuda_tests 90 env OSPREY_CUDA_SYNC=1 "$build/tests/cuda_tests" --gtest_brief=1
 run_step ops_tests 90 "$build/tests/ops_tests" --gtest_brief=1
@@ -73,6 +73,8 @@ run_step gpu_bench 90 "$build/bench/gpu_bench"
 run_step train_step_gpu 100 "$build/bench/train_step_bench" --device=cuda \
   --cases=resnet50_224_fp32,resnet50_224_tf32
 run_step dcn_vs_conv_gpu 60 "$build/bench/train_step_bench" --device=cuda --cases=dcn_v2_conv5
+# nms: CPU kernels on 6000 boxes and cuda/bitmask on 12000, beside torchvision in the same run.
+run_step nms_bench 60 "$build/bench/nms_bench" --reps=10
 # SNIPER targets on 16 chips: rpn_proposals (goal <= 2 ms for pre-NMS top 6000), anchor_targets,
 # proposal_targets; CUDA cases only.
 run_step rpn_proposals_gpu 60 "$build/bench/rpn_proposals_bench" --devices=cuda
@@ -86,10 +88,10 @@ echo "gpu_check summary (logs in $log_dir)"
   done
 } | tee "$log_dir/summary.txt"
 # The benchmarks' final tables, from the line that opens each one to the end of its log.
-for bench_log in gpu_bench train_step_gpu dcn_vs_conv_gpu rpn_proposals_gpu; do
+for bench_log in gpu_bench train_step_gpu dcn_vs_conv_gpu nms_bench rpn_proposals_gpu; do
   [ -f "$log_dir/$bench_log.log" ] || continue
   echo
-  awk '/^(gpu_bench summary|rpn_proposals_bench summary|train_step_bench \(|[a-z_]+: skipped)/ { found = 1 } found' \
+  awk '/^(gpu_bench summary|rpn_proposals_bench summary|train_step_bench \(|nms_bench:|[a-z_]+: skipped)/ { found = 1 } found' \
     "$log_dir/$bench_log.log"
 done
 for s in "${statuses[@]}"; do

@@ -266,6 +266,7 @@ std::vector<Tensor> call(std::string_view name, std::vector<Tensor> inputs, cons
       autograd::NoGradGuard no_grad;
       kernel->fn(ctx);
     }
+    last_key = kernel->key();  // again: ops the kernel called (a copy_) set it meanwhile
     for (size_t i = 0; i < ctx.outputs().size(); ++i) {
       if (!ctx.outputs()[i].defined()) {
         OSPREY_THROW(internal, "kernel did not produce output '{}'", schema.outputs[i].name);

@@ -1,0 +1,18 @@
+// The CUDA core of greedy NMS, shared by the nms and batched_nms CUDA kernels (nms_cuda.cu).
+#pragma once
+
+#include "framework/core/tensor.h"
+
+namespace osprey::ops {
+
+// Kept indices (i64 [K], on the boxes' device) of greedy NMS over boxes [N, 4] and scores [N]
+// (any strides, f32/f64, N > 0); `groups` (i64 [N]) undefined for nms, else boxes of different
+// groups never suppress each other. Same order and decisions as the CPU reference.
+Tensor nms_cuda_keep(const Tensor& boxes, const Tensor& scores, const Tensor& groups,
+                     double iou_threshold, double offset);
+
+// The most boxes nms_cuda_keep takes: its scan keeps one bit per box in shared memory (47 KiB of
+// the 48 KiB a block may use without opting in).
+inline constexpr int64_t kNmsCudaMaxBoxes = 47 * 1024 * 8;
+
+}  // namespace osprey::ops

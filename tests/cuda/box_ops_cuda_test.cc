@@ -1,0 +1,123 @@
+// The box ops and the NMS family on the GPU against the CPU: nms and batched_nms keep exactly the
+// CPU's indices on large random inputs (with tied scores and the +1 convention) and give the
+// same result on every run (determinism); anchor_grid (no inputs, so outside the generic parity
+// test) matches the CPU; soft_nms and remove_small_boxes return GPU tensors with the CPU values.
+// The generic parity test (op_parity_test.cc) runs every other case of these ops. Skips without
+// a GPU.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "ops/anchor_grid/anchor_grid.h"
+#include "ops/batched_nms/batched_nms.h"
+#include "ops/nms/nms.h"
+#include "ops/remove_small_boxes/remove_small_boxes.h"
+#include "ops/soft_nms/soft_nms.h"
+#include "tests/support/op_test_support.h"
+
+namespace osprey {
+namespace {
+
+struct RandomBoxes {
+  Tensor boxes, scores, groups;
+};
+
+// Boxes on an integer grid with scores from 20 levels: many exact ties in both.
+RandomBoxes random_boxes(int64_t n, uint32_t seed, DType dtype) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> corner(0, 600), side(1, 120), level(0, 19), group(0, 4);
+  std::vector<double> b, s;
+  std::vector<int64_t> g;
+  for (int64_t i = 0; i < n; ++i) {
+    double x = corner(rng), y = corner(rng);
+    b.insert(b.end(), {x, y, x + side(rng), y + side(rng)});
+    s.push_back(0.05 * level(rng));
+    g.push_back(group(rng));
+  }
+  return {Tensor::from_vector<double>(b, {n, 4}).to(dtype),
+          Tensor::from_vector<double>(s, {n}).to(dtype), Tensor::from_vector<int64_t>(g, {n})};
+}
+
+TEST(NmsCuda, MatchesCpuAndIsDeterministic) {
+  OSPREY_SKIP_WITHOUT_GPU();
+  for (DType dtype : {DType::f32, DType::f64}) {
+    for (int64_t n : {1, 63, 64, 65, 1000, 12000}) {
+      for (bool plus_one : {false, true}) {
+        RandomBoxes r = random_boxes(n, static_cast<uint32_t>(n), dtype);
+        Tensor expected = ops::nms(r.boxes, r.scores, 0.5, plus_one);
+        Tensor boxes = r.boxes.to(Device::cuda()), scores = r.scores.to(Device::cuda());
+        Tensor first = ops::nms(boxes, scores, 0.5, plus_one);
+        Tensor second = ops::nms(boxes, scores, 0.5, plus_one);
+        EXPECT_TRUE(first.device().is_cuda());
+        EXPECT_EQ(first.to_vector<int64_t>(), expected.to_vector<int64_t>())
+            << dtype_name(dtype) << " n " << n << " plus_one " << plus_one;
+        EXPECT_EQ(second.to_vector<int64_t>(), first.to_vector<int64_t>());
+      }
+    }
+  }
+}
+
+TEST(NmsCuda, NonContiguousInputs) {
+  OSPREY_SKIP_WITHOUT_GPU();
+  RandomBoxes r = random_boxes(500, 7, DType::f32);
+  Tensor expected = ops::nms(r.boxes, r.scores, 0.3);
+  // Boxes stored transposed ([4, N] memory read as [N, 4]), scores with stride 2.
+  Tensor boxes = r.boxes.transpose(0, 1).contiguous().to(Device::cuda()).transpose(0, 1);
+  Tensor wide = Tensor::empty({1000}, DType::f32, Device::cuda());
+  Tensor scores = wide.slice(0, 0, 1000, 2);
+  scores.copy_(r.scores);
+  EXPECT_EQ(ops::nms(boxes, scores, 0.3).to_vector<int64_t>(), expected.to_vector<int64_t>());
+}
+
+TEST(BatchedNmsCuda, MatchesCpuAndIsDeterministic) {
+  OSPREY_SKIP_WITHOUT_GPU();
+  for (int64_t n : {100, 5000}) {
+    RandomBoxes r = random_boxes(n, 11, DType::f32);
+    Tensor expected = ops::batched_nms(r.boxes, r.scores, r.groups, 0.4);
+    Tensor b = r.boxes.to(Device::cuda()), s = r.scores.to(Device::cuda()),
+           g = r.groups.to(Device::cuda());
+    Tensor first = ops::batched_nms(b, s, g, 0.4);
+    EXPECT_EQ(first.to_vector<int64_t>(), expected.to_vector<int64_t>()) << n;
+    EXPECT_EQ(ops::batched_nms(b, s, g, 0.4).to_vector<int64_t>(), first.to_vector<int64_t>());
+  }
+}
+
+TEST(NmsCuda, EmptyInputs) {
+  OSPREY_SKIP_WITHOUT_GPU();
+  Tensor boxes = Tensor::empty({0, 4}, DType::f32, Device::cuda());
+  Tensor scores = Tensor::empty({0}, DType::f32, Device::cuda());
+  EXPECT_EQ(ops::nms(boxes, scores, 0.5).shape(), (Shape{0}));
+  EXPECT_EQ(
+      ops::batched_nms(boxes, scores, Tensor::empty({0}, DType::i64, Device::cuda()), 0.5).shape(),
+      (Shape{0}));
+  EXPECT_EQ(ops::remove_small_boxes(boxes, 1.0).shape(), (Shape{0}));
+}
+
+TEST(AnchorGridCuda, MatchesCpu) {
+  OSPREY_SKIP_WITHOUT_GPU();
+  for (bool plus_one : {false, true}) {
+    ops::AnchorGridOptions o;
+    o.height = 32, o.width = 24, o.legacy_plus_one = plus_one;
+    for (DType dtype : {DType::f32, DType::f64}) {
+      Tensor expected = ops::anchor_grid(o, dtype);
+      Tensor actual = ops::anchor_grid(o, dtype, Device::cuda());
+      EXPECT_TRUE(actual.device().is_cuda());
+      EXPECT_TRUE(testing::compare(actual.cpu(), expected, {0, 0}).empty()) << plus_one;
+    }
+  }
+}
+
+TEST(SoftNmsCuda, MatchesCpu) {
+  OSPREY_SKIP_WITHOUT_GPU();
+  RandomBoxes r = random_boxes(800, 3, DType::f32);
+  ops::SoftNmsOptions o;
+  o.sigma = 0.55, o.legacy_plus_one = true;
+  auto [keep, scores] = ops::soft_nms(r.boxes, r.scores, o);
+  auto [gkeep, gscores] = ops::soft_nms(r.boxes.to(Device::cuda()), r.scores.to(Device::cuda()), o);
+  EXPECT_TRUE(gkeep.device().is_cuda());
+  EXPECT_EQ(gkeep.to_vector<int64_t>(), keep.to_vector<int64_t>());
+  EXPECT_EQ(gscores.to_vector<float>(), scores.to_vector<float>());
+}
+
+}  // namespace
+}  // namespace osprey
