@@ -41,10 +41,10 @@ struct Inputs {
 };
 
 template <typename T>
-__global__ void anchor_targets_kernel(Inputs in, const T* anchors, const T* gt_boxes,
-                                      const T* image_sizes, math::Params<T> p, Sampling s,
-                                      T* gt_best_all, int64_t* matched_all, int64_t* labels_all,
-                                      T* targets_all, T* weights_all) {
+__global__ void __launch_bounds__(kBlock)
+    anchor_targets_kernel(Inputs in, const T* anchors, const T* gt_boxes, const T* image_sizes,
+                          math::Params<T> p, Sampling s, T* gt_best_all, int64_t* matched_all,
+                          int64_t* labels_all, T* targets_all, T* weights_all) {
   const int64_t b = blockIdx.x, count = in.count;
   const T* gts = gt_boxes + 4 * in.gts * b;
   const bool* ignore = in.ignore ? in.ignore + in.gts * b : nullptr;

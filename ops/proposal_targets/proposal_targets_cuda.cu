@@ -51,9 +51,10 @@ struct Outputs {
 };
 
 template <typename T>
-__global__ void proposal_targets_kernel(Sizes z, Settings s, Inputs in, const T* rois_all,
-                                        const T* gts_all, math::Params<T> p,
-                                        box::DeltaWeights<T> dw, Scratch<T> w, Outputs<T> out) {
+__global__ void __launch_bounds__(kBlock)
+    proposal_targets_kernel(Sizes z, Settings s, Inputs in, const T* rois_all, const T* gts_all,
+                            math::Params<T> p, box::DeltaWeights<T> dw, Scratch<T> w,
+                            Outputs<T> out) {
   const int64_t b = blockIdx.x;
   const T* rois = rois_all + 4 * z.slots * b;
   const T* gts = gts_all + 4 * z.gts * b;
