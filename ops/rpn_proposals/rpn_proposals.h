@@ -22,8 +22,9 @@
 //   6. the first post_nms_top_n survivors, by decreasing score.
 // Output layout: image b's proposals are rois[b, :count[b]] with their scores in
 // roi_scores[b, :count[b]], best first; rows count[b] .. P − 1 are padding (zero boxes, score 0).
-// This is the layout proposal_targets takes (rois, roi_count). Scores must not be NaN. Outputs are
-// not differentiable. f32 and f64.
+// This is the layout proposal_targets takes (rois, roi_count). A NaN score or delta is an argument
+// error (found while decoding, so a CUDA call reports it without an extra copy). Outputs are not
+// differentiable. f32 and f64.
 #pragma once
 
 #include "framework/core/tensor.h"

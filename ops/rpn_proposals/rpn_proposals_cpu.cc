@@ -5,6 +5,8 @@
 #include <numeric>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "framework/autograd/grad_mode.h"
 #include "ops/common/op_helpers.h"
 #include "ops/nms/nms.h"
@@ -40,6 +42,9 @@ void rpn_proposals_reference(KernelContext& ctx) {
       const T* size = image_sizes.data<T>() + 2 * b;
       std::vector<int64_t> order;
       for (int64_t i = 0; i < a; ++i) {
+        math::check_nan_flags(
+            math::nan_flags(scores.data<T>()[b * a + i], deltas.data<T>() + 4 * (b * a + i)),
+            fmt::format(" (image {}, anchor {})", b, i));
         if (math::proposal(anchors.data<T>() + 4 * i, deltas.data<T>() + 4 * (b * a + i),
                            scores.data<T>()[b * a + i], size[0], size[1], p, &boxes[4 * i],
                            &ranked[i])) {

@@ -3,7 +3,8 @@
 // boxes at −inf; the `sort` op orders each image's row (stable, descending: the reference's tie
 // order); then per image a gather kernel takes the pre-NMS top N, the `nms` op (dispatched: the
 // CUDA nms) suppresses, and a write kernel copies the first post_nms_top_n survivors. The only
-// host round trips are the per-image count of surviving boxes (one copy) and nms's own. f32, f64.
+// host round trips are the per-image count of surviving boxes (one copy, which also carries the
+// NaN-input flags) and nms's own. f32, f64.
 #include <cuda_runtime.h>
 
 #include <limits>
@@ -25,10 +26,13 @@ template <typename T>
 __global__ void decode_kernel(int64_t n, int64_t a, const T* anchors, const T* deltas,
                               const T* scores, const T* image_sizes, math::Params<T> p, T* boxes,
                               T* ranked, unsigned long long* survivors) {
+  // survivors[b]: boxes image b keeps; survivors[n]: the nan_flags of every input, or-ed.
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n * a;
        i += stride) {
     const int64_t b = i / a;
+    const unsigned flags = math::nan_flags(scores[i], deltas + 4 * i);
+    if (flags != 0) atomicOr(survivors + n, static_cast<unsigned long long>(flags));
     T rank;
     const bool keep =
         math::proposal(anchors + 4 * (i % a), deltas + 4 * i, scores[i], image_sizes[2 * b],
@@ -104,7 +108,7 @@ void rpn_proposals_cuda(KernelContext& ctx) {
   if (n > 0 && a > 0) {
     Tensor boxes = Tensor::empty({n, a, 4}, dtype, device);
     Tensor ranked = Tensor::empty({n, a}, dtype, device);
-    Tensor survivors = Tensor::empty({n}, DType::i64, device);
+    Tensor survivors = Tensor::empty({n + 1}, DType::i64, device);
     zero(survivors, stream);
     OSPREY_DISPATCH_FLOAT(dtype, "rpn_proposals", [&]<typename T>() {
       decode_kernel<T><<<cuda_detail::blocks_for(n * a), cuda_detail::kThreads, 0, stream>>>(
@@ -115,6 +119,7 @@ void rpn_proposals_cuda(KernelContext& ctx) {
     });
     const Tensor order = sort(ranked, 1, /*descending=*/true, /*stable=*/true).second.contiguous();
     const std::vector<int64_t> kept = survivors.cpu().to_vector<int64_t>();
+    math::check_nan_flags(static_cast<unsigned>(kept[n]), "");
     for (int64_t b = 0; b < n; ++b) {
       const int64_t k = pre > 0 ? std::min(kept[b], pre) : kept[b];
       if (k == 0 || post == 0) continue;

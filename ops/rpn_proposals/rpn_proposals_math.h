@@ -12,6 +12,14 @@ struct Params {
   T min_size, range_lo2, range_hi2, offset;  // range_hi2 <= 0: no range filter
 };
 
+// NaN in a score (bit 1) or in a delta (bit 2): both kernels report them as argument errors.
+template <typename T>
+OSPREY_INLINE unsigned nan_flags(T score, const T* delta) {
+  const bool bad_delta =
+      delta[0] != delta[0] || delta[1] != delta[1] || delta[2] != delta[2] || delta[3] != delta[3];
+  return (score != score ? 1u : 0u) | (bad_delta ? 2u : 0u);
+}
+
 // Writes the decoded, clipped box; returns whether it survives the size filter and sets *ranked
 // to the score it is ranked by.
 template <typename T>

@@ -130,6 +130,14 @@ TEST(RpnProposals, BadArgumentsNameTheOpAndArgument) {
   EXPECT_TRUE(has(call(s, d, values_of(flipped, {5, 4}), size), "'anchors' box 0"));
   EXPECT_TRUE(has(call(s, d, a, values_of({100, 100, 1, 1}, {2, 2})), "'image_sizes' must have"));
   EXPECT_TRUE(has(call(s, d.to(DType::f32), a, size), "'deltas' must have the boxes' dtype"));
+  std::vector<double> nan_scores = kScores;
+  nan_scores[2] = std::nan("");
+  EXPECT_TRUE(has(call(values_of(nan_scores, {1, 5}), d, a, size),
+                  "rpn_proposals: argument 'scores' contains NaN (image 0, anchor 2)"));
+  std::vector<double> nan_deltas(20, 0.0);
+  nan_deltas[13] = std::nan("");
+  EXPECT_TRUE(has(call(s, values_of(nan_deltas, {1, 5, 4}), a, size),
+                  "argument 'deltas' contains NaN (image 0, anchor 3)"));
   RpnProposalOptions o;
   o.nms_iou = 1.5;
   EXPECT_TRUE(has(call(s, d, a, size, o), "'nms_iou' = 1.5"));
