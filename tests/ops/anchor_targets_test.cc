@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "framework/dispatch/registry.h"
 #include "framework/random/generator.h"
 #include "ops/anchor_targets/anchor_targets.h"
 #include "tests/ops/kernel_loop.h"
@@ -166,6 +167,33 @@ TEST(AnchorTargets, SamplingRespectsQuotasAndIsDeterministic) {
   for (int64_t l : wide) (l == 1 ? fg : bg) += l >= 0;
   EXPECT_EQ(fg, fg_all);
   EXPECT_EQ(bg, 400 - fg_all);
+}
+
+TEST(AnchorTargets, EachCallDrawsFreshSamplingPositions) {
+  Dense d = dense();
+  AnchorTargetOptions o;
+  o.batch_size = 32;
+  o.allowed_border = -1;
+  random::Generator gen(11);
+  auto call = [&] {
+    return ops::anchor_targets(d.anchors, d.gts, counts({3}), d.image_sizes, Tensor(), o, gen)
+        .labels.to_vector<int64_t>();
+  };
+  const std::vector<int64_t> first = call();
+  EXPECT_EQ(gen.offset(), 200u);  // 800 anchors: 800 Philox values, 4 per block
+  EXPECT_NE(call(), first);
+  // The same position replays the same sample, through the op's seed/offset attributes too.
+  random::Generator replay(11);
+  EXPECT_EQ(ops::anchor_targets(d.anchors, d.gts, counts({3}), d.image_sizes, Tensor(), o, replay)
+                .labels.to_vector<int64_t>(),
+            first);
+  auto direct =
+      dispatch::call("anchor_targets", {d.anchors, d.gts, counts({3}), d.image_sizes, Tensor()},
+                     {{"batch_size", int64_t{32}},
+                      {"allowed_border", -1.0},
+                      {"seed", int64_t{11}},
+                      {"offset", int64_t{0}}});
+  EXPECT_EQ(direct[0].to_vector<int64_t>(), first);
 }
 
 TEST(AnchorTargets, BadArgumentsNameTheOpAndArgument) {
