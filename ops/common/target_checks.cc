@@ -57,6 +57,14 @@ void check_box_values(const char* op, const char* arg, const Tensor& boxes,
   }
 }
 
+void check_finite(const char* op, const char* arg, const Tensor& t) {
+  std::vector<double> v = t.to(DType::f64).to_vector<double>();
+  for (size_t i = 0; i < v.size(); ++i) {
+    OSPREY_CHECK(std::isfinite(v[i]), "{}: argument '{}' element {} = {} is not finite ({})", op,
+                 arg, i, v[i], t.describe());
+  }
+}
+
 void check_image_sizes(const char* op, const char* arg, const Tensor& sizes) {
   std::vector<double> v = sizes.to(DType::f64).to_vector<double>();
   for (size_t i = 0; i < v.size(); ++i) {

@@ -21,6 +21,8 @@ std::vector<int64_t> check_counts(const char* op, const char* arg, const Tensor&
 // (N, M, 4) and only the first counts[b] rows of image b are checked (the rest is padding).
 void check_box_values(const char* op, const char* arg, const Tensor& boxes,
                       const std::vector<int64_t>* counts = nullptr);
+// Every value finite.
+void check_finite(const char* op, const char* arg, const Tensor& t);
 // Image sizes (N, 2) as (height, width): finite and > 0.
 void check_image_sizes(const char* op, const char* arg, const Tensor& sizes);
 

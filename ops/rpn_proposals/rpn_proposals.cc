@@ -18,6 +18,7 @@ void validate_rpn_proposals(const KernelContext& ctx) {
   const Tensor& deltas = ctx.input(1);
   const Tensor& anchors = ctx.input(2);
   const Tensor& image_sizes = ctx.input(3);
+  const Tensor& valid_ranges = ctx.input(4);
   check_shape(kOp, "anchors", anchors, {-1, 4});
   check_float_like(kOp, "anchors", anchors, anchors);
   const int64_t a = anchors.size(0);
@@ -30,6 +31,11 @@ void validate_rpn_proposals(const KernelContext& ctx) {
   check_float_like(kOp, "image_sizes", image_sizes, anchors);
   check_box_values(kOp, "anchors", anchors);
   check_image_sizes(kOp, "image_sizes", image_sizes);
+  if (valid_ranges.defined()) {
+    check_shape(kOp, "valid_ranges", valid_ranges, {n, 2});
+    check_float_like(kOp, "valid_ranges", valid_ranges, anchors);
+    check_finite(kOp, "valid_ranges", valid_ranges);
+  }
   const Attrs& at = ctx.attrs();
   OSPREY_CHECK(at.get_int("pre_nms_top_n") >= 0 && at.get_int("post_nms_top_n") >= 0,
                "{}: pre_nms_top_n = {} and post_nms_top_n = {} must be >= 0", kOp,
@@ -84,6 +90,10 @@ std::vector<OpCase> rpn_proposal_cases(DType dtype, uint64_t seed) {
        {scores(2, 0), deltas(2, 0), anchors.narrow(0, 0, 0), sizes({64, 64, 64, 64})},
        case_attrs(0, 5)},
       {"empty-batch", {scores(0, a), deltas(0, a), anchors, sizes({})}, case_attrs(0, 5)},
+      {"per-image-ranges",
+       {scores(3, a), deltas(3, a), anchors, sizes({64, 64, 64, 64, 64, 64}),
+        Tensor::from_vector<double>({0, 12, 12, 30, 20, -1}, {3, 2}).to(dtype)},
+       case_attrs(0, 40)},
       {"non-contiguous",
        {non_contiguous(scores(2, a)), deltas(2, a), non_contiguous(anchors),
         sizes({64, 64, 64, 64})},
@@ -97,7 +107,11 @@ const bool registered = [] {
   OpDef def;
   def.schema = {
       kOp,
-      {{"scores", false}, {"deltas", false}, {"anchors", false}, {"image_sizes", false}},
+      {{"scores", false},
+       {"deltas", false},
+       {"anchors", false},
+       {"image_sizes", false},
+       {"valid_ranges", false, true}},
       {{"pre_nms_top_n", AttrType::integer, int64_t{0}, "best boxes NMS sees; 0: all (SNIPER)"},
        {"post_nms_top_n", AttrType::integer, int64_t{300}, "proposals kept per image (SNIPER)"},
        {"nms_iou", AttrType::real, 0.7, "NMS suppresses IoU above this (SNIPER 0.7)"},
@@ -117,7 +131,8 @@ const bool registered = [] {
 }  // namespace
 
 RpnProposals rpn_proposals(const Tensor& scores, const Tensor& deltas, const Tensor& anchors,
-                           const Tensor& image_sizes, const RpnProposalOptions& options) {
+                           const Tensor& image_sizes, const RpnProposalOptions& options,
+                           const Tensor& valid_ranges) {
   Attrs attrs{{"pre_nms_top_n", options.pre_nms_top_n},
               {"post_nms_top_n", options.post_nms_top_n},
               {"nms_iou", options.nms_iou},
@@ -125,7 +140,7 @@ RpnProposals rpn_proposals(const Tensor& scores, const Tensor& deltas, const Ten
               {"valid_range_lo", options.valid_range_lo},
               {"valid_range_hi", options.valid_range_hi},
               {"legacy_plus_one", options.legacy_plus_one}};
-  auto out = dispatch::call(kOp, {scores, deltas, anchors, image_sizes}, attrs);
+  auto out = dispatch::call(kOp, {scores, deltas, anchors, image_sizes, valid_ranges}, attrs);
   return {out[0], out[1], out[2]};
 }
 

@@ -1,7 +1,8 @@
 // RPN proposals for a batch of images sharing one anchor set (SNIPER-mxnet's
 // multi_proposal_target first half, py-faster-rcnn's proposal_layer).
 //
-//   rpn_proposals(scores (N, A), deltas (N, A, 4), anchors (A, 4), image_sizes (N, 2);
+//   rpn_proposals(scores (N, A), deltas (N, A, 4), anchors (A, 4), image_sizes (N, 2),
+//                 valid_ranges (N, 2) = none;
 //                 pre_nms_top_n=0, post_nms_top_n=300, nms_iou=0.7, min_size=3,
 //                 valid_range_lo=0, valid_range_hi=-1, legacy_plus_one=false)
 //       -> rois (N, P, 4), roi_scores (N, P), count (N) i64        with P = post_nms_top_n
@@ -14,7 +15,8 @@
 //      this op) drop a box when either side is small;
 //   3. score = scores[b, a] (an objectness probability), or −1 when valid_range_hi > 0 and the box
 //      area is outside [lo², hi²) (SNIPER's valid-range filter: such boxes rank below every box in
-//      range but are still proposals);
+//      range but are still proposals); (lo, hi) = valid_ranges[b] when given (hi <= 0: no
+//      filter for that image), else the valid_range_lo/hi attributes;
 //   4. the remaining boxes ordered by decreasing score (ties: lower anchor index first), the first
 //      pre_nms_top_n kept (0 = all, as SNIPER's multi_proposal_target);
 //   5. greedy NMS at IoU > nms_iou through the `nms` op (ops/nms/nms.h; dispatched, so CUDA
@@ -47,7 +49,10 @@ struct RpnProposals {
   Tensor count;       // (N) i64
 };
 
+// valid_ranges (N, 2), optional: image b's own (lo, hi) instead of the attributes' (SNIPER's chips
+// in one batch come from different scales, each with its range × scale).
 RpnProposals rpn_proposals(const Tensor& scores, const Tensor& deltas, const Tensor& anchors,
-                           const Tensor& image_sizes, const RpnProposalOptions& options = {});
+                           const Tensor& image_sizes, const RpnProposalOptions& options = {},
+                           const Tensor& valid_ranges = Tensor());
 
 }  // namespace osprey::ops

@@ -24,6 +24,7 @@ void rpn_proposals_reference(KernelContext& ctx) {
   Tensor deltas = ctx.input(1).contiguous();
   Tensor anchors = ctx.input(2).contiguous();
   Tensor image_sizes = ctx.input(3).contiguous();
+  Tensor ranges = ctx.input(4).defined() ? ctx.input(4).contiguous() : Tensor();
   const Attrs& at = ctx.attrs();
   const int64_t n = scores.size(0), a = anchors.size(0);
   const int64_t pre = at.get_int("pre_nms_top_n"), post = at.get_int("post_nms_top_n");
@@ -40,13 +41,15 @@ void rpn_proposals_reference(KernelContext& ctx) {
     std::vector<T> boxes(static_cast<size_t>(4 * a)), ranked(static_cast<size_t>(a));
     for (int64_t b = 0; b < n; ++b) {
       const T* size = image_sizes.data<T>() + 2 * b;
+      const math::Params<T> pb =
+          math::for_image(p, ranges.defined() ? ranges.data<T>() : nullptr, b);
       std::vector<int64_t> order;
       for (int64_t i = 0; i < a; ++i) {
-        math::check_nan_flags(
-            math::nan_flags(scores.data<T>()[b * a + i], deltas.data<T>() + 4 * (b * a + i)),
-            fmt::format(" (image {}, anchor {})", b, i));
+        const unsigned nan =
+            math::nan_flags(scores.data<T>()[b * a + i], deltas.data<T>() + 4 * (b * a + i));
+        if (nan != 0) math::check_nan_flags(nan, fmt::format(" (image {}, anchor {})", b, i));
         if (math::proposal(anchors.data<T>() + 4 * i, deltas.data<T>() + 4 * (b * a + i),
-                           scores.data<T>()[b * a + i], size[0], size[1], p, &boxes[4 * i],
+                           scores.data<T>()[b * a + i], size[0], size[1], pb, &boxes[4 * i],
                            &ranked[i])) {
           order.push_back(i);
         }

@@ -24,8 +24,9 @@ namespace math = rpn_proposal_math;
 
 template <typename T>
 __global__ void decode_kernel(int64_t n, int64_t a, const T* anchors, const T* deltas,
-                              const T* scores, const T* image_sizes, math::Params<T> p, T* boxes,
-                              T* ranked, unsigned long long* survivors) {
+                              const T* scores, const T* image_sizes, const T* valid_ranges,
+                              math::Params<T> p, T* boxes, T* ranked,
+                              unsigned long long* survivors) {
   // survivors[b]: boxes image b keeps; survivors[n]: the nan_flags of every input, or-ed.
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n * a;
@@ -34,9 +35,9 @@ __global__ void decode_kernel(int64_t n, int64_t a, const T* anchors, const T* d
     const unsigned flags = math::nan_flags(scores[i], deltas + 4 * i);
     if (flags != 0) atomicOr(survivors + n, static_cast<unsigned long long>(flags));
     T rank;
-    const bool keep =
-        math::proposal(anchors + 4 * (i % a), deltas + 4 * i, scores[i], image_sizes[2 * b],
-                       image_sizes[2 * b + 1], p, boxes + 4 * i, &rank);
+    const bool keep = math::proposal(anchors + 4 * (i % a), deltas + 4 * i, scores[i],
+                                     image_sizes[2 * b], image_sizes[2 * b + 1],
+                                     math::for_image(p, valid_ranges, b), boxes + 4 * i, &rank);
     ranked[i] = keep ? rank : -std::numeric_limits<T>::infinity();
     if (keep) atomicAdd(survivors + b, 1ull);
   }
@@ -89,6 +90,7 @@ void rpn_proposals_cuda(KernelContext& ctx) {
   Tensor deltas = ctx.input(1).contiguous();
   Tensor anchors = ctx.input(2).contiguous();
   Tensor image_sizes = ctx.input(3).contiguous();
+  Tensor ranges = ctx.input(4).defined() ? ctx.input(4).contiguous() : Tensor();
   const Attrs& at = ctx.attrs();
   const int64_t n = scores.size(0), a = anchors.size(0);
   const int64_t pre = at.get_int("pre_nms_top_n"), post = at.get_int("post_nms_top_n");
@@ -113,8 +115,8 @@ void rpn_proposals_cuda(KernelContext& ctx) {
     OSPREY_DISPATCH_FLOAT(dtype, "rpn_proposals", [&]<typename T>() {
       decode_kernel<T><<<cuda_detail::blocks_for(n * a), cuda_detail::kThreads, 0, stream>>>(
           n, a, ptr<const T>(anchors), ptr<const T>(deltas), ptr<const T>(scores),
-          ptr<const T>(image_sizes), math::params<T>(at), ptr<T>(boxes), ptr<T>(ranked),
-          ptr<unsigned long long>(survivors));
+          ptr<const T>(image_sizes), ranges.defined() ? ptr<const T>(ranges) : nullptr,
+          math::params<T>(at), ptr<T>(boxes), ptr<T>(ranked), ptr<unsigned long long>(survivors));
       OSPREY_CUDA_LAUNCH_CHECK();
     });
     const Tensor order = sort(ranked, 1, /*descending=*/true, /*stable=*/true).second.contiguous();

@@ -12,6 +12,18 @@ struct Params {
   T min_size, range_lo2, range_hi2, offset;  // range_hi2 <= 0: no range filter
 };
 
+// The parameters of image b: its own valid range (sqrt-area lo, hi; hi <= 0: no filter) when the
+// call passes valid_ranges, else the attributes'.
+template <typename T>
+OSPREY_INLINE Params<T> for_image(Params<T> p, const T* valid_ranges, int64_t b) {
+  if (valid_ranges != nullptr) {
+    const T lo = valid_ranges[2 * b], hi = valid_ranges[2 * b + 1];
+    p.range_lo2 = lo > T(0) ? lo * lo : T(0);
+    p.range_hi2 = hi > T(0) ? hi * hi : T(0);
+  }
+  return p;
+}
+
 // NaN in a score (bit 1) or in a delta (bit 2): both kernels report them as argument errors.
 template <typename T>
 OSPREY_INLINE unsigned nan_flags(T score, const T* delta) {

@@ -82,6 +82,26 @@ TEST(RpnProposals, ValidRangeScoresMinusOne) {
   EXPECT_EQ(doubles(p.rois), (std::vector<double>{0, 0, 10, 10, 20, 20, 40, 40, 90, 90, 100, 100}));
 }
 
+TEST(RpnProposals, PerImageValidRanges) {
+  // Two copies of the image: the first with range [0, 15) (a2 ranks last with score -1), the
+  // second with no upper bound (hi <= 0), as chips of two scales in one batch.
+  Tensor s = values_of({0.9, 0.95, 0.5, 0.99, 0.6, 0.9, 0.95, 0.5, 0.99, 0.6}, {2, 5});
+  RpnProposalOptions o;
+  o.post_nms_top_n = 3;
+  auto p = ops::rpn_proposals(s, values_of(std::vector<double>(40, 0.0), {2, 5, 4}),
+                              values_of(kAnchors, {5, 4}), values_of({100, 100, 100, 100}, {2, 2}),
+                              o, values_of({0, 15, 0, -1}, {2, 2}));
+  std::vector<double> scores = doubles(p.roi_scores);
+  EXPECT_EQ(scores[2], -1.0);
+  EXPECT_NEAR(scores[5], 0.5, 1e-12);
+  EXPECT_TRUE(error_message([&] {
+                ops::rpn_proposals(s, values_of(std::vector<double>(40, 0.0), {2, 5, 4}),
+                                   values_of(kAnchors, {5, 4}),
+                                   values_of({100, 100, 100, 100}, {2, 2}), o,
+                                   values_of({0, 15}, {1, 2}));
+              }).find("argument 'valid_ranges' must have shape") != std::string::npos);
+}
+
 TEST(RpnProposals, DecodeAndClipPerImage) {
   // Anchor (0,0,10,10) with dx = 0.1, dw = log 2: centre 6, width 20 -> (-4, 0, 16, 10), clipped
   // to image 0 (100 wide) as (0, 0, 16, 10) and to image 1 (12 wide) as (0, 0, 12, 10).
