@@ -25,6 +25,7 @@ void validate_proposal_targets(const KernelContext& ctx) {
   const Tensor& gt_boxes = ctx.input(2);
   const Tensor& gt_classes = ctx.input(3);
   const Tensor& group_of = ctx.input(5);
+  const Tensor& insert_ranges = ctx.input(6);
   check_shape(kOp, "rois", rois, {-1, -1, 4});
   check_float_like(kOp, "rois", rois, rois);
   const int64_t n = rois.size(0), r = rois.size(1);
@@ -39,6 +40,11 @@ void validate_proposal_targets(const KernelContext& ctx) {
     check_shape(kOp, "gt_group_of", group_of, {n, g});
     OSPREY_CHECK_KIND(dtype, group_of.dtype() == DType::boolean,
                       "{}: argument 'gt_group_of' must be bool, got {}", kOp, group_of.describe());
+  }
+  if (insert_ranges.defined()) {
+    check_shape(kOp, "gt_insert_ranges", insert_ranges, {n, 2});
+    check_float_like(kOp, "gt_insert_ranges", insert_ranges, rois);
+    check_finite(kOp, "gt_insert_ranges", insert_ranges);
   }
   const std::vector<int64_t> roi_counts = check_counts(kOp, "roi_count", ctx.input(1), n, r);
   const std::vector<int64_t> gt_counts = check_counts(kOp, "gt_count", ctx.input(4), n, g);
@@ -120,6 +126,10 @@ std::vector<OpCase> proposal_target_cases(DType dtype, uint64_t seed) {
       {"insert-range",
        {rois(2, 20), ints({20, 20}, {2}), gts(2, 4), classes(2, 4), ints({4, 3}, {2}), Tensor()},
        case_attrs(seed, {{"gt_insert_range_lo", 10.0}, {"gt_insert_range_hi", 18.0}})},
+      {"per-image-insert-ranges",
+       {rois(2, 20), ints({20, 20}, {2}), gts(2, 4), classes(2, 4), ints({4, 3}, {2}), Tensor(),
+        Tensor::from_vector<double>({0, 15, 12, -1}, {2, 2}).to(dtype)},
+       case_attrs(seed, {})},
       {"zero-gts",
        {rois(2, 10), ints({10, 4}, {2}), gts(2, 0), classes(2, 0), ints({0, 0}, {2}), Tensor()},
        case_attrs(seed, {{"soft_sampling", true}})},
@@ -147,7 +157,8 @@ const bool registered = [] {
        {"gt_boxes", false},
        {"gt_classes", false},
        {"gt_count", false},
-       {"gt_group_of", false, true}},
+       {"gt_group_of", false, true},
+       {"gt_insert_ranges", false, true}},
       {{"gt_mode", AttrType::string, std::string("replace_last"),
         "replace_last (SNIPER: gts take the last slots), append, none"},
        {"fg_iou", AttrType::real, 0.5, "foreground when max IoU > this (SNIPER 0.5)"},
@@ -185,8 +196,8 @@ const bool registered = [] {
 ProposalTargets proposal_targets(const Tensor& rois, const Tensor& roi_count,
                                  const Tensor& gt_boxes, const Tensor& gt_classes,
                                  const Tensor& gt_count, const Tensor& gt_group_of,
-                                 const ProposalTargetOptions& options,
-                                 random::Generator& generator) {
+                                 const ProposalTargetOptions& options, random::Generator& generator,
+                                 const Tensor& gt_insert_ranges) {
   const bool shaped =
       rois.defined() && rois.dim() == 3 && gt_boxes.defined() && gt_boxes.dim() == 3;
   const int64_t values = shaped ? rois.size(0) * (rois.size(1) + gt_boxes.size(1)) : 0;
@@ -206,8 +217,8 @@ ProposalTargets proposal_targets(const Tensor& rois, const Tensor& roi_count,
               {"legacy_plus_one", options.legacy_plus_one},
               {"seed", static_cast<int64_t>(start.seed)},
               {"offset", static_cast<int64_t>(start.offset)}};
-  auto out =
-      dispatch::call(kOp, {rois, roi_count, gt_boxes, gt_classes, gt_count, gt_group_of}, attrs);
+  auto out = dispatch::call(
+      kOp, {rois, roi_count, gt_boxes, gt_classes, gt_count, gt_group_of, gt_insert_ranges}, attrs);
   return {out[0], out[1], out[2], out[3], out[4], out[5]};
 }
 

@@ -4,7 +4,8 @@
 // `openimages2` branch).
 //
 //   proposal_targets(rois (N, R, 4), roi_count (N) i64, gt_boxes (N, G, 4), gt_classes (N, G) i64,
-//                    gt_count (N) i64, gt_group_of (N, G) bool = none;
+//                    gt_count (N) i64, gt_group_of (N, G) bool = none,
+//                    gt_insert_ranges (N, 2) = none;
 //                    gt_mode="replace_last", fg_iou=0.5, bg_iou_lo=0, batch_size=-1,
 //                    fg_fraction=0.25, num_classes=0, class_agnostic=true,
 //                    delta_weights=(10,10,5,5), gt_insert_range_lo=0, gt_insert_range_hi=-1,
@@ -26,7 +27,8 @@
 //   "none": the RoIs only.
 //   Only labelling gts with sqrt(area) in [gt_insert_range_lo, gt_insert_range_hi] are inserted
 //   (SNIPER inserts the gts inside the chip's valid range; hi <= 0: no upper bound); every
-//   labelling gt still labels.
+//   labelling gt still labels. gt_insert_ranges[b] = (lo, hi), when given, replaces the attributes
+//   for image b (SNIPER's chips of different scales share a batch).
 // Labels: with the largest IoU m over the labelling gts (first gt on ties): the class of that gt
 // when m > fg_iou (strictly, as SNIPER), else 0 when m >= bg_iou_lo, else −1 (ignored); then −1
 // when the candidate's IoF (share of its area) inside some group-of gt is > group_of_iof.
@@ -77,6 +79,7 @@ ProposalTargets proposal_targets(const Tensor& rois, const Tensor& roi_count,
                                  const Tensor& gt_boxes, const Tensor& gt_classes,
                                  const Tensor& gt_count, const Tensor& gt_group_of = Tensor(),
                                  const ProposalTargetOptions& options = {},
-                                 random::Generator& generator = random::default_generator());
+                                 random::Generator& generator = random::default_generator(),
+                                 const Tensor& gt_insert_ranges = Tensor());
 
 }  // namespace osprey::ops

@@ -111,6 +111,7 @@ void proposal_targets_reference(KernelContext& ctx) {
   std::vector<int64_t> classes = ctx.input(3).to(DType::i64).to_vector<int64_t>();
   std::vector<int64_t> gt_count = ctx.input(4).to(DType::i64).to_vector<int64_t>();
   Tensor group_of = ctx.input(5).defined() ? ctx.input(5).contiguous() : Tensor();
+  Tensor ranges = ctx.input(6).defined() ? ctx.input(6).contiguous() : Tensor();
   const Attrs& a = ctx.attrs();
   const Sizes z = proposal_target_sizes::sizes(rois.size(0), rois.size(1), gts.size(1), a);
   const DType dtype = rois.dtype();
@@ -137,7 +138,8 @@ void proposal_targets_reference(KernelContext& ctx) {
       one_image<T>(b, rois.data<T>() + 4 * z.slots * b, roi_count[b], gts.data<T>() + 4 * z.gts * b,
                    classes.data() + z.gts * b,
                    group_of.defined() ? group_of.data<bool>() + z.gts * b : nullptr, gt_count[b], z,
-                   p, dw, s, out);
+                   math::for_image(p, ranges.defined() ? ranges.data<T>() : nullptr, b), dw, s,
+                   out);
     }
     cpu_store<T>(rois_out, r);
     cpu_store<int64_t>(labels_out, l);

@@ -53,9 +53,10 @@ struct Outputs {
 template <typename T>
 __global__ void __launch_bounds__(kBlock)
     proposal_targets_kernel(Sizes z, Settings s, Inputs in, const T* rois_all, const T* gts_all,
-                            math::Params<T> p, box::DeltaWeights<T> dw, Scratch<T> w,
-                            Outputs<T> out) {
+                            const T* insert_ranges, math::Params<T> p, box::DeltaWeights<T> dw,
+                            Scratch<T> w, Outputs<T> out) {
   const int64_t b = blockIdx.x;
+  p = math::for_image(p, insert_ranges, b);
   const T* rois = rois_all + 4 * z.slots * b;
   const T* gts = gts_all + 4 * z.gts * b;
   const int64_t* classes = in.classes + z.gts * b;
@@ -166,6 +167,7 @@ void proposal_targets_cuda(KernelContext& ctx) {
   Tensor classes = ctx.input(3).to(DType::i64).contiguous();
   Tensor gt_count = ctx.input(4).to(DType::i64).contiguous();
   Tensor group_of = ctx.input(5).defined() ? ctx.input(5).contiguous() : Tensor();
+  Tensor ranges = ctx.input(6).defined() ? ctx.input(6).contiguous() : Tensor();
   const Attrs& a = ctx.attrs();
   const Sizes z = proposal_target_sizes::sizes(rois.size(0), rois.size(1), gts.size(1), a);
   const DType dtype = rois.dtype();
@@ -211,7 +213,8 @@ void proposal_targets_cuda(KernelContext& ctx) {
       const Outputs<T> out{ptr<T>(rois_out),    ptr<T>(label_weights_out), ptr<T>(targets_out),
                            ptr<T>(weights_out), ptr<int64_t>(labels_out),  ptr<int64_t>(count_out)};
       proposal_targets_kernel<T><<<static_cast<unsigned>(z.images), kBlock, 0, stream>>>(
-          z, s, in, ptr<const T>(rois), ptr<const T>(gts), p, dw, w, out);
+          z, s, in, ptr<const T>(rois), ptr<const T>(gts),
+          ranges.defined() ? ptr<const T>(ranges) : nullptr, p, dw, w, out);
       OSPREY_CUDA_LAUNCH_CHECK();
     });
   }

@@ -36,6 +36,18 @@ OSPREY_INLINE bool is_group_of(const bool* group_of, int64_t j) {
   return group_of != nullptr && group_of[j];
 }
 
+// The parameters of image b: its own insert range (sqrt-area lo, hi; hi <= 0: no upper bound)
+// when the call passes gt_insert_ranges, else the attributes'.
+template <typename T>
+OSPREY_INLINE Params<T> for_image(Params<T> p, const T* insert_ranges, int64_t b) {
+  if (insert_ranges != nullptr) {
+    const T lo = insert_ranges[2 * b], hi = insert_ranges[2 * b + 1];
+    p.insert_lo2 = lo > T(0) ? lo * lo : T(0);
+    p.insert_hi2 = hi > T(0) ? hi * hi : T(0);
+  }
+  return p;
+}
+
 // Whether gt j becomes a candidate (when the mode inserts gts): a labelling gt whose area is in
 // [lo², hi²] (SNIPER inserts only the gts in the chip's valid range).
 template <typename T>

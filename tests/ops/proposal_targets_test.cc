@@ -78,6 +78,26 @@ TEST(ProposalTargets, OnlyGtsInTheInsertRangeAreInserted) {
   EXPECT_EQ(run(o).labels.to_vector<int64_t>(), (std::vector<int64_t>{3, 0, 1, -1, 0}));
 }
 
+TEST(ProposalTargets, PerImageInsertRanges) {
+  // The same image twice: image 0 inserts gts up to sqrt(area) 12 (g0 only), image 1 from 12 up
+  // (g1 only).
+  std::vector<double> rois = kRois, gts = kGts;
+  rois.insert(rois.end(), kRois.begin(), kRois.end());
+  gts.insert(gts.end(), kGts.begin(), kGts.end());
+  Tensor group = Tensor::from_vector<double>({0, 0, 1, 0, 0, 1}, {2, 3}).to(DType::boolean);
+  random::Generator gen(1);
+  auto t = ops::proposal_targets(boxes(rois, {2, 5, 4}), ints({5, 5}, {2}), boxes(gts, {2, 3, 4}),
+                                 ints({3, 1, 1, 3, 1, 1}, {2, 3}), ints({3, 3}, {2}), group, {},
+                                 gen, boxes({0, 12, 12, -1}, {2, 2}));
+  EXPECT_EQ(t.labels.to_vector<int64_t>(), (std::vector<int64_t>{3, 0, 1, -1, 3, 3, 0, 1, -1, 1}));
+  EXPECT_TRUE(error_message([&] {
+                ops::proposal_targets(boxes(rois, {2, 5, 4}), ints({5, 5}, {2}),
+                                      boxes(gts, {2, 3, 4}), ints({3, 1, 1, 3, 1, 1}, {2, 3}),
+                                      ints({3, 3}, {2}), group, {}, gen,
+                                      boxes({0, 12, 12, std::nan("")}, {2, 2}));
+              }).find("argument 'gt_insert_ranges' element 3") != std::string::npos);
+}
+
 TEST(ProposalTargets, AppendAndNoneModes) {
   ProposalTargetOptions o;
   o.gt_mode = "append";
