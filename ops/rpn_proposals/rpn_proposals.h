@@ -10,13 +10,13 @@
 // Per image b (image_sizes[b] = (height, width)), for every anchor a:
 //   1. box = decode(anchors[a], deltas[b, a]) with weights (1, 1, 1, 1) (dw, dh clipped at
 //      log(1000 / 16)), clipped to the image (ops/common/box_geometry.h);
-//   2. dropped when its width or height is below min_size (or it is NaN or inverted). SNIPER's
-//      multi_proposal_target invalidates only boxes below 3 px in both sides; py-faster-rcnn (and
-//      this op) drop a box when either side is small;
-//   3. score = scores[b, a] (an objectness probability), or −1 when valid_range_hi > 0 and the box
-//      area is outside [lo², hi²) (SNIPER's valid-range filter: such boxes rank below every box in
-//      range but are still proposals); (lo, hi) = valid_ranges[b] when given (hi <= 0: no
-//      filter for that image), else the valid_range_lo/hi attributes;
+//   2. dropped when its width or height is below min_size (or x2 < x1, which the +1 convention
+//      gives boxes under 1 px). SNIPER's multi_proposal_target invalidates only boxes below 3 px
+//      in both sides; py-faster-rcnn (and this op) drop a box when either side is small;
+//   3. score = scores[b, a] (an objectness probability), or −1 when a range applies (hi > 0) and
+//      the box area is outside [lo², hi²) (SNIPER's valid-range filter: such boxes rank below
+//      every box in range but are still proposals); (lo, hi) = valid_ranges[b] when given, else
+//      the valid_range_lo/hi attributes;
 //   4. the remaining boxes ordered by decreasing score (ties: lower anchor index first), the first
 //      pre_nms_top_n kept (0 = all, as SNIPER's multi_proposal_target);
 //   5. greedy NMS at IoU > nms_iou through the `nms` op (ops/nms/nms.h; dispatched, so CUDA
