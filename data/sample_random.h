@@ -15,7 +15,14 @@
 
 namespace osprey::data {
 
-enum class RandomStream : uint32_t { sampler = 1, transform = 2 };
+// The detection transforms need more than one block of four words per sample: one stream each.
+enum class RandomStream : uint32_t {
+  sampler = 1,
+  transform = 2,
+  detection_crop = 3,
+  detection_geometry = 4,
+  detection_photometric = 5,
+};
 
 inline random::PhiloxBlock sample_random_block(uint64_t seed, RandomStream stream, int64_t epoch,
                                                int64_t index) {

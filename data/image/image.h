@@ -3,6 +3,7 @@
 // of a palette mask), 3 (RGB) or 4 (RGBA). Conversion to a C×H×W tensor happens in the transforms.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 

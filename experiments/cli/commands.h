@@ -24,6 +24,7 @@ void add_demo_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_resume_command(CLI::App& app);
+void add_make_dataset_command(CLI::App& app);
 
 // `osprey op NAME --in name=file.npy ... --attr name=value ... --out DIR [--grad]`
 struct OpCommandOptions {

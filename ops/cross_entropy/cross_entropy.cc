@@ -7,6 +7,7 @@
 #include "ops/common/op_helpers.h"
 #include "ops/elementwise/compare.h"
 #include "ops/elementwise/elementwise.h"
+#include "ops/elementwise/unary.h"
 #include "ops/factory/factory.h"
 #include "ops/reduce/reduce.h"
 #include "ops/softmax/softmax.h"
@@ -14,7 +15,7 @@
 namespace osprey::ops {
 namespace {
 
-// Checks input/target/weight (at `first`, first + 1, first + 2) and the attributes.
+// Checks input/target/weight/element_weight (at `first` .. first + 3) and the attributes.
 void check_common(const KernelContext& ctx, int first) {
   const char* op = ctx.op().schema.name.c_str();
   const Tensor& input = ctx.input(first);
@@ -39,9 +40,19 @@ void check_common(const KernelContext& ctx, int first) {
                       "{}: weight {} must hold one value per class (expected [{}])", op,
                       weight.describe(), classes);
   }
+  const Tensor& element = ctx.input(first + 3);
+  if (element.defined()) {
+    OSPREY_CHECK_KIND(dtype, element.dtype() == input.dtype(),
+                      "{}: element_weight {} must have input's dtype {}", op, element.describe(),
+                      dtype_name(input.dtype()));
+    OSPREY_CHECK_KIND(shape, element.shape() == target.shape(),
+                      "{}: element_weight {} must be shaped like target {} (one per position)", op,
+                      element.describe(), target.describe());
+  }
   const std::string& reduction = ctx.attrs().get_string("reduction");
-  OSPREY_CHECK(reduction == "mean" || reduction == "sum" || reduction == "none",
-               "{}: reduction must be 'mean', 'sum' or 'none', got '{}'", op, reduction);
+  OSPREY_CHECK(
+      reduction == "mean" || reduction == "sum" || reduction == "none" || reduction == "valid",
+      "{}: reduction must be 'mean', 'sum', 'none' or 'valid', got '{}'", op, reduction);
   const double smoothing = ctx.attrs().get_float("label_smoothing");
   OSPREY_CHECK(smoothing >= 0.0 && smoothing <= 1.0,
                "{}: label_smoothing must be in [0, 1], got {}", op, smoothing);
@@ -66,16 +77,16 @@ void validate_backward(const KernelContext& ctx) {
                     ctx.attrs().get_string("reduction"));
 }
 
-CrossEntropyOptions options_of(const Attrs& attrs, Tensor weight) {
+CrossEntropyOptions options_of(const Attrs& attrs, Tensor weight, Tensor element_weight) {
   return {std::move(weight), attrs.get_int("ignore_index"), attrs.get_float("label_smoothing"),
-          attrs.get_string("reduction")};
+          attrs.get_string("reduction"), std::move(element_weight)};
 }
 
 std::vector<Tensor> cross_entropy_grad(const BackwardContext& ctx) {
-  std::vector<Tensor> grads(3);
+  std::vector<Tensor> grads(4);
   if (ctx.needs_grad(0)) {
     grads[0] = cross_entropy_backward(ctx.grad_output(), ctx.input(0), ctx.input(1),
-                                      options_of(ctx.attrs, ctx.input(2)));
+                                      options_of(ctx.attrs, ctx.input(2), ctx.input(3)));
   }
   return grads;
 }
@@ -94,19 +105,21 @@ Tensor target_weight(const Tensor& x, const Tensor& t, const CrossEntropyOptions
   return mul(sum(hit, {cd}), counted);
 }
 
-// The double backward. With R_n = s_n · Σ_k a_k the output is s · a - R · p, so (h: incoming)
-//   d/dgrad_output = Σ h · cross_entropy_backward(1, ...)  (over the class dim for "none", else
-//   all) d/dinput       = -R · softmax_backward(h, p)
+// The double backward. With R_n = s_n · e_n · Σ_k a_k the output is s · e · a - R · p, so
+// (h: incoming)
+//   d/dgrad_output = Σ h · cross_entropy_backward(1, ...)  (over the class dim for "none",
+//                    else over all)
+//   d/dinput       = -R · softmax_backward(h, p)
 // where Σ_k a_k = -((1 - ε) w[t] + (ε / C) Σ_c w[c]) at counted positions and 0 at ignored ones.
 std::vector<Tensor> cross_entropy_backward_grad(const BackwardContext& ctx) {
   const Tensor& h = ctx.grad_output();
   const Tensor& g = ctx.input(0);
   const Tensor& x = ctx.input(1);
   const Tensor& t = ctx.input(2);
-  const CrossEntropyOptions o = options_of(ctx.attrs, ctx.input(3));
+  const CrossEntropyOptions o = options_of(ctx.attrs, ctx.input(3), ctx.input(4));
   const int64_t cd = x.dim() == 1 ? 0 : 1;
   const bool none = o.reduction == "none";
-  std::vector<Tensor> grads(4);
+  std::vector<Tensor> grads(5);
   if (ctx.needs_grad(0)) {
     Tensor hu = mul(h, cross_entropy_backward(ones_like(g), x, t, o));
     grads[0] = none ? sum(hu, {cd}) : sum(hu);
@@ -117,7 +130,13 @@ std::vector<Tensor> cross_entropy_backward_grad(const BackwardContext& ctx) {
     Tensor total_w = o.weight.defined() ? sum(o.weight) : full({}, classes, x.dtype(), x.device());
     Tensor counted = ne(t, Tensor::scalar<int64_t>(o.ignore_index, t.device())).to(x.dtype());
     Tensor sum_a = neg(add(affine(wt, 1 - eps), mul(counted, affine(total_w, eps / classes))));
-    Tensor s = o.reduction == "mean" ? div(g, sum(wt)) : g;
+    Tensor s = g;
+    if (o.element_weight.defined()) {
+      sum_a = mul(sum_a, o.element_weight);
+      wt = mul(wt, o.element_weight);
+    }
+    if (o.reduction == "mean") s = div(g, sum(wt));
+    if (o.reduction == "valid") s = div(g, clamp_min(sum(counted), 1.0));
     Tensor r = mul(s, sum_a).unsqueeze(cd);
     grads[1] = neg(mul(r, softmax_backward(h, softmax(x, cd), cd)));
   }
@@ -141,6 +160,7 @@ std::vector<OpCase> forward_cases(DType dtype, uint64_t seed) {
     return rng.uniform(s, DType::i64, 0, static_cast<double>(classes));
   };
   auto weights = [&](int64_t classes) { return rng.uniform({classes}, dtype, 0.5, 2); };
+  auto elements = [&](const Shape& s) { return rng.uniform(s, dtype, 0, 2); };
   Tensor with_ignored = targets({2, -100, 0, 1}, {4});
   Tensor own_ignored = targets({1, 1, 0, 2}, {4});
   Tensor all_ignored = targets({-100, -100}, {2});
@@ -165,6 +185,27 @@ std::vector<OpCase> forward_cases(DType dtype, uint64_t seed) {
       {"one-class", {logits({3, 1}), labels({3}, 1), {}}, attrs_of("sum")},
       {"size-1-batch", {logits({1, 4}), labels({1}, 4), {}}, attrs_of("mean")},
       {"empty-batch", {logits({0, 3}), labels({0}, 3), {}}, attrs_of("sum")},
+      {"element-weight-none",
+       {logits({4, 3}), labels({4}, 3), {}, elements({4})},
+       attrs_of("none")},
+      {"element-weight-mean",
+       {logits({4, 3}), with_ignored, weights(3), elements({4})},
+       attrs_of("mean", -100, 0.1)},
+      {"element-weight-spatial",
+       {logits({2, 3, 2, 2}), labels({2, 2, 2}, 3), {}, non_contiguous(elements({2, 2, 2}))},
+       attrs_of("sum")},
+      {"element-weight-zeros",
+       {logits({3, 4}), labels({3}, 4), {}, Tensor::from_vector<double>({1, 0, 2}, {3}).to(dtype)},
+       attrs_of("mean")},
+      {"valid", {logits({4, 3}), with_ignored, {}}, attrs_of("valid")},
+      {"valid-weighted",
+       {logits({4, 3}), with_ignored, weights(3), elements({4})},
+       attrs_of("valid", -100, 0.2)},
+      {"valid-spatial",
+       {logits({2, 3, 3}), labels({2, 3}, 3), {}, elements({2, 3})},
+       attrs_of("valid")},
+      {"valid-all-ignored", {logits({2, 3}), all_ignored, {}}, attrs_of("valid")},
+      {"valid-empty-batch", {logits({0, 3}), labels({0}, 3), {}, elements({0})}, attrs_of("valid")},
       {"all-ignored-sum", {logits({2, 3}), all_ignored, {}}, attrs_of("sum", -100, 0.2)},
       {"large-values",
        {rng.uniform({2, 4}, dtype, 500, 505), labels({2}, 4), {}},
@@ -189,16 +230,18 @@ std::vector<OpCase> backward_cases(DType dtype, uint64_t seed) {
 std::vector<AttrSpec> attr_specs() {
   return {{"ignore_index", AttrType::integer, int64_t{-100}, "target value that adds no loss"},
           {"label_smoothing", AttrType::real, 0.0, "mass spread uniformly over the classes"},
-          {"reduction", AttrType::string, std::string("mean"), "'mean', 'sum' or 'none'"}};
+          {"reduction", AttrType::string, std::string("mean"),
+           "'mean', 'sum', 'none' or 'valid' (divide by the non-ignored count)"}};
 }
 
 const bool registered = [] {
   auto& r = dispatch::Registry::instance();
   InputSpec target{"target", false};
   InputSpec weight{"weight", false, true};
+  InputSpec element_weight{"element_weight", false, true};
   OpDef forward;
   forward.schema = {"cross_entropy",
-                    {{"input"}, target, weight},
+                    {{"input"}, target, weight, element_weight},
                     attr_specs(),
                     {{"output"}},
                     "log_softmax over the class dim, then the (weighted, smoothed) negative "
@@ -210,7 +253,7 @@ const bool registered = [] {
 
   OpDef backward;
   backward.schema = {"cross_entropy_backward",
-                     {{"grad_output"}, {"input"}, target, weight},
+                     {{"grad_output"}, {"input"}, target, weight, element_weight},
                      attr_specs(),
                      {{"grad_input"}},
                      "s * (a - softmax(input) * sum(a)): the gradient of cross_entropy"};
@@ -229,12 +272,14 @@ Attrs call_attrs(const CrossEntropyOptions& o) {
 
 Tensor cross_entropy(const Tensor& input, const Tensor& target,
                      const CrossEntropyOptions& options) {
-  return dispatch::call1("cross_entropy", {input, target, options.weight}, call_attrs(options));
+  return dispatch::call1("cross_entropy", {input, target, options.weight, options.element_weight},
+                         call_attrs(options));
 }
 
 Tensor cross_entropy_backward(const Tensor& grad_output, const Tensor& input, const Tensor& target,
                               const CrossEntropyOptions& options) {
-  return dispatch::call1("cross_entropy_backward", {grad_output, input, target, options.weight},
+  return dispatch::call1("cross_entropy_backward",
+                         {grad_output, input, target, options.weight, options.element_weight},
                          call_attrs(options));
 }
 

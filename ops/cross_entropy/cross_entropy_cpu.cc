@@ -1,6 +1,7 @@
 // CPU reference kernels of cross_entropy and cross_entropy_backward (math in cross_entropy.h).
 //   reference: the class dim moved last and copied to contiguous rows of C logits; each row's
 //     log-softmax computed with the row maximum subtracted, everything in double; f32 and f64.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -16,7 +17,8 @@ template <typename T>
 struct Problem {
   Tensor rows;  // positions x classes, contiguous
   std::vector<int64_t> target;
-  std::vector<double> weight;  // one per class
+  std::vector<double> weight;   // one per class
+  std::vector<double> element;  // one per position (empty: all 1)
   int64_t classes = 0;
   int64_t class_dim = 0;
   int64_t ignore_index = -100;
@@ -35,6 +37,10 @@ struct Problem {
     } else {
       weight.assign(classes, 1.0);
     }
+    const Tensor& e = ctx.input(first + 3);
+    if (e.defined()) {
+      for (T v : e.template to_vector<T>()) element.push_back(static_cast<double>(v));
+    }
     ignore_index = ctx.attrs().get_int("ignore_index");
     smoothing = ctx.attrs().get_float("label_smoothing");
     reduction = ctx.attrs().get_string("reduction");
@@ -46,14 +52,18 @@ struct Problem {
   }
 
   bool ignored(int64_t n) const { return target[n] == ignore_index; }
+  double element_weight(int64_t n) const { return element.empty() ? 1.0 : element[n]; }
 
-  // The "mean" divisor: the summed weights of the targets that count (0 gives NaN, as PyTorch).
-  double total_weight() const {
-    double total = 0;
+  // The "mean" divisor: the summed weights of the targets that count (0 gives NaN, as PyTorch);
+  // the "valid" divisor: how many targets count, at least 1.
+  double divisor() const {
+    double total = 0, count = 0;
     for (size_t n = 0; n < target.size(); ++n) {
-      if (!ignored(n)) total += weight[target[n]];
+      if (ignored(n)) continue;
+      total += element_weight(n) * weight[target[n]];
+      count += 1;
     }
-    return total;
+    return reduction == "valid" ? std::max(count, 1.0) : total;
   }
 
   // Stable log-softmax of row n into lp.
@@ -84,7 +94,7 @@ void forward(KernelContext& ctx) {
     p.log_softmax(n, lp);
     double loss = 0;
     for (int64_t c = 0; c < p.classes; ++c) loss += p.coefficient(n, c) * lp[c];
-    losses[n] = loss;
+    losses[n] = p.element_weight(n) * loss;
   }
   const DType dtype = ctx.input(0).dtype();
   if (p.reduction == "none") {
@@ -96,7 +106,7 @@ void forward(KernelContext& ctx) {
   }
   double total = 0;
   for (double l : losses) total += l;
-  if (p.reduction == "mean") total /= p.total_weight();
+  if (p.reduction == "mean" || p.reduction == "valid") total /= p.divisor();
   ctx.output(0, {}, dtype).template data<T>()[0] = static_cast<T>(total);
 }
 
@@ -110,7 +120,7 @@ void backward(KernelContext& ctx) {
   const std::vector<T> g = ctx.input(0).template to_vector<T>();
   const bool none = p.reduction == "none";
   double scale = none ? 1.0 : static_cast<double>(g[0]);
-  if (p.reduction == "mean") scale /= p.total_weight();
+  if (p.reduction == "mean" || p.reduction == "valid") scale /= p.divisor();
   Tensor result = Tensor::empty(p.rows.shape(), input.dtype());
   T* dst = result.data<T>();
   std::vector<double> lp(p.classes);
@@ -120,7 +130,7 @@ void backward(KernelContext& ctx) {
       std::fill(row, row + p.classes, T(0));
       continue;
     }
-    const double s = none ? static_cast<double>(g[n]) : scale;
+    const double s = (none ? static_cast<double>(g[n]) : scale) * p.element_weight(n);
     p.log_softmax(n, lp);
     double total = 0;
     for (int64_t c = 0; c < p.classes; ++c) total += p.coefficient(n, c);

@@ -2,8 +2,9 @@
 // The logits are read as contiguous NCHW-style [N, C, S] (copied first when in another layout):
 // position n = (batch b, spatial s) has its C logits at (b*C + c)*S + s. One warp per position
 // computes the row's stable log-softmax (max subtracted, sums in float for f32 and double for
-// f64) and the loss or the gradient row; the "sum"/"mean" reductions and the "mean" divisor
-// (the summed weights of the counted targets) are one block's sums, in double.
+// f64) and the loss or the gradient row; the "sum"/"mean"/"valid" reductions and the divisor
+// (the summed class x element weights of the counted targets for "mean", their number — at
+// least 1 — for "valid") are one block's sums, in double.
 // A target outside [0, C) that is not ignore_index stops the kernel with a device-side trap
 // (cuda_index.cuh: reported at the next synchronising call, or at the launch with
 // OSPREY_CUDA_SYNC=1) rather than the CPU's error, which would need the targets on the host.
@@ -19,7 +20,7 @@ namespace {
 
 constexpr int kWarp = 32;
 
-enum class Reduction { none, sum, mean };
+enum class Reduction { none, sum, mean, valid };
 
 struct Problem {
   int64_t positions = 0, classes = 0, spatial = 1;
@@ -41,7 +42,10 @@ Problem problem_of(const KernelContext& ctx, const Tensor& input) {
   p.ignore_index = ctx.attrs().get_int("ignore_index");
   p.smoothing = ctx.attrs().get_float("label_smoothing");
   const std::string r = ctx.attrs().get_string("reduction");
-  p.reduction = r == "none" ? Reduction::none : r == "sum" ? Reduction::sum : Reduction::mean;
+  p.reduction = r == "none"    ? Reduction::none
+                : r == "sum"   ? Reduction::sum
+                : r == "valid" ? Reduction::valid
+                               : Reduction::mean;
   return p;
 }
 
@@ -64,6 +68,14 @@ __device__ double class_weight(const T* weight, int64_t c) {
   return weight ? double(weight[c]) : 1.0;
 }
 
+// What position n adds to the divisor: e_n · w[t] ("mean"), 1 ("valid").
+template <typename T>
+__device__ double divisor_share(const Problem& p, const T* weight, const T* element, int64_t n,
+                                int64_t t) {
+  if (p.reduction == Reduction::valid) return 1.0;
+  return class_weight(weight, t) * class_weight(element, n);
+}
+
 // The row's max and log of the summed exponentials (every lane gets both).
 template <typename T, typename Acc>
 __device__ void row_lse(const Problem& p, const T* x, int64_t n, int lane, Acc* m, Acc* lse) {
@@ -76,10 +88,10 @@ __device__ void row_lse(const Problem& p, const T* x, int64_t n, int lane, Acc* 
   *lse = log(warp_sum(total));
 }
 
-// losses[n] = loss of position n (0 when ignored); counted[n] = its target's weight (0 ignored).
+// losses[n] = loss of position n (0 when ignored); counted[n] = its divisor share (0 ignored).
 template <typename T>
 __global__ void forward_rows(Problem p, const T* x, const int64_t* target, const T* weight,
-                             double* losses, double* counted) {
+                             const T* element, double* losses, double* counted) {
   using Acc = cuda_acc_t<T>;
   const int lane = threadIdx.x % kWarp;
   const int64_t warps = static_cast<int64_t>(gridDim.x) * (blockDim.x / kWarp);
@@ -102,15 +114,17 @@ __global__ void forward_rows(Problem p, const T* x, const int64_t* target, const
     if (lane == 0) {
       const double lp_t = double(Acc(x[p.offset(n, t)]) - m - lse);
       const double w_t = class_weight(weight, t);
-      losses[n] = -(1.0 - p.smoothing) * w_t * lp_t - p.smoothing / double(p.classes) * smooth;
-      counted[n] = w_t;
+      losses[n] = class_weight(element, n) *
+                  (-(1.0 - p.smoothing) * w_t * lp_t - p.smoothing / double(p.classes) * smooth);
+      counted[n] = divisor_share(p, weight, element, n, t);
     }
   }
 }
 
-// One block: out[0] = sum(losses) (/ sum(counted) for "mean"); divisor[0] = sum(counted).
+// One block: out[0] = sum(losses) (/ the divisor for "mean" and "valid"); divisor[0] =
+// sum(counted), at least 1 for "valid".
 template <typename T>
-__global__ void reduce_losses(int64_t positions, bool mean, const double* losses,
+__global__ void reduce_losses(int64_t positions, Reduction reduction, const double* losses,
                               const double* counted, T* out, double* divisor) {
   double l = 0, w = 0;
   for (int64_t n = threadIdx.x; n < positions; n += blockDim.x) {
@@ -120,7 +134,9 @@ __global__ void reduce_losses(int64_t positions, bool mean, const double* losses
   l = cuda_detail::block_sum(l);
   w = cuda_detail::block_sum(w);
   if (threadIdx.x == 0) {
-    if (out) out[0] = static_cast<T>(mean ? l / w : l);
+    if (reduction == Reduction::valid) w = max(w, 1.0);
+    const bool divide = reduction == Reduction::mean || reduction == Reduction::valid;
+    if (out) out[0] = static_cast<T>(divide ? l / w : l);
     if (divisor) divisor[0] = w;
   }
 }
@@ -134,9 +150,10 @@ __global__ void write_losses(int64_t positions, const double* losses, T* out) {
   }
 }
 
-// counted[n] alone (the "mean" divisor of the backward).
+// counted[n] alone (the "mean" / "valid" divisor of the backward).
 template <typename T>
-__global__ void count_targets(Problem p, const int64_t* target, const T* weight, double* counted) {
+__global__ void count_targets(Problem p, const int64_t* target, const T* weight, const T* element,
+                              double* counted) {
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t n = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; n < p.positions;
        n += stride) {
@@ -146,14 +163,14 @@ __global__ void count_targets(Problem p, const int64_t* target, const T* weight,
       continue;
     }
     cuda_check_index("cross_entropy_backward", "target", t, p.classes);
-    counted[n] = class_weight(weight, t);
+    counted[n] = divisor_share(p, weight, element, n, t);
   }
 }
 
 // grad[n, c] = s_n (a_c - softmax_c * sum_k a_k), a_c = -(1 - eps) w[t] [c == t] - eps/C w[c].
 template <typename T>
 __global__ void backward_rows(Problem p, const T* g, const T* x, const int64_t* target,
-                              const T* weight, const double* divisor, T* grad) {
+                              const T* weight, const T* element, const double* divisor, T* grad) {
   using Acc = cuda_acc_t<T>;
   const int lane = threadIdx.x % kWarp;
   const int64_t warps = static_cast<int64_t>(gridDim.x) * (blockDim.x / kWarp);
@@ -166,7 +183,8 @@ __global__ void backward_rows(Problem p, const T* g, const T* x, const int64_t* 
       continue;
     }
     double s = p.reduction == Reduction::none ? double(g[n]) : double(g[0]);
-    if (p.reduction == Reduction::mean) s /= divisor[0];
+    if (p.reduction == Reduction::mean || p.reduction == Reduction::valid) s /= divisor[0];
+    s *= class_weight(element, n);
     Acc m, lse;
     row_lse<T, Acc>(p, x, n, lane, &m, &lse);
     double weight_total = 0;
@@ -199,6 +217,7 @@ void forward_kernel(KernelContext& ctx) {
   Tensor x = ctx.input(0).contiguous();
   Tensor target = ctx.input(1).contiguous();
   Tensor weight = ctx.input(2).defined() ? ctx.input(2).contiguous() : Tensor();
+  Tensor element = ctx.input(3).defined() ? ctx.input(3).contiguous() : Tensor();
   const Problem p = problem_of(ctx, x);
   const bool none = p.reduction == Reduction::none;
   const Tensor& given = ctx.output(0, none ? target.shape() : Shape{}, x.dtype());
@@ -214,7 +233,7 @@ void forward_kernel(KernelContext& ctx) {
     if (p.positions > 0) {
       forward_rows<T><<<row_blocks(p.positions), cuda_detail::kThreads, 0, stream>>>(
           p, static_cast<const T*>(x.raw_data()), static_cast<const int64_t*>(target.raw_data()),
-          optional_data<T>(weight), lp, cp);
+          optional_data<T>(weight), optional_data<T>(element), lp, cp);
       OSPREY_CUDA_LAUNCH_CHECK();
     }
     T* op = static_cast<T*>(out.raw_data());
@@ -225,8 +244,8 @@ void forward_kernel(KernelContext& ctx) {
         OSPREY_CUDA_LAUNCH_CHECK();
       }
     } else {
-      reduce_losses<T><<<1, cuda_detail::kThreads, 0, stream>>>(
-          p.positions, p.reduction == Reduction::mean, lp, cp, op, nullptr);
+      reduce_losses<T>
+          <<<1, cuda_detail::kThreads, 0, stream>>>(p.positions, p.reduction, lp, cp, op, nullptr);
       OSPREY_CUDA_LAUNCH_CHECK();
     }
   });
@@ -240,6 +259,7 @@ void backward_kernel(KernelContext& ctx) {
   Tensor x = ctx.input(1).contiguous();
   Tensor target = ctx.input(2).contiguous();
   Tensor weight = ctx.input(3).defined() ? ctx.input(3).contiguous() : Tensor();
+  Tensor element = ctx.input(4).defined() ? ctx.input(4).contiguous() : Tensor();
   const Problem p = problem_of(ctx, x);
   const Tensor& given = ctx.output(0, x.shape(), x.dtype());
   if (given.numel() == 0) return;
@@ -250,19 +270,20 @@ void backward_kernel(KernelContext& ctx) {
   cudaStream_t stream = cuda::current_stream();
   OSPREY_DISPATCH_FLOAT(x.dtype(), "cross_entropy_backward", [&]<typename T>() {
     const T* wp = optional_data<T>(weight);
+    const T* ep = optional_data<T>(element);
     const int64_t* tp = static_cast<const int64_t*>(target.raw_data());
     double* dp = static_cast<double*>(divisor.raw_data());
-    if (p.reduction == Reduction::mean) {
+    if (p.reduction == Reduction::mean || p.reduction == Reduction::valid) {
       double* cp = static_cast<double*>(counted.raw_data());
       count_targets<T><<<cuda_detail::blocks_for(p.positions), cuda_detail::kThreads, 0, stream>>>(
-          p, tp, wp, cp);
+          p, tp, wp, ep, cp);
       OSPREY_CUDA_LAUNCH_CHECK();
-      reduce_losses<T>
-          <<<1, cuda_detail::kThreads, 0, stream>>>(p.positions, true, nullptr, cp, nullptr, dp);
+      reduce_losses<T><<<1, cuda_detail::kThreads, 0, stream>>>(p.positions, p.reduction, nullptr,
+                                                                cp, nullptr, dp);
       OSPREY_CUDA_LAUNCH_CHECK();
     }
     backward_rows<T><<<row_blocks(p.positions), cuda_detail::kThreads, 0, stream>>>(
-        p, static_cast<const T*>(g.raw_data()), static_cast<const T*>(x.raw_data()), tp, wp, dp,
+        p, static_cast<const T*>(g.raw_data()), static_cast<const T*>(x.raw_data()), tp, wp, ep, dp,
         static_cast<T*>(out.raw_data()));
     OSPREY_CUDA_LAUNCH_CHECK();
   });

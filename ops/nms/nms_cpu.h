@@ -47,10 +47,8 @@ std::vector<int64_t> greedy_reference(const T* boxes, const T* scores, const int
 // box a above the threshold. Rows are independent and computed in parallel (OpenMP) from
 // coordinates gathered into score order, structure-of-arrays and padded to whole 64-box words so
 // that the inner loop is branch-free and vectorises; a sequential scan then ORs the rows of kept
-// boxes into a `removed` bitset, touching n/64 words per kept box. Work: n^2/2 IoUs spread over
-// the cores (and SIMD lanes) instead of torchvision's serial loop.
-std::vector<int64_t> bitmask_scan(const std::vector<uint64_t>& mask, int64_t n, int64_t words,
-                                  const std::vector<int64_t>& order);
+// boxes into a `removed` bitset, touching n/64 words per kept box. Work: at most n^2/2 IoUs
+// spread over the cores (and SIMD lanes) instead of torchvision's serial loop.
 
 // Integers as wide as T, so that flag and group lanes match the coordinate lanes.
 template <typename T>
@@ -152,20 +150,42 @@ std::vector<int64_t> greedy_bitmask(const T* boxes, const T* scores, const int64
           static_cast<LaneInt<T>>(std::lower_bound(ids.begin(), ids.end(), g) - ids.begin());
     }
   }
-  std::vector<uint64_t> mask(static_cast<size_t>(n) * words, 0);
+  // Chunks of kChunk boxes in score order: the rows of the chunk's boxes not yet removed are
+  // computed in parallel, then the chunk is scanned in order. Rows of boxes an earlier chunk
+  // removed are never computed (most of them when NMS suppresses much, as on RPN proposals), and
+  // only kChunk rows are held at a time.
+  constexpr int64_t kChunk = 256;
+  std::vector<uint64_t> rows(static_cast<size_t>(kChunk * words));
+  std::vector<uint64_t> removed(static_cast<size_t>(words), 0);
+  std::vector<int64_t> live, keep;
   const bool avx2 = has_avx2();
-#pragma omp parallel for schedule(dynamic, 16) if (n >= 256)
-  for (int64_t a = 0; a < n; ++a) {
-    uint64_t* row = mask.data() + a * words;
-    if (groups) {
-      avx2 ? fill_row_avx2<true>(s, a, words, threshold, offset, row)
-           : fill_row<true>(s, a, words, threshold, offset, row);
-    } else {
-      avx2 ? fill_row_avx2<false>(s, a, words, threshold, offset, row)
-           : fill_row<false>(s, a, words, threshold, offset, row);
+  for (int64_t c0 = 0; c0 < n; c0 += kChunk) {
+    const int64_t c1 = std::min(n, c0 + kChunk);
+    live.clear();
+    for (int64_t a = c0; a < c1; ++a) {
+      if (!(removed[a / 64] >> (a % 64) & 1)) live.push_back(a);
+    }
+    const auto m = static_cast<int64_t>(live.size());
+#pragma omp parallel for schedule(dynamic, 4) if (m * (n - c0) >= 65536)
+    for (int64_t r = 0; r < m; ++r) {
+      uint64_t* row = rows.data() + r * words;
+      if (groups) {
+        avx2 ? fill_row_avx2<true>(s, live[r], words, threshold, offset, row)
+             : fill_row<true>(s, live[r], words, threshold, offset, row);
+      } else {
+        avx2 ? fill_row_avx2<false>(s, live[r], words, threshold, offset, row)
+             : fill_row<false>(s, live[r], words, threshold, offset, row);
+      }
+    }
+    for (int64_t r = 0; r < m; ++r) {
+      const int64_t a = live[r];
+      if (removed[a / 64] >> (a % 64) & 1) continue;  // removed within this chunk
+      keep.push_back(order[a]);
+      const uint64_t* row = rows.data() + r * words;
+      for (int64_t w = (a + 1) / 64; w < words; ++w) removed[w] |= row[w];
     }
   }
-  return bitmask_scan(mask, n, words, order);
+  return keep;
 }
 
 }  // namespace osprey::ops::nms_cpu

@@ -30,7 +30,7 @@ const double log3 = std::log(3.0);
 
 CrossEntropyOptions with(std::string reduction, Tensor weight = {}, int64_t ignore = -100,
                          double smoothing = 0.0) {
-  return {std::move(weight), ignore, smoothing, std::move(reduction)};
+  return {std::move(weight), ignore, smoothing, std::move(reduction), {}};
 }
 
 double loss(const Tensor& target, const CrossEntropyOptions& o) {
@@ -170,6 +170,97 @@ TEST(CrossEntropy, Errors) {
     ops::cross_entropy_backward(Tensor::scalar<double>(1.0), logits(), labels(), with("none"));
   });
   EXPECT_NE(m.find("grad_output"), std::string::npos) << m;
+}
+
+// Per-position weights e = (2, 0.5) on the 2 x 3 example (losses lse0 − 3 and log 3).
+Tensor element_weights() {
+  return Tensor::from_vector<double>({2, 0.5}, {2});
+}
+CrossEntropyOptions with_elements(std::string reduction, Tensor weight = {}) {
+  CrossEntropyOptions o = with(std::move(reduction), std::move(weight));
+  o.element_weight = element_weights();
+  return o;
+}
+
+TEST(CrossEntropy, ElementWeights) {
+  const double l0 = lse0 - 3, l1 = log3;
+  for_each_cpu_kernel("cross_entropy", [&] {
+    auto v = ops::cross_entropy(logits(), labels(), with_elements("none")).to_vector<double>();
+    EXPECT_NEAR(v[0], 2 * l0, 1e-12);
+    EXPECT_NEAR(v[1], 0.5 * l1, 1e-12);
+    EXPECT_NEAR(loss(labels(), with_elements("sum")), 2 * l0 + 0.5 * l1, 1e-12);
+    // "mean" divides by Σ e_n (no class weights) ...
+    EXPECT_NEAR(loss(labels(), with_elements("mean")), (2 * l0 + 0.5 * l1) / 2.5, 1e-12);
+    // ... and by Σ e_n · w[t_n] with them: 2 · 2 + 0.5 · 0.5.
+    EXPECT_NEAR(loss(labels(), with_elements("mean", class_weights())),
+                (2 * 2 * l0 + 0.5 * 0.5 * l1) / 4.25, 1e-12);
+    // A zero weight drops a position from the loss and from the "mean" divisor.
+    CrossEntropyOptions o = with("mean");
+    o.element_weight = Tensor::from_vector<double>({0, 1}, {2});
+    EXPECT_NEAR(loss(labels(), o), l1, 1e-12);
+  });
+}
+
+TEST(CrossEntropy, ValidNormalization) {
+  const double l0 = lse0 - 3, l1 = log3;
+  for_each_cpu_kernel("cross_entropy", [&] {
+    // The plain count of non-ignored positions, whatever the weights.
+    EXPECT_NEAR(loss(labels(), with("valid")), (l0 + l1) / 2, 1e-12);
+    EXPECT_NEAR(loss(labels(), with("valid", class_weights())), (2 * l0 + 0.5 * l1) / 2, 1e-12);
+    EXPECT_NEAR(loss(labels(), with_elements("valid", class_weights())),
+                (2 * 2 * l0 + 0.5 * 0.5 * l1) / 2, 1e-12);
+    EXPECT_NEAR(loss(labels({2, -100}), with("valid")), l0, 1e-12);
+    EXPECT_NEAR(loss(labels({-100, 0}), with("valid", class_weights(), -100, 0.0)), 0.5 * l1,
+                1e-12);
+    // All ignored: 0 / max(1, 0) = 0, not NaN (MXNet's rule), and a zero gradient.
+    EXPECT_EQ(loss(labels({-100, -100}), with("valid")), 0.0);
+    Tensor x = logits();
+    x.set_requires_grad(true);
+    ops::cross_entropy(x, labels({-100, -100}), with("valid")).backward();
+    EXPECT_EQ(x.grad().to_vector<double>(), std::vector<double>(6, 0.0));
+  });
+}
+
+TEST(CrossEntropy, ElementWeightGradientScalesRows) {
+  for_each_cpu_kernel("cross_entropy_backward", [&] {
+    auto plain =
+        ops::cross_entropy_backward(Tensor::scalar<double>(1.0), logits(), labels(), with("sum"))
+            .to_vector<double>();
+    auto weighted = ops::cross_entropy_backward(Tensor::scalar<double>(1.0), logits(), labels(),
+                                                with_elements("sum"))
+                        .to_vector<double>();
+    for (int c = 0; c < 3; ++c) {
+      EXPECT_NEAR(weighted[c], 2 * plain[c], 1e-12);
+      EXPECT_NEAR(weighted[3 + c], 0.5 * plain[3 + c], 1e-12);
+    }
+    // "valid" with one ignored position: the kept row's gradient divided by 1.
+    auto valid = ops::cross_entropy_backward(Tensor::scalar<double>(1.0), logits(),
+                                             labels({2, -100}), with("valid"))
+                     .to_vector<double>();
+    for (int c = 0; c < 3; ++c) EXPECT_NEAR(valid[c], plain[c], 1e-12);
+    for (int c = 3; c < 6; ++c) EXPECT_EQ(valid[c], 0.0);
+  });
+}
+
+TEST(CrossEntropy, ElementWeightShapeMismatch) {
+  CrossEntropyOptions o = with("mean");
+  o.element_weight = Tensor::from_vector<double>({1, 1, 1}, {3});
+  auto m = error_message([&] { ops::cross_entropy(logits(), labels(), o); });
+  EXPECT_NE(m.find("cross_entropy: element_weight"), std::string::npos) << m;
+  EXPECT_NE(m.find("must be shaped like target"), std::string::npos) << m;
+}
+
+TEST(CrossEntropy, ElementWeightDtypeMismatch) {
+  CrossEntropyOptions o = with("mean");
+  o.element_weight = Tensor::from_vector<float>({1, 1}, {2});
+  auto m = error_message([&] { ops::cross_entropy(logits(), labels(), o); });
+  EXPECT_NE(m.find("cross_entropy: element_weight"), std::string::npos) << m;
+  EXPECT_NE(m.find("must have input's dtype"), std::string::npos) << m;
+}
+
+TEST(CrossEntropy, UnknownReductionListsValid) {
+  auto m = error_message([&] { ops::cross_entropy(logits(), labels(), with("normalized")); });
+  EXPECT_NE(m.find("'mean', 'sum', 'none' or 'valid'"), std::string::npos) << m;
 }
 
 }  // namespace

@@ -1,0 +1,39 @@
+// Batches of transformed detection samples (detection_transform.h): images of different sizes
+// share one padded tensor, and a per-image count says how many rows of the padded box tensors are
+// real.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "data/batch_pipeline.h"
+#include "data/detection/detection_transform.h"
+#include "framework/core/tensor.h"
+
+namespace osprey::data {
+
+struct DetectionBatch {
+  // f32 B×3×H×W: each image at the top left, the rest pad_value. H and W are the largest image
+  // height and width in the batch, rounded up to a multiple of pad_multiple.
+  Tensor images;
+  Tensor image_sizes;  // i64 B×2: (height, width) of each image's valid area, without padding
+  // M = the most objects of any image in the batch (0 when there are none). Rows at and past an
+  // image's count are padding: boxes 0, classes -1, flags 0.
+  Tensor boxes;      // f32 B×M×4 (x1, y1, x2, y2) in the pixels of the padded image
+  Tensor classes;    // i64 B×M
+  Tensor difficult;  // u8 B×M: VOC difficult / COCO crowd, which evaluation and training ignore
+  Tensor counts;     // i64 B: objects per image
+  Tensor masks;      // u8 B×H×W padded with 255 (void); undefined when the samples have no mask
+  Tensor indices;    // i64 B: the dataset index of each sample
+  int64_t dropped = 0;  // objects removed by the crops of this batch's samples
+  int64_t clipped = 0;  // objects cut by the crops and kept
+  LoaderPosition position;
+};
+
+// Collates `samples` (taken from dataset indices `indices`); either every sample has a mask or
+// none.
+DetectionBatch collate_detection(const std::vector<DetectionResult>& samples,
+                                 const std::vector<int64_t>& indices, int pad_multiple,
+                                 float pad_value);
+
+}  // namespace osprey::data

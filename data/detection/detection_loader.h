@@ -1,0 +1,81 @@
+// The batched loader of detection and segmentation datasets: each epoch visits the samples in the
+// order of sampler.h, runs each through a DetectionTransform and collates batches
+// (detection_collate.h), with the worker threads, prefetch and resumable positions of
+// batch_pipeline.h — the same guarantees as the classification loader (loader.h): batch b of
+// epoch e is a pure function of (source, transform, config, e, b), at any thread count.
+//
+//   auto source = std::make_shared<FileDetectionSource>(dataset);
+//   DetectionLoader loader(source, DetectionTransform(transform_config), loader_config);
+//   while (auto batch = loader.next()) { ... batch->images, batch->boxes, batch->counts ... }
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include "data/batch_pipeline.h"
+#include "data/detection/annotation.h"
+#include "data/detection/detection_collate.h"
+#include "data/detection/detection_transform.h"
+#include "data/image/codec.h"
+#include "data/loader.h"
+
+namespace osprey::data {
+
+// Where the loader gets its samples. sample() must be safe to call from several threads at once.
+class DetectionSource {
+ public:
+  virtual ~DetectionSource() = default;
+  virtual int64_t size() const = 0;
+  // Sample `index` in [0, size()); an index outside that range is a value error.
+  virtual DetectionSample sample(int64_t index) const = 0;
+};
+
+// The images of a DetectionDataset read from their files: image_path (relative paths are taken
+// from the dataset's root) decoded to RGB, mask_path (when set) decoded to palette indices. A
+// decoded size that differs from the annotation's width/height (when given) is an error naming the
+// file, since the boxes would not fit the pixels.
+// DCT-scaled decoding: with options.min_width / min_height (or scale_denom) set, JPEGs decode at
+// 1/2, 1/4 or 1/8 size when that stays above the minimum — set both minimums to the transform's
+// smallest target side to skip decoding pixels the resize would throw away. Boxes are then scaled
+// to the decoded size and masks resized to it (nearest neighbour), so the sample stays consistent.
+class FileDetectionSource : public DetectionSource {
+ public:
+  explicit FileDetectionSource(DetectionDataset dataset, DecodeOptions options = {});
+  int64_t size() const override { return static_cast<int64_t>(dataset_.images.size()); }
+  DetectionSample sample(int64_t index) const override;
+  const DetectionDataset& dataset() const { return dataset_; }
+
+ private:
+  std::string resolve(const std::string& path) const;
+  DetectionDataset dataset_;
+  DecodeOptions options_;
+};
+
+class DetectionLoader {
+ public:
+  // The batches are padded to the largest image of each batch, rounded up to the transform's
+  // pad_multiple, with its pad_value.
+  DetectionLoader(std::shared_ptr<const DetectionSource> source, DetectionTransform transform,
+                  LoaderConfig config);
+  DetectionLoader(const DetectionLoader&) = delete;
+  DetectionLoader& operator=(const DetectionLoader&) = delete;
+
+  const LoaderConfig& config() const { return config_; }
+  int64_t batches_per_epoch() const { return batches_per_epoch_; }
+  std::optional<DetectionBatch> next() { return pipeline_->next(); }
+  LoaderPosition position() const { return pipeline_->position(); }
+  void set_position(LoaderPosition position) { pipeline_->set_position(position); }
+  // Batch `position` made on the calling thread, independent of the iteration state.
+  DetectionBatch make_batch(LoaderPosition position) const;
+
+ private:
+  std::shared_ptr<const DetectionSource> source_;
+  DetectionTransform transform_;
+  LoaderConfig config_;
+  int64_t batches_per_epoch_ = 0;
+  EpochOrders orders_;
+  std::unique_ptr<BatchPipeline<DetectionBatch>> pipeline_;  // last: its threads stop first
+};
+
+}  // namespace osprey::data

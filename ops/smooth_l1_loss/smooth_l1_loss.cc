@@ -1,0 +1,160 @@
+// Schemas, argument checks, derivative and cases of smooth_l1_loss and smooth_l1_loss_backward
+// (math in smooth_l1_loss.h).
+#include "ops/smooth_l1_loss/smooth_l1_loss.h"
+
+#include <cmath>
+
+#include "framework/dispatch/registry.h"
+#include "ops/common/case_helpers.h"
+#include "ops/common/op_helpers.h"
+#include "ops/elementwise/elementwise.h"
+
+namespace osprey::ops {
+namespace {
+
+// Checks input/target/weight (at `first`, first + 1, first + 2) and the attributes.
+void check_common(const KernelContext& ctx, int first) {
+  const char* op = ctx.op().schema.name.c_str();
+  const Tensor& input = ctx.input(first);
+  check_floating(ctx, first);
+  check_same_dtype(ctx);
+  const char* names[] = {"target", "weight"};
+  for (int i = 1; i <= 2; ++i) {
+    const Tensor& t = ctx.input(first + i);
+    if (!t.defined()) continue;
+    OSPREY_CHECK_KIND(shape, t.shape() == input.shape(), "{}: {} {} must have input's shape {}", op,
+                      names[i - 1], t.describe(), input.describe());
+  }
+  const double beta = ctx.attrs().get_float("beta");
+  OSPREY_CHECK(std::isfinite(beta) && beta >= 0.0, "{}: beta must be finite and >= 0, got {}", op,
+               beta);
+  const std::string& reduction = ctx.attrs().get_string("reduction");
+  OSPREY_CHECK(reduction == "mean" || reduction == "sum" || reduction == "none",
+               "{}: reduction must be 'mean', 'sum' or 'none', got '{}'", op, reduction);
+}
+
+void validate_forward(const KernelContext& ctx) {
+  check_common(ctx, 0);
+}
+
+void validate_backward(const KernelContext& ctx) {
+  check_common(ctx, 1);
+  const char* op = ctx.op().schema.name.c_str();
+  const Tensor& g = ctx.input(0);
+  const bool none = ctx.attrs().get_string("reduction") == "none";
+  const Shape expected = none ? ctx.input(1).shape() : Shape{};
+  OSPREY_CHECK_KIND(shape, g.shape() == expected,
+                    "{}: grad_output {} must be shaped like the loss ({} for reduction '{}')", op,
+                    g.describe(), none ? "input's shape" : "a scalar",
+                    ctx.attrs().get_string("reduction"));
+}
+
+SmoothL1LossOptions options_of(const Attrs& attrs, Tensor weight) {
+  return {std::move(weight), attrs.get_float("beta"), attrs.get_string("reduction")};
+}
+
+std::vector<Tensor> smooth_l1_loss_grad(const BackwardContext& ctx) {
+  std::vector<Tensor> grads(3);
+  if (ctx.needs_grad(0) || ctx.needs_grad(1)) {
+    const Tensor weight = ctx.input_defined[2] ? ctx.input(2) : Tensor{};
+    Tensor g = smooth_l1_loss_backward(ctx.grad_output(), ctx.input(0), ctx.input(1),
+                                       options_of(ctx.attrs, weight));
+    if (ctx.needs_grad(1)) grads[1] = neg(g);
+    if (ctx.needs_grad(0)) grads[0] = g;
+  }
+  return grads;
+}
+
+Attrs attrs_of(const std::string& reduction, double beta = 1.0) {
+  return Attrs{{"beta", beta}, {"reduction", reduction}};
+}
+
+// Forward cases; the backward cases prepend a matching grad_output. Differences are drawn from
+// [-2, 2) so that both branches of the loss are exercised.
+std::vector<OpCase> forward_cases(DType dtype, uint64_t seed) {
+  CaseRandom rng(seed);
+  auto values = [&](const Shape& s) { return rng.uniform(s, dtype, -1, 1); };
+  auto weights = [&](const Shape& s) { return rng.uniform(s, dtype, 0, 2); };
+  Tensor masked = Tensor::from_vector<double>({1, 0, 1, 0, 1, 1}, {2, 3}).to(dtype);
+  return {
+      {"mean", {values({3, 4}), values({3, 4}), {}}, attrs_of("mean")},
+      {"sum", {values({3, 4}), values({3, 4}), {}}, attrs_of("sum")},
+      {"none", {values({3, 4}), values({3, 4}), {}}, attrs_of("none")},
+      {"weight-sum", {values({4, 4}), values({4, 4}), weights({4, 4})}, attrs_of("sum")},
+      {"weight-none", {values({2, 3}), values({2, 3}), masked}, attrs_of("none")},
+      {"weight-mean", {values({5, 4}), values({5, 4}), weights({5, 4})}, attrs_of("mean", 0.5)},
+      {"beta-small", {values({3, 4}), values({3, 4}), {}}, attrs_of("sum", 0.1)},
+      {"l1", {values({3, 4}), values({3, 4}), weights({3, 4})}, attrs_of("sum", 0.0)},
+      {"boxes",
+       {values({2, 4, 3, 3}), values({2, 4, 3, 3}), weights({2, 4, 3, 3})},
+       attrs_of("none", 1.0 / 9)},
+      {"non-contiguous",
+       {non_contiguous(values({4, 3})), values({4, 3}), non_contiguous(weights({4, 3}))},
+       attrs_of("none")},
+      {"one-d", {values({7}), non_contiguous(values({7})), {}}, attrs_of("mean")},
+      {"scalar", {values({}), values({}), {}}, attrs_of("sum")},
+      {"empty-sum", {values({0, 4}), values({0, 4}), weights({0, 4})}, attrs_of("sum")},
+      {"empty-none", {values({0, 4}), values({0, 4}), {}}, attrs_of("none")},
+      {"large", {values({64, 100}), values({64, 100}), weights({64, 100})}, attrs_of("mean"), true},
+  };
+}
+
+std::vector<OpCase> backward_cases(DType dtype, uint64_t seed) {
+  CaseRandom rng(seed + 1);
+  std::vector<OpCase> cases = forward_cases(dtype, seed);
+  for (auto& c : cases) {
+    const bool none = c.attrs.get_string("reduction") == "none";
+    c.inputs.insert(c.inputs.begin(), rng.uniform(none ? c.inputs[0].shape() : Shape{}, dtype));
+  }
+  return cases;
+}
+
+std::vector<AttrSpec> attr_specs() {
+  return {{"beta", AttrType::real, 1.0, "|d| below which the loss is quadratic (0: L1)"},
+          {"reduction", AttrType::string, std::string("mean"), "'mean', 'sum' or 'none'"}};
+}
+
+const bool registered = [] {
+  auto& r = dispatch::Registry::instance();
+  InputSpec weight{"weight", false, true};
+  OpDef forward;
+  forward.schema = {"smooth_l1_loss",
+                    {{"input"}, {"target"}, weight},
+                    attr_specs(),
+                    {{"output"}},
+                    "weighted smooth L1 (Huber) loss between input and target"};
+  forward.validate = validate_forward;
+  forward.backward = smooth_l1_loss_grad;
+  forward.cases = forward_cases;
+  r.add_op(std::move(forward));
+
+  OpDef backward;
+  backward.schema = {"smooth_l1_loss_backward",
+                     {{"grad_output"}, {"input"}, {"target"}, weight},
+                     attr_specs(),
+                     {{"grad_input"}},
+                     "s * w * huber'(input - target): the input gradient of smooth_l1_loss"};
+  backward.validate = validate_backward;
+  backward.cases = backward_cases;
+  r.add_op(std::move(backward));
+  return true;
+}();
+
+Attrs call_attrs(const SmoothL1LossOptions& o) {
+  return attrs_of(o.reduction, o.beta);
+}
+
+}  // namespace
+
+Tensor smooth_l1_loss(const Tensor& input, const Tensor& target,
+                      const SmoothL1LossOptions& options) {
+  return dispatch::call1("smooth_l1_loss", {input, target, options.weight}, call_attrs(options));
+}
+
+Tensor smooth_l1_loss_backward(const Tensor& grad_output, const Tensor& input, const Tensor& target,
+                               const SmoothL1LossOptions& options) {
+  return dispatch::call1("smooth_l1_loss_backward", {grad_output, input, target, options.weight},
+                         call_attrs(options));
+}
+
+}  // namespace osprey::ops
