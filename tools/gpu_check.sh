@@ -61,7 +61,7 @@ run_step configure 60 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release
   -DCMAKE_CUDA_ARCHITECTURES=90
 # -k 0: build every target that can be built, so one broken file does not hide the other results.
 run_step build 260 cmake --build "$build" -j "$jobs" --target osprey cuda_tests ops_tests \
-  framework_tests gpu_bench train_step_bench nms_bench roi_align_bench -- -k 0
+  framework_tests gpu_bench train_step_bench nms_bench roi_align_bench rpn_proposals_bench -- -k 0
 # Synchronising after each launch makes a faulting kernel report itself, not a later call.
 run_step cuda_tests 90 env OSPREY_CUDA_SYNC=1 "$build/tests/cuda_tests" --gtest_brief=1
 run_step ops_tests 90 "$build/tests/ops_tests" --gtest_brief=1
@@ -77,6 +77,9 @@ run_step dcn_vs_conv_gpu 60 "$build/bench/train_step_bench" --device=cuda --case
 run_step nms_bench 60 "$build/bench/nms_bench" --reps=10
 # RoIAlign 8 x 1024 x 32 x 32, 4096 RoIs, 14 x 14 beside torchvision on the GPU (issue 4 goals).
 run_step roi_align_gpu 60 "$build/bench/roi_align_bench" --device=cuda --rounds=2
+# SNIPER targets on 16 chips: rpn_proposals (goal <= 2 ms for pre-NMS top 6000), anchor_targets,
+# proposal_targets; CUDA cases only.
+run_step rpn_proposals_gpu 60 "$build/bench/rpn_proposals_bench" --devices=cuda
 
 echo
 echo "gpu_check summary (logs in $log_dir)"
@@ -87,10 +90,10 @@ echo "gpu_check summary (logs in $log_dir)"
   done
 } | tee "$log_dir/summary.txt"
 # The benchmarks' final tables, from the line that opens each one to the end of its log.
-for bench_log in gpu_bench train_step_gpu dcn_vs_conv_gpu nms_bench roi_align_gpu; do
+for bench_log in gpu_bench train_step_gpu dcn_vs_conv_gpu nms_bench roi_align_gpu rpn_proposals_gpu; do
   [ -f "$log_dir/$bench_log.log" ] || continue
   echo
-  awk '/^(gpu_bench summary|train_step_bench \(|nms_bench:|roi_align_bench |[a-z_]+: skipped)/ { found = 1 } found' \
+  awk '/^(gpu_bench summary|rpn_proposals_bench summary|train_step_bench \(|nms_bench:|roi_align_bench |[a-z_]+: skipped)/ { found = 1 } found' \
     "$log_dir/$bench_log.log"
 done
 for s in "${statuses[@]}"; do
