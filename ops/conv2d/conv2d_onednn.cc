@@ -10,7 +10,8 @@
 //     other strides are made contiguous first), the primitive chooses its own (`any`), and
 //     reorders, also cached, convert into and out of it through per-thread scratch buffers that
 //     are kept between calls (fresh buffers would fault in their pages on every call). The weights
-//     are reordered on every call: they change after every optimizer step.
+//     are reordered on every call: they change after every optimizer step. The output gradient is
+//     reordered once for the input- and weight-gradient calls that follow each other (see run).
 //   - Threads: libdnnl is built on OpenMP, so it shares our OpenMP pool and thread count.
 // f32 only (`supports` declines f64, which then runs the reference or our own kernels), and
 // `supports` declines the shapes where our kernels measured faster (see onednn_wins); the test
@@ -26,6 +27,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "framework/core/storage.h"
 #include "framework/dispatch/registry.h"
 #include "ops/common/op_helpers.h"
 #include "ops/conv2d/conv2d_geometry.h"
@@ -72,6 +74,7 @@ struct Operand {
 };
 
 struct Plan {
+  Pass pass;
   dnnl::primitive primitive;
   std::array<Operand, 2> inputs;
   Operand output;
@@ -116,7 +119,8 @@ Plan make_plan(const Key& k) {
                : Conv::desc(prop, algo, src_any, wei_any, dst_any, strides, dilates, pad, pad);
     const Conv::primitive_desc pd(d, engine());
     const Tag img = image_tag(k.x_channels_last);
-    return {Conv(pd),
+    return {k.pass,
+            Conv(pd),
             {operand(DNNL_ARG_SRC, desc(src_dims, img), pd.src_desc(), false),
              operand(DNNL_ARG_WEIGHTS, wei_user, pd.weights_desc(), false)},
             operand(DNNL_ARG_DST, desc(dst_dims, img), pd.dst_desc(), true)};
@@ -130,7 +134,8 @@ Plan make_plan(const Key& k) {
     const Conv::primitive_desc pd(
         Conv::desc(algo, src_any, wei_any, dst_any, strides, dilates, pad, pad), engine(), hint);
     const Tag img = image_tag(k.x_channels_last);
-    return {Conv(pd),
+    return {k.pass,
+            Conv(pd),
             {operand(DNNL_ARG_DIFF_DST, desc(dst_dims, img), pd.diff_dst_desc(), false),
              operand(DNNL_ARG_WEIGHTS, wei_user, pd.weights_desc(), false)},
             operand(DNNL_ARG_DIFF_SRC, desc(src_dims, img), pd.diff_src_desc(), true)};
@@ -139,6 +144,7 @@ Plan make_plan(const Key& k) {
   const Conv::primitive_desc pd(
       Conv::desc(algo, src_any, wei_any, dst_any, strides, dilates, pad, pad), engine(), hint);
   return {
+      k.pass,
       Conv(pd),
       {operand(DNNL_ARG_DIFF_DST, desc(dst_dims, image_tag(k.g_channels_last)), pd.diff_dst_desc(),
                false),
@@ -155,13 +161,29 @@ const Plan& plan_for(const Key& key) {
   return *it->second;
 }
 
-// Per-thread buffers for the reordered operands, grown as needed and kept.
+// What the first input's scratch buffer holds: the reordered copy of one tensor's data at one
+// version. The storage is kept alive while it is held, so that its address cannot be reused by
+// another tensor; a write through an op bumps its version.
+struct Held {
+  std::shared_ptr<Storage> storage;
+  const void* data = nullptr;
+  uint64_t version = 0;
+  memory::desc user, inner;
+  bool holds(const Tensor& t, const Operand& op) const {
+    return storage && storage == t.storage() && data == t.raw_data() && version == t.version() &&
+           user == op.user && inner == op.inner;
+  }
+};
+
+// Per-thread buffers for the reordered operands, grown as needed and kept (fresh buffers would
+// fault their pages in on every call).
 struct Scratch {
   struct Free {
     void operator()(void* p) const { std::free(p); }
   };
   std::array<std::unique_ptr<void, Free>, 3> buffers;
   std::array<size_t, 3> sizes{};
+  Held held;  // of buffer 0
   void* get(size_t slot, size_t bytes) {
     if (sizes[slot] < bytes) {
       const size_t rounded = (bytes + 4095) / 4096 * 4096;
@@ -174,22 +196,32 @@ struct Scratch {
   }
 };
 
-// Runs the plan on the callers' buffers: inputs reordered into scratch where the primitive wants
-// another layout, the primitive, then the output reordered back.
-void run(const Plan& plan, const std::array<const void*, 2>& inputs, const void* bias,
+// Runs the plan on the callers' tensors: inputs reordered into scratch where the primitive wants
+// another layout, the primitive, then the output reordered back. The gradient of the output,
+// reordered by an input-gradient call, is held for the weight-gradient call that conv2d's backward
+// makes right after it on the same tensor (usually in the same layout), and released by any other
+// call: a short window, as writes through raw pointers do not bump a tensor's version.
+void run(const Plan& plan, const std::array<const Tensor*, 2>& inputs, const void* bias,
          void* output) {
   thread_local Scratch scratch;
   thread_local dnnl::stream stream(engine());
   std::unordered_map<int, memory> args;
+  Held now;
   for (size_t i = 0; i < 2; ++i) {
     const Operand& op = plan.inputs[i];
-    memory user(op.user, engine(), const_cast<void*>(inputs[i]));
-    if (op.reorder) {
+    const Tensor& t = *inputs[i];
+    memory user(op.user, engine(), t.raw_data());
+    if (!op.reorder) {
+      args.emplace(op.arg, user);
+    } else if (i == 0 && plan.pass == Pass::backward_weight && scratch.held.holds(t, op)) {
+      args.emplace(op.arg, memory(op.inner, engine(), scratch.buffers[i].get()));
+    } else {
+      if (i == 0) scratch.held = {};
       memory inner(op.inner, engine(), scratch.get(i, op.inner.get_size()));
       op.reorder->execute(stream, user, inner);
       args.emplace(op.arg, inner);
-    } else {
-      args.emplace(op.arg, user);
+      if (i == 0 && plan.pass == Pass::backward_input)
+        now = {t.storage(), t.raw_data(), t.version(), op.user, op.inner};
     }
   }
   if (bias) {
@@ -205,6 +237,7 @@ void run(const Plan& plan, const std::array<const void*, 2>& inputs, const void*
   plan.primitive.execute(stream, args);
   if (out.reorder) out.reorder->execute(stream, inner_out, user_out);
   stream.wait();
+  scratch.held = std::move(now);
 }
 
 Key make_key(Pass pass, const KernelContext& ctx, const Shape& input, const Shape& weight,
@@ -248,8 +281,7 @@ void forward(KernelContext& ctx) {
   guarded([&] {
     const Plan& plan =
         plan_for(make_key(Pass::forward, ctx, x.shape(), w.shape(), cl, false, bias.defined()));
-    run(plan, {x.raw_data(), w.raw_data()}, bias.defined() ? bias.raw_data() : nullptr,
-        res.raw_data());
+    run(plan, {&x, &w}, bias.defined() ? bias.raw_data() : nullptr, res.raw_data());
   });
   if (!res.is_same(out)) out.copy_(res);
 }
@@ -266,7 +298,7 @@ void backward_input(KernelContext& ctx) {
   guarded([&] {
     const Plan& plan =
         plan_for(make_key(Pass::backward_input, ctx, input_size, w.shape(), cl, false, false));
-    run(plan, {grad.raw_data(), w.raw_data()}, nullptr, res.raw_data());
+    run(plan, {&grad, &w}, nullptr, res.raw_data());
   });
   if (!res.is_same(out)) out.copy_(res);
 }
@@ -284,7 +316,7 @@ void backward_weight(KernelContext& ctx) {
     guarded([&] {
       const Plan& plan = plan_for(make_key(Pass::backward_weight, ctx, x.shape(), weight_size,
                                            is_channels_last(x), is_channels_last(grad), false));
-      run(plan, {grad.raw_data(), x.raw_data()}, nullptr, res.raw_data());
+      run(plan, {&grad, &x}, nullptr, res.raw_data());
     });
   }
   if (!res.is_same(out)) out.copy_(res);

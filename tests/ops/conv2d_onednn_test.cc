@@ -114,5 +114,32 @@ TEST(Conv2dOnednn, LayoutsAndPresetOutput) {
   EXPECT_EQ(testing::compare(out, expected, testing::tolerance_for(DType::f32)), "");
 }
 
+// The weight-gradient call reuses the output gradient that the input-gradient call reordered,
+// only while that tensor is unchanged.
+TEST(Conv2dOnednn, BackwardPairReusesOutputGradientOnlyWhileUnchanged) {
+  SKIP_WITHOUT_ONEDNN();
+  autograd::NoGradGuard no_grad;
+  ops::CaseRandom rng(5);
+  const Tensor x = rng.uniform({2, 96, 6, 6}, DType::f32);
+  const Tensor w = rng.uniform({128, 96, 3, 3}, DType::f32);
+  Tensor g = rng.uniform({2, 128, 6, 6}, DType::f32);
+  auto& registry = Registry::instance();
+  auto reference_weight_grad = [&] {
+    registry.set_override("conv2d_backward_weight", DeviceType::cpu, "reference");
+    Tensor r = ops::conv2d_backward_weight(g, x, w.shape(), {1, 1}, {1, 1}, {1, 1}, 1);
+    registry.clear_override("conv2d_backward_weight", DeviceType::cpu);
+    return r;
+  };
+  const auto tol = testing::tolerance_for(DType::f32);
+  for (int round = 0; round < 2; ++round) {
+    ops::conv2d_backward_input(g, w, x.shape(), {1, 1}, {1, 1}, {1, 1}, 1);
+    EXPECT_EQ(dispatch::last_kernel_key(), "conv2d_backward_input/cpu/onednn");
+    if (round == 1) g.fill_(0.25);  // a write through an op between the two calls
+    const Tensor dw = ops::conv2d_backward_weight(g, x, w.shape(), {1, 1}, {1, 1}, {1, 1}, 1);
+    EXPECT_EQ(dispatch::last_kernel_key(), "conv2d_backward_weight/cpu/onednn");
+    EXPECT_EQ(testing::compare(dw, reference_weight_grad(), tol), "") << "round " << round;
+  }
+}
+
 }  // namespace
 }  // namespace osprey
