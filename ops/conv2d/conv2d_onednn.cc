@@ -2,10 +2,11 @@
 // (Debian's libdnnl, an optional dependency: this file is compiled only when CMake finds it and
 // then defines OSPREY_WITH_DNNL). oneDNN is what PyTorch runs for its CPU convolutions; its JIT
 // kernels keep the activations in a channel-blocked layout (nChw16c on AVX-512) and win on the
-// 3×3 convolutions with many channels and on the strided ones, where our direct kernel has to
-// split rows into phases. Per call:
+// 1×1 convolutions (over OpenBLAS), on 3×3 ones with many channels and on the strided ones,
+// where our direct kernel has to split rows into phases. Per call:
 //   - The primitive is built once per (pass, sizes, stride, padding, dilation, groups, layouts,
-//     bias) and cached: building one JIT-compiles code and takes milliseconds.
+//     bias) and cached (up to 1024 of them): building one JIT-compiles code and takes
+//     milliseconds.
 //   - Operands are described in the caller's layout (NCHW, or NHWC for channels-last tensors;
 //     other strides are made contiguous first), the primitive chooses its own (`any`), and
 //     reorders, also cached, convert into and out of it through per-thread scratch buffers that
@@ -152,13 +153,20 @@ Plan make_plan(const Key& k) {
       operand(DNNL_ARG_DIFF_WEIGHTS, wei_user, pd.diff_weights_desc(), true)};
 }
 
-const Plan& plan_for(const Key& key) {
+// The cached plan of `key`. The cache is emptied when it reaches kMaxPlans (inputs of ever new
+// sizes, such as detection images, would otherwise grow it without bound); callers hold their
+// plan through the shared pointer meanwhile.
+std::shared_ptr<const Plan> plan_for(const Key& key) {
+  constexpr size_t kMaxPlans = 1024;
   static std::mutex mutex;
-  static std::map<Key, std::unique_ptr<Plan>> plans;
+  static std::map<Key, std::shared_ptr<const Plan>> plans;
   std::lock_guard lock(mutex);
   auto it = plans.find(key);
-  if (it == plans.end()) it = plans.emplace(key, std::make_unique<Plan>(make_plan(key))).first;
-  return *it->second;
+  if (it == plans.end()) {
+    if (plans.size() >= kMaxPlans) plans.clear();
+    it = plans.emplace(key, std::make_shared<const Plan>(make_plan(key))).first;
+  }
+  return it->second;
 }
 
 // What the first input's scratch buffer holds: the reordered copy of one tensor's data at one
@@ -279,9 +287,9 @@ void forward(KernelContext& ctx) {
   if (out.numel() == 0) return;
   const Tensor res = dense_target(out, format);
   guarded([&] {
-    const Plan& plan =
+    const auto plan =
         plan_for(make_key(Pass::forward, ctx, x.shape(), w.shape(), cl, false, bias.defined()));
-    run(plan, {&x, &w}, bias.defined() ? bias.raw_data() : nullptr, res.raw_data());
+    run(*plan, {&x, &w}, bias.defined() ? bias.raw_data() : nullptr, res.raw_data());
   });
   if (!res.is_same(out)) out.copy_(res);
 }
@@ -296,9 +304,9 @@ void backward_input(KernelContext& ctx) {
   if (out.numel() == 0) return;
   const Tensor res = dense_target(out, format);
   guarded([&] {
-    const Plan& plan =
+    const auto plan =
         plan_for(make_key(Pass::backward_input, ctx, input_size, w.shape(), cl, false, false));
-    run(plan, {&grad, &w}, nullptr, res.raw_data());
+    run(*plan, {&grad, &w}, nullptr, res.raw_data());
   });
   if (!res.is_same(out)) out.copy_(res);
 }
@@ -314,9 +322,9 @@ void backward_weight(KernelContext& ctx) {
     res.zero_();
   } else {
     guarded([&] {
-      const Plan& plan = plan_for(make_key(Pass::backward_weight, ctx, x.shape(), weight_size,
-                                           is_channels_last(x), is_channels_last(grad), false));
-      run(plan, {&grad, &x}, nullptr, res.raw_data());
+      const auto plan = plan_for(make_key(Pass::backward_weight, ctx, x.shape(), weight_size,
+                                          is_channels_last(x), is_channels_last(grad), false));
+      run(*plan, {&grad, &x}, nullptr, res.raw_data());
     });
   }
   if (!res.is_same(out)) out.copy_(res);
