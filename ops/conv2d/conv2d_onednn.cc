@@ -332,15 +332,18 @@ void backward_weight(KernelContext& ctx) {
 
 // Where oneDNN beat our kernels (build/bench/conv2d_bench --modes=fwd,bwi,bww, CPU seconds per
 // FLOP on the shared 2-core Zen 4 machine, 2026-11-27): nearly everywhere in ResNet-18/50, by
-// 1.3-3× on strided and ≥ 128-channel convolutions. Ours stay: stride-1 convolutions with at most
-// 64 input and output channels (ResNet's first stage: cpu/direct_avx512 and cpu/pointwise were
-// level or up to 3× faster, the weight gradient most), and input gradients onto fewer than 8
-// channels (a 3-channel stem: cpu/direct_avx512 twice as fast).
+// 1.3-3× on 1×1, strided and ≥ 128-channel convolutions. Ours stay: stride-1 convolutions with
+// at most 64 input and output channels (ResNet's first stage: cpu/direct_avx512 and cpu/pointwise
+// were level or up to 3× faster, the weight gradient most), input gradients onto fewer than 8
+// channels (a 3-channel stem: cpu/direct_avx512 twice as fast) and weight gradients over at most
+// 32 input channels (ResNet-20's strided and projection convolutions at batch 128: ours 1.5-10×
+// faster; the stems level).
 bool onednn_wins(const KernelContext& ctx, Pass pass, int64_t in_channels, int64_t out_channels,
                  int64_t groups) {
   const ConvGeometry g = ConvGeometry::from_attrs(ctx.attrs(), "conv2d");
   if (g.stride[0] == 1 && g.stride[1] == 1 && in_channels <= 64 && out_channels <= 64) return false;
-  return !(pass == Pass::backward_input && in_channels / groups < 8);
+  if (pass == Pass::backward_input && in_channels / groups < 8) return false;
+  return !(pass == Pass::backward_weight && in_channels / groups <= 32);
 }
 
 bool f32_inputs(const KernelContext& ctx) {
@@ -377,7 +380,7 @@ const bool registered = [] {
   register_kernel("conv2d_backward_weight", DeviceType::cpu, "onednn", 40, backward_weight,
                   backward_weight_supported,
                   "oneDNN convolution_backward_weights, cached primitives; f32, not stride-1 "
-                  "convs of <= 64 channels");
+                  "convs of <= 64 channels nor over <= 32 input channels");
   return true;
 }();
 

@@ -77,13 +77,17 @@ TEST(Conv2dOnednn, ChoosesOnednnForWideAndStridedF32Only) {
   EXPECT_NE(dispatch::last_kernel_key(), "conv2d/cpu/onednn");
   conv(wide.to(DType::f64), w_wide.to(DType::f64), 1);
   EXPECT_NE(dispatch::last_kernel_key(), "conv2d/cpu/onednn");
-  // Input gradients onto a 3-channel image stay on ours; the weight gradient does not.
+  // Gradients of a strided conv: onto 3 channels (a stem) and over 16 input channels on ours,
+  // over 48 on oneDNN.
   const Tensor g = rng.uniform({2, 64, 4, 4}, DType::f32);
   const Tensor w_stem = rng.uniform({64, 3, 7, 7}, DType::f32);
   ops::conv2d_backward_input(g, w_stem, {2, 3, 8, 8}, {2, 2}, {3, 3}, {1, 1}, 1);
   EXPECT_NE(dispatch::last_kernel_key(), "conv2d_backward_input/cpu/onednn");
-  ops::conv2d_backward_weight(g, rng.uniform({2, 3, 8, 8}, DType::f32), {64, 3, 7, 7}, {2, 2},
-                              {3, 3}, {1, 1}, 1);
+  ops::conv2d_backward_weight(g, rng.uniform({2, 16, 8, 8}, DType::f32), {64, 16, 3, 3}, {2, 2},
+                              {1, 1}, {1, 1}, 1);
+  EXPECT_NE(dispatch::last_kernel_key(), "conv2d_backward_weight/cpu/onednn");
+  ops::conv2d_backward_weight(g, rng.uniform({2, 48, 8, 8}, DType::f32), {64, 48, 3, 3}, {2, 2},
+                              {1, 1}, {1, 1}, 1);
   EXPECT_EQ(dispatch::last_kernel_key(), "conv2d_backward_weight/cpu/onednn");
 }
 
