@@ -24,7 +24,7 @@
 // 20 op calls, each followed by a device synchronisation; the median). The final table gives both
 // throughputs, Osprey's speed relative to PyTorch's (> 1: Osprey is faster) and the goal; CPU
 // rows also note the ratio of the two best steps, the steadier figure when other work shares
-// the machine.
+// the machine, and the CPU time per step of each process (all threads; steadier under load).
 //
 // --threads applies to the CPU cases only (OpenMP and OpenBLAS here, torch.set_num_threads there).
 // Like Osprey's other programs this one runs with OMP_WAIT_POLICY=PASSIVE unless the variable is
@@ -49,6 +49,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <functional>
 #include <limits>
@@ -147,10 +148,28 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// CPU seconds of all this process's threads: on a machine shared with other work, CPU time per
+// step moves less than wall time (it leaves out waiting for a core, though also parallel idling).
+double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+// The median, or NaN when any value is (a reference script that does not report CPU time).
+double median_or_nan(std::vector<double> values) {
+  if (values.empty() ||
+      std::any_of(values.begin(), values.end(), [](double v) { return std::isnan(v); }))
+    return kNan;
+  std::sort(values.begin(), values.end());
+  return values[values.size() / 2];
+}
+
 struct Timing {
   double median_s = kNan;
   double best_s = kNan;
   int reps = 0;
+  double cpu_median_s = kNan;  // CPU seconds of all the process's threads per step (alternated)
 };
 
 Timing summarise(std::vector<double> times) {
@@ -322,12 +341,19 @@ class Child {
     }
     return {};
   }
-  // One step on the child's side, in seconds; NaN when the child has gone.
+  // One step on the child's side, in seconds; NaN when the child has gone. The CPU seconds of
+  // all its threads in that step (NaN from a script that does not report them) go to last_cpu_s.
   double step() {
+    last_cpu_s = kNan;
     if (to_ == nullptr || std::fputs("step\n", to_) < 0 || std::fflush(to_) != 0) return kNan;
     const auto ms = expect("STEP ");
-    return ms ? std::stod(*ms) / 1e3 : kNan;
+    if (!ms) return kNan;
+    size_t used = 0;
+    const double wall_ms = std::stod(*ms, &used);
+    if (const char* rest = ms->c_str() + used; *rest == ' ') last_cpu_s = std::atof(rest) / 1e3;
+    return wall_ms / 1e3;
   }
+  double last_cpu_s = kNan;
 
  private:
   pid_t pid_ = -1;
@@ -341,12 +367,20 @@ class Child {
 // N = target_s / the slower first step, clamped to [min_reps, max_reps].
 std::pair<Timing, Timing> measure_cpu_alternating(const std::function<void()>& fn, Child& torch,
                                                   const Args& args) {
+  std::vector<double> ours_cpu, theirs_cpu;
   const auto time_ours = [&] {
+    const double cpu0 = process_cpu_seconds();
     const auto start = std::chrono::steady_clock::now();
     fn();
+    ours_cpu.push_back(process_cpu_seconds() - cpu0);
     return seconds_since(start);
   };
-  const double first_ours = time_ours(), first_theirs = torch.step();
+  const auto time_theirs = [&] {
+    const double s = torch.step();
+    theirs_cpu.push_back(torch.last_cpu_s);
+    return s;
+  };
+  const double first_ours = time_ours(), first_theirs = time_theirs();
   if (std::isnan(first_theirs)) throw std::runtime_error("the PyTorch reference process stopped");
   const double first = std::max(first_ours, first_theirs);
   for (int i = 1; i < args.warmup; ++i) {
@@ -356,18 +390,23 @@ std::pair<Timing, Timing> measure_cpu_alternating(const std::function<void()>& f
   const int reps = std::clamp(static_cast<int>(args.target_s / std::max(first, 1e-6)),
                               args.min_reps, std::max(args.min_reps, args.max_reps));
   std::vector<double> ours, theirs;
+  ours_cpu.clear();
+  theirs_cpu.clear();
   for (int i = 0; i < reps; ++i) {
     if (i % 2 == 0) {
       ours.push_back(time_ours());
-      theirs.push_back(torch.step());
+      theirs.push_back(time_theirs());
     } else {
-      theirs.push_back(torch.step());
+      theirs.push_back(time_theirs());
       ours.push_back(time_ours());
     }
     if (std::isnan(theirs.back()))
       throw std::runtime_error("the PyTorch reference process stopped");
   }
-  return {summarise(ours), summarise(theirs)};
+  std::pair<Timing, Timing> result{summarise(ours), summarise(theirs)};
+  result.first.cpu_median_s = median_or_nan(ours_cpu);
+  result.second.cpu_median_s = median_or_nan(theirs_cpu);
+  return result;
 }
 
 // --- the table ------------------------------------------------------------------------------
@@ -489,6 +528,13 @@ Row step_row(const StepCase& c, const StepResult& ours, const ReferenceResults& 
     // steadier of the two.
     if (auto best_ms = json_number(it->second, "min_ms"))
       row.note += fmt::format(", best step {:.2f}x", *best_ms / (ours.timing.best_s * 1e3));
+    // CPU time per step (alternated runs only), the other steadier figure under load.
+    if (ours.torch && !std::isnan(ours.timing.cpu_median_s) &&
+        !std::isnan(ours.torch->cpu_median_s)) {
+      row.note += fmt::format(", CPU/step {:.0f} vs {:.0f} ms: {:.2f}x",
+                              ours.timing.cpu_median_s * 1e3, ours.torch->cpu_median_s * 1e3,
+                              ours.torch->cpu_median_s / ours.timing.cpu_median_s);
+    }
     if (auto params = json_number(it->second, "params")) {
       if (static_cast<int64_t>(*params) != ours.params)
         row.note += fmt::format("; PARAMS DIFFER: osprey {} pytorch {}", ours.params,

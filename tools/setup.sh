@@ -15,6 +15,7 @@ packages=(
   libjpeg62-turbo-dev libpng-dev  # image decoding/encoding (libjpeg-turbo's libjpeg API, libpng)
   libexpat1-dev          # VOC / ImageNet-Loc XML annotations
   nlohmann-json3-dev     # COCO instances JSON
+  libdnnl-dev            # oneDNN: the optional cpu/onednn conv2d kernels (built when found)
   dataset-fashion-mnist  # the real image data of the built-in study (/usr/share/datasets/fashion-mnist)
 )
 

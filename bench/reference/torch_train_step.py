@@ -158,7 +158,8 @@ def run_case(name, args):
 
 def serve(name):
     """Steps on request, so that a benchmark can alternate them with its own: prints "READY {json}",
-    then for each input line "step" runs one step and prints "STEP <milliseconds>"; stops at
+    then for each input line "step" runs one step and prints "STEP <milliseconds> <CPU milliseconds
+    of all threads>"; stops at
     "quit" or the end of input."""
     step, batch, params = setup(name)
     print("READY " + json.dumps({"name": name, "batch": batch, "params": params,
@@ -168,9 +169,10 @@ def serve(name):
         if command == "quit":
             break
         if command == "step":
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             step()
-            print(f"STEP {(time.perf_counter() - t0) * 1e3:.3f}", flush=True)
+            wall_ms = (time.perf_counter() - t0) * 1e3
+            print(f"STEP {wall_ms:.3f} {(time.process_time() - c0) * 1e3:.3f}", flush=True)
 
 
 def main():

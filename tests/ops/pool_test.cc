@@ -2,6 +2,9 @@
 // run on every CPU kernel of each op.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
+
 #include "ops/elementwise/elementwise.h"
 #include "ops/pool/pool.h"
 #include "ops/pool/pool_geometry.h"
@@ -86,6 +89,41 @@ TEST(MaxPool2d, PaddingAndDilation) {
     EXPECT_EQ(yd.shape(), (Shape{1, 1, 2, 2}));
     EXPECT_EQ(idxd.to_vector<int64_t>(), (I{0, 1, 4, 5}));
   });
+}
+
+// The stem's 3x3/2 pooling with padding on rows of ties and NaNs (cpu/planes runs it a row of
+// windows at a time): every kernel keeps the reference's winner, the first of equal maxima and
+// the last NaN of a window, in f32 and f64.
+TEST(MaxPool2d, StrideTwoTiesAndNaNsPickTheReferenceWinner) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  D values(2 * 7 * 9);
+  for (size_t k = 0; k < values.size(); ++k) values[k] = double(k % 4);  // ties in every window
+  values[12] = nan;
+  values[20] = nan;
+  values[40] = nan;
+  values[90] = 7;
+  for (DType dtype : {DType::f32, DType::f64}) {
+    const Tensor x = image(values, {1, 2, 7, 9}).to(dtype);
+    std::vector<double> want_values;
+    std::vector<int64_t> want_indices;
+    for_each_cpu_kernel("max_pool2d", [&] {
+      auto [y, idx] = ops::max_pool2d(x, {3, 3}, {2, 2}, {1, 1});
+      ASSERT_EQ(y.shape(), (Shape{1, 2, 4, 5}));
+      if (want_values.empty()) {  // the first kernel is the highest priority; compare all
+        want_values = y.to_vector<double>();
+        want_indices = idx.to_vector<int64_t>();
+      }
+      const auto got = y.to_vector<double>();
+      for (size_t k = 0; k < got.size(); ++k) {
+        EXPECT_TRUE(got[k] == want_values[k] || (std::isnan(got[k]) && std::isnan(want_values[k])))
+            << k;
+      }
+      EXPECT_EQ(idx.to_vector<int64_t>(), want_indices);
+    });
+    // Window (0, 0, 1, 1) covers rows 1-3, columns 1-3: NaNs at 12 and 20, the last wins.
+    EXPECT_EQ(want_indices[6], 20);
+    EXPECT_TRUE(std::isnan(want_values[6]));
+  }
 }
 
 TEST(MaxPool2d, GradientGoesToTheMaxima) {
