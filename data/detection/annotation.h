@@ -29,6 +29,9 @@ struct AnnotatedImage {
   std::vector<Object> objects;
   std::string mask_path;  // palette PNG of class indices (255 = void); empty when there is none
   int image_label = -1;   // image-level class for classification sets; -1 when there is none
+  // Boxes are fractions of the image size in [0, 1] (OpenImages' CSV), to be scaled by width and
+  // height once the image is opened; false: pixels as above.
+  bool normalized_boxes = false;
 };
 
 struct DetectionDataset {
