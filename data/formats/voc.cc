@@ -93,7 +93,7 @@ std::vector<std::string> read_ids(const std::string& path, const ReadOptions& op
 std::optional<AnnotatedImage> read_voc_annotation(const std::string& xml_path,
                                                   const std::vector<std::string>& class_names,
                                                   const ReadOptions& options, ReadReport& report,
-                                                  bool one_based) {
+                                                  int first_pixel) {
   std::unique_ptr<xml::Element> root;
   try {
     root = xml::parse_file(xml_path);
@@ -139,9 +139,9 @@ std::optional<AnnotatedImage> read_voc_annotation(const std::string& xml_path,
                   "difficult/truncated is not 0 or 1");
       continue;
     }
-    object.box = one_based ? voc_to_box(voc)
-                           : std::array<float, 4>{float(voc[0]), float(voc[1]), float(voc[2]),
-                                                  float(voc[3])};
+    double shift = first_pixel;
+    object.box = {float(voc[0] - shift), float(voc[1] - shift), float(voc[2] + 1 - shift),
+                  float(voc[3] + 1 - shift)};
     if (!check_box(object, image.width, image.height, options, report, where)) continue;
     image.objects.push_back(object);
   }

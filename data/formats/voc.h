@@ -47,12 +47,13 @@ DetectionDataset read_voc(const std::vector<VocSource>& sources, const ReadOptio
                           ReadReport& report, std::vector<std::string> class_names = {});
 
 // One Annotations/<id>.xml. Returns nullopt when the file is malformed (flagged under repair).
-// `image_path` and `id` are left to the caller. `one_based`: convert as above; false reads the
-// numbers unchanged (ImageNet-Loc, imagenet_loc.h).
+// `image_path` and `id` are left to the caller. `first_pixel` is the index of the first pixel
+// column in the file: x1 = xmin − first_pixel, y1 = ymin − first_pixel, x2 = xmax + 1 −
+// first_pixel, y2 = ymax + 1 − first_pixel (VOC: 1, the rule above; ImageNet-Loc: 0).
 std::optional<AnnotatedImage> read_voc_annotation(const std::string& xml_path,
                                                   const std::vector<std::string>& class_names,
                                                   const ReadOptions& options, ReadReport& report,
-                                                  bool one_based = true);
+                                                  int first_pixel = 1);
 
 // The conversions above. VOC values are 1-based inclusive (xmin, ymin, xmax, ymax).
 std::array<float, 4> voc_to_box(const std::array<double, 4>& voc);
