@@ -18,9 +18,9 @@
 //
 // Flowers-102 ships imagelabels.mat and setid.mat (MATLAB files); convert them once to list files
 // trn.txt / val.txt / tst.txt ("jpg/image_00001.jpg <label − 1>") with
-//   python3 -c "import scipy.io as m; l=m.loadmat('imagelabels.mat')['labels'][0];
-//   s=m.loadmat('setid.mat'); [open(k+'.txt','w').write(''.join(f'jpg/image_{i:05d}.jpg
-//   {l[i-1]-1}\n' for i in s[k+'id'][0])) for k in ('trn','val','tst')]"
+// clang-format off
+//   python3 -c "import scipy.io as m; l=m.loadmat('imagelabels.mat')['labels'][0]; s=m.loadmat('setid.mat'); [open(k+'.txt','w').write(''.join(f'jpg/image_{i:05d}.jpg {l[i-1]-1}\n' for i in s[k+'id'][0])) for k in ('trn','val','tst')]"
+// clang-format on
 // and read them with read_class_list (labels 0..101).
 #pragma once
 

@@ -19,6 +19,7 @@ void add_all_commands(CLI::App& app) {
   add_train_command(app);
   add_eval_command(app);
   add_resume_command(app);
+  add_dataset_command(app);
 }
 
 }  // namespace osprey::cli
