@@ -60,18 +60,27 @@ bool CsvReader::next(std::vector<std::string_view>& fields, bool& well_formed) {
 bool split_csv_line(std::string_view line, std::vector<std::string_view>& fields,
                     std::string& scratch) {
   fields.clear();
-  if (line.find('"') == std::string_view::npos) {
-    size_t pos = 0;
-    while (true) {
-      size_t comma = line.find(',', pos);
-      if (comma == std::string_view::npos) {
-        fields.push_back(line.substr(pos));
-        return true;
-      }
-      fields.push_back(line.substr(pos, comma - pos));
-      pos = comma + 1;
+  // Fast path: one pass that splits at commas and leaves for the quoted path at the first quote
+  // (cheaper than a memchr per field on OpenImages' short fields).
+  const char* data = line.data();
+  const size_t n = line.size();
+  size_t start = 0;
+  bool quoted = false;
+  for (size_t i = 0; i < n; ++i) {
+    char c = data[i];
+    if (c == ',') {
+      fields.emplace_back(data + start, i - start);
+      start = i + 1;
+    } else if (c == '"') {
+      quoted = true;
+      break;
     }
   }
+  if (!quoted) {
+    fields.emplace_back(data + start, n - start);
+    return true;
+  }
+  fields.clear();
   // Unescaped fields go to `scratch`, sized up front so the views stay valid.
   scratch.assign(line.size(), '\0');
   std::vector<std::pair<size_t, size_t>> spans;
