@@ -5,8 +5,10 @@
 #include <fmt/format.h>
 
 #include <iostream>
+#include <tuple>
 
 #include "data/formats/dataset_source.h"
+#include "data/formats/image_size.h"
 #include "experiments/cli/commands.h"
 
 namespace osprey::cli {
@@ -17,13 +19,32 @@ data::DatasetStats run_dataset_stats(const DatasetStatsOptions& options, std::os
   read.check_image_files = options.check_images;
   data::ReadReport report;
   data::DatasetStats stats(options.edges);
+  int64_t sizes_read = 0, sizes_unreadable = 0;
   data::DatasetInfo info = data::for_each_dataset_image(
       {options.path, options.format, options.split, options.image_dir, options.classes}, read,
-      report, [&](const data::AnnotatedImage& image) { stats.add(image); });
+      report, [&](const data::AnnotatedImage& image) {
+        if (!options.read_image_sizes || !image.normalized_boxes || image.width > 0 ||
+            image.image_path.empty()) {
+          stats.add(image);
+          return;
+        }
+        data::AnnotatedImage sized = image;
+        if (auto size = data::read_image_size(image.image_path)) {
+          std::tie(sized.width, sized.height) = *size;
+          ++sizes_read;
+        } else {
+          ++sizes_unreadable;
+        }
+        stats.add(sized);
+      });
   stats.set_class_names(info.class_names);
   out << fmt::format("dataset: {} (format {})\n", info.name, info.format);
   if (report.count(data::ProblemKind::split_image_group) > 0) {
     out << "note: images whose rows are not contiguous are counted once per group of rows\n";
+  }
+  if (sizes_read + sizes_unreadable > 0) {
+    out << fmt::format("image sizes read from file headers: {} (unreadable: {})\n", sizes_read,
+                       sizes_unreadable);
   }
   out << stats.text(report);
   return stats;
@@ -50,6 +71,8 @@ void add_dataset_command(CLI::App& app) {
       ->capture_default_str();
   stats->add_flag("--no-image-check{false}", options->check_images,
                   "do not check that image files exist");
+  stats->add_flag("--no-image-sizes{false}", options->read_image_sizes,
+                  "do not read image sizes from file headers for normalized boxes");
   stats->callback([options] { run_dataset_stats(*options, std::cout); });
 }
 

@@ -1,8 +1,11 @@
 // `osprey dataset stats PATH [--format F] [--split S] [--images DIR] [--classes FILE]
-//  [--edges 32,80,120,150] [--policy repair|strict] [--no-image-check]`: reads any dataset
+//  [--edges 32,80,120,150] [--policy repair|strict] [--no-image-check] [--no-image-sizes]`: reads
+//  any dataset
 // data/formats/dataset_source.h knows (format detected unless given) and prints image count,
 // objects per class, the box-size histogram over SNIPER's scale ranges and the problems found
-// (policy repair by default, so problems are counted rather than fatal).
+// (policy repair by default, so problems are counted rather than fatal). Images with normalized
+// boxes and no size (OpenImages) get their size from the image file's header when the file is
+// known (--images), so that their boxes enter the histogram.
 #pragma once
 
 #include <iosfwd>
@@ -22,6 +25,7 @@ struct DatasetStatsOptions {
   std::vector<double> edges = data::default_size_edges();
   std::string policy = "repair";
   bool check_images = true;
+  bool read_image_sizes = true;
 };
 
 // Prints the statistics to `out` and returns them.

@@ -93,6 +93,23 @@ TEST_F(DatasetStatsCli, CocoAndOpenImagesFoldersAreDetected) {
   EXPECT_NE(text.find("size unknown (normalized boxes, image size not read): 2"), std::string::npos)
       << text;
   EXPECT_NE(text.find("unknown class: 1"), std::string::npos) << text;
+
+  // With the images at hand their sizes come from the headers: i1 is a 64x64 PNG, so its boxes
+  // have sides 32 and 64; i2 is not an image.
+  std::string png = {'\x89', 'P', 'N', 'G', '\r', '\n', '\x1a', '\n', 0, 0, 0, 13,
+                     'I',    'H', 'D', 'R', 0,    0,    0,      64,   0, 0, 0, 64};
+  write_text(dir_ / "oi/img/i1.jpg", png);
+  write_text(dir_ / "oi/img/i2.jpg", "");
+  options.image_dir = path("oi/img");
+  std::ostringstream out;
+  DatasetStats stats = cli::run_dataset_stats(options, out);
+  EXPECT_EQ(stats.size_histogram(), (std::vector<int64_t>{0, 2, 0, 0, 0})) << out.str();
+  EXPECT_EQ(stats.boxes_of_unknown_size(), 0);
+  EXPECT_NE(out.str().find("image sizes read from file headers: 1 (unreadable: 1)"),
+            std::string::npos)
+      << out.str();
+  options.read_image_sizes = false;
+  EXPECT_EQ(cli::run_dataset_stats(options, out).boxes_of_unknown_size(), 2);
 }
 
 TEST_F(DatasetStatsCli, UndetectableFolderListsTheLayouts) {
