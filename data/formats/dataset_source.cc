@@ -135,8 +135,14 @@ DatasetInfo for_each_dataset_image(const DatasetSource& source, const ReadOption
   };
   if (info.format == "voc") {
     std::vector<VocSource> roots;
-    for (const auto& root : split_commas(source.path)) {
-      roots.push_back({root, source.split.empty() ? "trainval" : source.split});
+    std::vector<std::string> paths = split_commas(source.path);
+    std::vector<std::string> splits =
+        split_commas(source.split.empty() ? "trainval" : source.split);
+    OSPREY_CHECK(splits.size() == 1 || splits.size() == paths.size(),
+                 "voc: {} roots but {} splits ('{}'); give one split or one per root", paths.size(),
+                 splits.size(), source.split);
+    for (size_t i = 0; i < paths.size(); ++i) {
+      roots.push_back({paths[i], splits[splits.size() == 1 ? 0 : i]});
     }
     std::vector<std::string> classes;
     if (!source.classes.empty()) {

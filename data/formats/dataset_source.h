@@ -4,7 +4,8 @@
 //
 // Formats and what `path` is (detection tries them in this order):
 //   voc           a VOC root (has Annotations/ and ImageSets/); split default "trainval";
-//                 several roots: "VOC2007,VOC2012" (same split each), see voc.h
+//                 several roots: "VOC2007,VOC2012" with one split for all or one per root
+//                 ("trainval,trainval"), see voc.h
 //   coco          an instances JSON file, or a folder with annotations/instances_<split>.json
 //                 (the only one when split is empty); images: image_dir, else the folder's
 //                 <split>/ (train2017/) when it exists

@@ -44,14 +44,13 @@ const char* problem_action(ProblemKind kind);  // what repair does, for the repo
 struct ReadOptions {
   ReadPolicy policy = ReadPolicy::strict;
   bool check_image_files = true;  // missing_image needs one stat() per image; off for speed
-  int examples_per_kind = 3;      // kept in the report per problem kind
 };
 
 class ReadReport {
  public:
   // Under strict, throws an io error "<where>: <problem name>: <what>"; under repair, counts it.
   void flag(ReadPolicy policy, ProblemKind kind, const std::string& where, const std::string& what);
-  void set_examples_per_kind(int n) { examples_per_kind_ = n; }
+  void set_examples_per_kind(int n) { examples_per_kind_ = n; }  // default 3
 
   int64_t count(ProblemKind kind) const { return counts_[static_cast<int>(kind)]; }
   int64_t total() const;
@@ -69,8 +68,8 @@ class ReadReport {
   int examples_per_kind_ = 3;
 };
 
-// Checks one object's box against an image of width × height (0: unknown, only inversion and
-// emptiness are checked; `normalized` boxes are checked against 1 × 1). Returns false when the
+// Checks one object's box against an image of width × height (0: unknown, then only inversion
+// and emptiness are checked; callers pass 1 × 1 for normalized boxes). Returns false when the
 // object must be dropped; clips the box in place under repair. `where` names file and object.
 bool check_box(Object& object, double width, double height, const ReadOptions& options,
                ReadReport& report, const std::string& where);

@@ -55,6 +55,13 @@ TEST_F(DatasetSourceTest, ReadsThroughOneEntryPoint) {
             (std::vector<std::string>{"VOC2007/1", "VOC2012/1"}));
   EXPECT_EQ(info.format, "voc");
   EXPECT_EQ(info.class_names.size(), 20u);
+  testing::write_voc_root(dir_ / "VOC2007", "test", {voc_image("2", 5, 5, {})});
+  EXPECT_EQ(ids({path("VOC2007") + "," + path("VOC2007"), "", "trainval,test"}),
+            (std::vector<std::string>{"VOC2007/1", "VOC2007/2"}));
+  EXPECT_NE(error_message([&] {
+              ids({path("VOC2007"), "", "a,b"});
+            }).find("1 roots but 2 splits ('a,b')"),
+            std::string::npos);
 
   write_text(dir_ / "loc/n01234567/n01234567_1.xml",
              "<annotation><object><name>n01234567</name><bndbox><xmin>0</xmin><ymin>0</ymin>"
