@@ -82,9 +82,9 @@ std::string DatasetStats::text(const ReadReport& report) const {
                          at(ignored_per_class_, c));
     }
   }
-  if (objects_ > 0) {
+  const int64_t known = objects_ - unknown_size_;
+  if (known > 0) {
     out += "box size sqrt(w*h) in pixels:\n";
-    int64_t known = objects_ - unknown_size_;
     for (size_t b = 0; b < histogram_.size(); ++b) {
       std::string range = b == 0               ? fmt::format("< {}", edges_[0])
                           : b == edges_.size() ? fmt::format(">= {}", edges_.back())
@@ -92,10 +92,10 @@ std::string DatasetStats::text(const ReadReport& report) const {
       out += fmt::format("  {:<10} {:>10} {:6.2f}%\n", range, histogram_[b],
                          known ? 100.0 * histogram_[b] / known : 0.0);
     }
-    if (unknown_size_ > 0) {
-      out += fmt::format("  size unknown (normalized boxes, image size not read): {}\n",
-                         unknown_size_);
-    }
+  }
+  if (unknown_size_ > 0) {
+    out += fmt::format("box size unknown (normalized boxes, image size not read): {}\n",
+                       unknown_size_);
   }
   out += "problems: " + report.summary();
   return out;

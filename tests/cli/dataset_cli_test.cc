@@ -90,9 +90,14 @@ TEST_F(DatasetStatsCli, CocoAndOpenImagesFoldersAreDetected) {
   EXPECT_NE(text.find("format openimages"), std::string::npos) << text;
   EXPECT_NE(text.find("images: 2\nobjects: 2"), std::string::npos) << text;
   EXPECT_NE(text.find("     1 Bee                              2"), std::string::npos) << text;
-  EXPECT_NE(text.find("size unknown (normalized boxes, image size not read): 2"), std::string::npos)
+  EXPECT_NE(text.find("images: 2\nobjects: 2 (1.00 per image), images without objects: 1\n"),
+            std::string::npos)
       << text;
   EXPECT_NE(text.find("unknown class: 1"), std::string::npos) << text;
+  EXPECT_EQ(text.find("box size sqrt"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nbox size unknown (normalized boxes, image size not read): 2\n"),
+            std::string::npos)
+      << text;
 
   // With the images at hand their sizes come from the headers: i1 is a 64x64 PNG, so its boxes
   // have sides 32 and 64; i2 is not an image.
