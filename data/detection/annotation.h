@@ -34,6 +34,18 @@ struct AnnotatedImage {
   bool normalized_boxes = false;
 };
 
+// Turns normalized boxes into pixels of a width × height image (the decoded or header size) and
+// records the size; a no-op for images already in pixels. Loaders call it before using boxes.
+inline void to_pixel_boxes(AnnotatedImage& image, int width, int height) {
+  image.width = width;
+  image.height = height;
+  if (!image.normalized_boxes) return;
+  for (Object& o : image.objects) {
+    o.box = {o.box[0] * width, o.box[1] * height, o.box[2] * width, o.box[3] * height};
+  }
+  image.normalized_boxes = false;
+}
+
 struct DetectionDataset {
   std::string name;
   std::string root;

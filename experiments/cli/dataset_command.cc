@@ -5,7 +5,6 @@
 #include <fmt/format.h>
 
 #include <iostream>
-#include <tuple>
 
 #include "data/formats/dataset_source.h"
 #include "data/formats/image_size.h"
@@ -30,7 +29,7 @@ data::DatasetStats run_dataset_stats(const DatasetStatsOptions& options, std::os
         }
         data::AnnotatedImage sized = image;
         if (auto size = data::read_image_size(image.image_path)) {
-          std::tie(sized.width, sized.height) = *size;
+          data::to_pixel_boxes(sized, size->first, size->second);
           ++sizes_read;
         } else {
           ++sizes_unreadable;

@@ -70,6 +70,13 @@ TEST_F(OpenImages, ReadsClassesAndGroupsRowsByImage) {
   EXPECT_TRUE(group.group_of);
   EXPECT_TRUE(group.difficult);
   EXPECT_EQ(images[1].objects.at(0).box, (std::array<float, 4>{0.5f, 0.5f, 0.625f, 0.875f}));
+  AnnotatedImage pixels = images[1];
+  to_pixel_boxes(pixels, 64, 32);
+  EXPECT_FALSE(pixels.normalized_boxes);
+  EXPECT_EQ(pixels.width, 64);
+  EXPECT_EQ(pixels.objects[0].box, (std::array<float, 4>{32, 16, 40, 28}));
+  to_pixel_boxes(pixels, 64, 32);  // already pixels: unchanged
+  EXPECT_EQ(pixels.objects[0].box, (std::array<float, 4>{32, 16, 40, 28}));
   EXPECT_EQ(report.total(), 0);
 }
 
