@@ -147,6 +147,37 @@ TEST_F(Voc, ProblemsFailStrictAndAreCountedUnderRepair) {
   EXPECT_NE(summary.find("bad.xml:1: mismatched tag"), std::string::npos) << summary;
 }
 
+// The devkit's own layout: source/owner blocks, pose, segmented, and person parts whose boxes
+// must not be taken for the object's.
+TEST_F(Voc, ReadsDevkitXmlWithParts) {
+  write_text(dir_ / "VOC2012/Annotations/2007_000027.xml", R"(<annotation>
+	<folder>VOC2012</folder>
+	<filename>2007_000027.jpg</filename>
+	<source><database>The VOC2007 Database</database><image>flickr</image></source>
+	<size><width>486</width><height>500</height><depth>3</depth></size>
+	<segmented>0</segmented>
+	<object>
+		<name>person</name>
+		<pose>Unspecified</pose>
+		<truncated>0</truncated>
+		<difficult>0</difficult>
+		<bndbox><xmin>174</xmin><ymin>101</ymin><xmax>349</xmax><ymax>351</ymax></bndbox>
+		<part><name>head</name>
+			<bndbox><xmin>169</xmin><ymin>104</ymin><xmax>209</xmax><ymax>146</ymax></bndbox>
+		</part>
+	</object>
+</annotation>
+)");
+  ReadReport report;
+  auto image = read_voc_annotation(path("VOC2012/Annotations/2007_000027.xml"), voc_class_names(),
+                                   {}, report);
+  ASSERT_TRUE(image.has_value());
+  EXPECT_EQ(image->width, 486);
+  ASSERT_EQ(image->objects.size(), 1u);
+  EXPECT_EQ(image->objects[0].class_id, kPerson);
+  EXPECT_EQ(image->objects[0].box, (std::array<float, 4>{173, 100, 349, 351}));
+}
+
 TEST_F(Voc, MissingImageFileIsAProblemUnlessUnchecked) {
   testing::write_voc_root(dir_ / "V", "s", {voc_image("a", 5, 5, {})});
   std::filesystem::remove(dir_ / "V/JPEGImages/a.jpg");
