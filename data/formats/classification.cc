@@ -6,12 +6,14 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <unordered_map>
 
+#include "data/formats/mat_file.h"
 #include "framework/core/error.h"
 
 namespace osprey::data {
@@ -156,6 +158,54 @@ DetectionDataset read_class_list(const std::string& list_file, const std::string
     image.id = relative;
     image.image_path = image_root.empty() ? relative : (fs::path(image_root) / relative).string();
     image.image_label = label;
+    if (options.check_image_files && !fs::exists(image.image_path)) {
+      report.flag(options.policy, ProblemKind::missing_image, where,
+                  fmt::format("no file {}", image.image_path));
+      continue;
+    }
+    d.images.push_back(std::move(image));
+  }
+  return d;
+}
+
+DetectionDataset read_flowers102(const std::string& root, const std::string& split,
+                                 const ReadOptions& options, ReadReport& report) {
+  std::string key = split == "train" ? "trn" : split == "test" ? "tst" : split;
+  OSPREY_CHECK(key == "trn" || key == "val" || key == "tst",
+               "Flowers-102: unknown split '{}' (trn/train, val, tst/test)", split);
+  const fs::path base(root);
+  std::string labels_path = (base / "imagelabels.mat").string();
+  std::string setid_path = (base / "setid.mat").string();
+  auto labels_file = read_mat_file(labels_path);
+  auto setid_file = read_mat_file(setid_path);
+  OSPREY_CHECK_KIND(io, labels_file.count("labels"), "Flowers-102: {} has no 'labels'",
+                    labels_path);
+  OSPREY_CHECK_KIND(io, setid_file.count(key + "id"), "Flowers-102: {} has no '{}id'", setid_path,
+                    key);
+  const std::vector<double>& labels = labels_file["labels"].values;
+  constexpr int kClasses = 102;
+  DetectionDataset d;
+  d.name = "flowers102/" + key;
+  d.root = root;
+  for (int c = 1; c <= kClasses; ++c) d.class_names.push_back(std::to_string(c));
+  for (double number : setid_file[key + "id"].values) {
+    auto n = static_cast<int64_t>(number);
+    std::string where = fmt::format("{}: {}id image {}", setid_path, key, number);
+    if (n < 1 || n > static_cast<int64_t>(labels.size()) || double(n) != number) {
+      report.flag(options.policy, ProblemKind::malformed_record, where,
+                  fmt::format("no such image among the {} labels", labels.size()));
+      continue;
+    }
+    double label = labels[n - 1];
+    if (label < 1 || label > kClasses || label != std::floor(label)) {
+      report.flag(options.policy, ProblemKind::malformed_record, where,
+                  fmt::format("label {} outside 1..{}", label, kClasses));
+      continue;
+    }
+    AnnotatedImage image;
+    image.id = fmt::format("image_{:05d}", n);
+    image.image_path = (base / "jpg" / (image.id + ".jpg")).string();
+    image.image_label = static_cast<int>(label) - 1;
     if (options.check_image_files && !fs::exists(image.image_path)) {
       report.flag(options.policy, ProblemKind::missing_image, where,
                   fmt::format("no file {}", image.image_path));

@@ -16,12 +16,11 @@
 // '/' of path is dropped). A line with more than two fields is malformed_record, an unknown label
 // unknown_class, a missing file missing_image (options.check_image_files).
 //
-// Flowers-102 ships imagelabels.mat and setid.mat (MATLAB files); convert them once to list files
-// trn.txt / val.txt / tst.txt ("jpg/image_00001.jpg <label − 1>") with
-// clang-format off
-//   python3 -c "import scipy.io as m; l=m.loadmat('imagelabels.mat')['labels'][0]; s=m.loadmat('setid.mat'); [open(k+'.txt','w').write(''.join(f'jpg/image_{i:05d}.jpg {l[i-1]-1}\n' for i in s[k+'id'][0])) for k in ('trn','val','tst')]"
-// clang-format on
-// and read them with read_class_list (labels 0..101).
+// Flowers-102 (Nilsback & Zisserman 2008): <root>/jpg/image_00001.jpg …, imagelabels.mat
+// ("labels", 1×8189, values 1..102) and setid.mat ("trnid", "valid", "tstid": 1-based image
+// numbers), both MATLAB files read directly (mat_file.h). image_label = label − 1; class names are
+// "1".."102" (the dataset ships no names). A label outside 1..102 or an image number without a
+// label is malformed_record; a missing JPEG missing_image.
 #pragma once
 
 #include <string>
@@ -37,6 +36,10 @@ DetectionDataset read_class_folders(const std::string& root, const ReadOptions& 
 DetectionDataset read_class_list(const std::string& list_file, const std::string& image_root,
                                  const std::string& class_file, const ReadOptions& options,
                                  ReadReport& report);
+
+// split: "trn" (or "train"), "val", "tst" (or "test").
+DetectionDataset read_flowers102(const std::string& root, const std::string& split,
+                                 const ReadOptions& options, ReadReport& report);
 
 // True for the image extensions above.
 bool has_image_extension(const std::string& path);

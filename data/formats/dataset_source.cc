@@ -21,8 +21,8 @@ namespace osprey::data {
 namespace fs = std::filesystem;
 
 const std::vector<std::string>& dataset_formats() {
-  static const std::vector<std::string> formats = {"voc",          "coco",    "openimages",
-                                                   "imagenet-loc", "folders", "list"};
+  static const std::vector<std::string> formats = {
+      "voc", "coco", "openimages", "imagenet-loc", "flowers102", "folders", "list"};
   return formats;
 }
 
@@ -109,13 +109,15 @@ std::string detect_dataset_format(const std::string& path) {
     if (!files_matching(p / "annotations", "instances_", ".json").empty()) return "coco";
     if (!files_matching(p, "", "-annotations-bbox.csv").empty()) return "openimages";
     if (is_synset_tree(p)) return "imagenet-loc";
+    if (fs::exists(p / "imagelabels.mat") && fs::exists(p / "setid.mat")) return "flowers102";
     if (has_class_folders(p)) return "folders";
   }
   OSPREY_THROW(value,
                "dataset: cannot tell the format of {}; expected a VOC root (Annotations/, "
                "ImageSets/), a COCO instances .json or a folder with annotations/instances_*.json, "
                "an OpenImages box .csv or a folder with *-annotations-bbox.csv, an ImageNet-Loc "
-               "folder of synset folders (n########/*.xml), a folder of class folders of images, "
+               "folder of synset folders (n########/*.xml), a Flowers-102 folder "
+               "(imagelabels.mat, setid.mat), a folder of class folders of images, "
                "or a list .txt; or name one with --format ({})",
                path, fmt::join(dataset_formats(), ", "));
 }
@@ -181,6 +183,9 @@ DatasetInfo for_each_dataset_image(const DatasetSource& source, const ReadOption
       mapping = (path / "LOC_synset_mapping.txt").string();
     }
     each(read_imagenet_loc({source.path, source.image_dir, mapping}, options, report).dataset);
+  } else if (info.format == "flowers102") {
+    each(
+        read_flowers102(source.path, source.split.empty() ? "trn" : source.split, options, report));
   } else if (info.format == "folders") {
     each(read_class_folders(source.path, options, report));
   } else if (info.format == "list") {

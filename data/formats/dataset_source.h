@@ -15,6 +15,7 @@
 //   imagenet-loc  a folder of synset folders (n########) of XML files; classes: `classes`
 //                 (LOC_synset_mapping.txt) or, when present, LOC_synset_mapping.txt in the folder;
 //                 images: image_dir
+//   flowers102    a folder with imagelabels.mat, setid.mat and jpg/; split default "trn"
 //   folders       a folder of class folders of images (Caltech-256)
 //   list          a list file (.txt); images under image_dir (default: the list's folder);
 //                 classes: `classes` (optional)

@@ -56,7 +56,9 @@ void add_dataset_command(CLI::App& app) {
       "stats", "image/object counts, classes, box sizes by SNIPER scale range, problems");
   auto options = std::make_shared<DatasetStatsOptions>();
   stats->add_option("path", options->path, "dataset folder or annotation file")->required();
-  stats->add_option("--format", options->format, "voc|coco|openimages|imagenet-loc|folders|list")
+  stats
+      ->add_option("--format", options->format,
+                   "voc|coco|openimages|imagenet-loc|flowers102|folders|list")
       ->check(CLI::IsMember(data::dataset_formats()));
   stats->add_option("--split", options->split, "split (VOC: trainval; COCO: train2017; ...)");
   stats->add_option("--images", options->image_dir, "image folder (COCO, OpenImages, lists)");

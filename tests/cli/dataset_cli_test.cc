@@ -122,8 +122,8 @@ TEST_F(DatasetStatsCli, UndetectableFolderListsTheLayouts) {
   cli::DatasetStatsOptions options;
   options.path = path("misc");
   EXPECT_NE(error_message([&] { run(options); })
-                .find("or name one with --format (voc, coco, openimages, imagenet-loc, folders, "
-                      "list)"),
+                .find("or name one with --format (voc, coco, openimages, imagenet-loc, flowers102, "
+                      "folders, list)"),
             std::string::npos);
 }
 

@@ -42,6 +42,9 @@ TEST_F(DatasetSourceTest, DetectsEveryLayout) {
   EXPECT_EQ(detect_dataset_format(path("b.csv")), "openimages");
   EXPECT_EQ(detect_dataset_format(path("loc")), "imagenet-loc");
   EXPECT_EQ(detect_dataset_format(path("caltech")), "folders");
+  write_text(dir_ / "flowers/imagelabels.mat", "");
+  write_text(dir_ / "flowers/setid.mat", "");
+  EXPECT_EQ(detect_dataset_format(path("flowers")), "flowers102");
   EXPECT_EQ(detect_dataset_format(path("list.txt")), "list");
   EXPECT_NE(error_message([&] { detect_dataset_format(path("nothing")); }).find("does not exist"),
             std::string::npos);
