@@ -58,7 +58,7 @@ void add_dataset_command(CLI::App& app) {
   stats->add_option("path", options->path, "dataset folder or annotation file")->required();
   stats
       ->add_option("--format", options->format,
-                   "voc|coco|openimages|imagenet-loc|flowers102|folders|list")
+                   "dataset format (detected when omitted)")
       ->check(CLI::IsMember(data::dataset_formats()));
   stats->add_option("--split", options->split, "split (VOC: trainval; COCO: train2017; ...)");
   stats->add_option("--images", options->image_dir, "image folder (COCO, OpenImages, lists)");
