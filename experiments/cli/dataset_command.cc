@@ -56,9 +56,7 @@ void add_dataset_command(CLI::App& app) {
       "stats", "image/object counts, classes, box sizes by SNIPER scale range, problems");
   auto options = std::make_shared<DatasetStatsOptions>();
   stats->add_option("path", options->path, "dataset folder or annotation file")->required();
-  stats
-      ->add_option("--format", options->format,
-                   "dataset format (detected when omitted)")
+  stats->add_option("--format", options->format, "dataset format (detected when omitted)")
       ->check(CLI::IsMember(data::dataset_formats()));
   stats->add_option("--split", options->split, "split (VOC: trainval; COCO: train2017; ...)");
   stats->add_option("--images", options->image_dir, "image folder (COCO, OpenImages, lists)");
