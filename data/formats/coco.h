@@ -6,7 +6,10 @@
 // Boxes: COCO's bbox is continuous (x, y, width, height), so x1 = x, y1 = y, x2 = x + w,
 // y2 = y + h with no ±1. iscrowd = 1 sets Object::group_of and Object::difficult (a crowd region
 // is ignored by matching, as in annotation.h). "segmentation" is skipped while parsing (it is most
-// of the file's size); masks are not read.
+// of the file's size); masks are not read. Cost: a synthetic 107 MB file (20k images, 200k
+// annotations with 40-number polygons) takes 6.7 s CPU and 198 MB resident through `osprey dataset
+// stats` (nlohmann's callback parser is ~3× slower than its plain DOM parse, which would hold
+// ~600 MB); a SAX reader would be the next step if train2017's ~30 s matters.
 //
 // A file that is not JSON, or lacks "images" or "categories", is an io error under either policy
 // (there is nothing to repair). Per entry (read_report.h): an image or annotation without its
