@@ -9,7 +9,7 @@
 // of the file's size); masks are not read. Cost: a synthetic 107 MB file (20k images, 200k
 // annotations with 40-number polygons) takes 6.7 s CPU and 198 MB resident through `osprey dataset
 // stats` (nlohmann's callback parser is ~3× slower than its plain DOM parse, which would hold
-// ~600 MB); a SAX reader would be the next step if train2017's ~30 s matters.
+// ~500 MB); a SAX reader would be the next step if train2017's ~30 s matters.
 //
 // A file that is not JSON, or lacks "images" or "categories", is an io error under either policy
 // (there is nothing to repair). Per entry (read_report.h): an image or annotation without its
