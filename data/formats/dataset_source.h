@@ -32,11 +32,11 @@
 namespace osprey::data {
 
 struct DatasetSource {
-  std::string path;
-  std::string format;  // one of dataset_formats(), or "" to detect
-  std::string split;
-  std::string image_dir;
-  std::string classes;
+  std::string path{};
+  std::string format{};  // one of dataset_formats(), or "" to detect
+  std::string split{};
+  std::string image_dir{};
+  std::string classes{};
 };
 
 const std::vector<std::string>& dataset_formats();

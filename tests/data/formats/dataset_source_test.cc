@@ -54,15 +54,15 @@ TEST_F(DatasetSourceTest, ReadsThroughOneEntryPoint) {
   testing::write_voc_root(dir_ / "VOC2007", "trainval", {voc_image("1", 5, 5, {})});
   testing::write_voc_root(dir_ / "VOC2012", "trainval", {voc_image("1", 5, 5, {})});
   DatasetInfo info;
-  EXPECT_EQ(ids({path("VOC2007") + "," + path("VOC2012")}, &info),
+  EXPECT_EQ(ids({.path = path("VOC2007") + "," + path("VOC2012")}, &info),
             (std::vector<std::string>{"VOC2007/1", "VOC2012/1"}));
   EXPECT_EQ(info.format, "voc");
   EXPECT_EQ(info.class_names.size(), 20u);
   testing::write_voc_root(dir_ / "VOC2007", "test", {voc_image("2", 5, 5, {})});
-  EXPECT_EQ(ids({path("VOC2007") + "," + path("VOC2007"), "", "trainval,test"}),
+  EXPECT_EQ(ids({.path = path("VOC2007") + "," + path("VOC2007"), .split = "trainval,test"}),
             (std::vector<std::string>{"VOC2007/1", "VOC2007/2"}));
   EXPECT_NE(error_message([&] {
-              ids({path("VOC2007"), "", "a,b"});
+              ids({.path = path("VOC2007"), .split = "a,b"});
             }).find("1 roots but 2 splits ('a,b')"),
             std::string::npos);
 
@@ -70,27 +70,27 @@ TEST_F(DatasetSourceTest, ReadsThroughOneEntryPoint) {
              "<annotation><object><name>n01234567</name><bndbox><xmin>0</xmin><ymin>0</ymin>"
              "<xmax>1</xmax><ymax>1</ymax></bndbox></object></annotation>");
   write_text(dir_ / "loc/LOC_synset_mapping.txt", "n01234567 tench\n");
-  EXPECT_EQ(ids({path("loc")}, &info), (std::vector<std::string>{"n01234567/n01234567_1"}));
+  EXPECT_EQ(ids({.path = path("loc")}, &info), (std::vector<std::string>{"n01234567/n01234567_1"}));
   EXPECT_EQ(info.class_names, (std::vector<std::string>{"n01234567"}));
 
   write_text(dir_ / "caltech/001.ak47/1.jpg", "");
-  EXPECT_EQ(ids({path("caltech")}, &info), (std::vector<std::string>{"001.ak47/1.jpg"}));
+  EXPECT_EQ(ids({.path = path("caltech")}, &info), (std::vector<std::string>{"001.ak47/1.jpg"}));
   EXPECT_EQ(info.class_names, (std::vector<std::string>{"ak47"}));
 
   write_text(dir_ / "l/img/x.png", "");
   write_text(dir_ / "l/split.txt", "img/x.png 2\n");
-  EXPECT_EQ(ids({path("l/split.txt")}, &info), (std::vector<std::string>{"img/x.png"}));
+  EXPECT_EQ(ids({.path = path("l/split.txt")}, &info), (std::vector<std::string>{"img/x.png"}));
   EXPECT_EQ(info.format, "list");
 
   write_text(dir_ / "oi2/a-annotations-bbox.csv", "");
   write_text(dir_ / "oi2/b-annotations-bbox.csv", "");
   EXPECT_NE(
       error_message([&] {
-        ids({path("oi2")});
+        ids({.path = path("oi2")});
       }).find("2 files *-annotations-bbox.csv in " + path("oi2") + "; choose one with --split"),
       std::string::npos);
   EXPECT_NE(error_message([&] {
-              ids({path("oi2"), "yaml"});
+              ids({.path = path("oi2"), .format = "yaml"});
             }).find("unknown format 'yaml'"),
             std::string::npos);
 }
