@@ -1,13 +1,18 @@
-// COCO instances JSON through nlohmann-json; "segmentation" values are dropped by the parser
-// callback so that a 450 MB train2017 file does not become gigabytes of polygons in memory.
+// COCO instances JSON through nlohmann-json's SAX interface: only the fields the reader uses are
+// kept, in one small record per image, category and annotation, so that the polygons that make up
+// most of a 450 MB train2017 file are tokenised and forgotten instead of built into a DOM.
+// Sections may come in any order (the real files put categories last), so the records are
+// checked and joined after the parse.
 #include "data/formats/coco.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <unordered_map>
 
 #include "framework/core/error.h"
@@ -21,41 +26,170 @@ namespace {
 
 constexpr size_t kDropped = static_cast<size_t>(-1);
 
-json parse_without_segmentation(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  OSPREY_CHECK_KIND(io, file.good(), "COCO: cannot open {}", path);
-  auto skip_masks = [](int /*depth*/, json::parse_event_t event, json& parsed) {
-    return !(event == json::parse_event_t::key && parsed == "segmentation");
+// One element of the images, annotations or categories array; fields absent or of the wrong
+// type stay empty.
+struct Record {
+  std::optional<int64_t> id, image_id, category_id, width, height;
+  std::optional<std::string> name, file_name;
+  int bbox_count = -1;  // -1: no bbox array; 5: not an array of at most 4 numbers
+  std::array<double, 4> bbox{};
+  bool crowd = false;
+};
+
+enum Section { kOther, kImages, kAnnotations, kCategories, kSections };
+const char* const kSectionNames[kSections] = {"", "images", "annotations", "categories"};
+
+class CocoSax : public nlohmann::json_sax<json> {
+ public:
+  std::vector<Record> records[kSections];
+  bool present[kSections] = {};
+  bool is_array[kSections] = {};
+  bool root_is_object = false;
+  std::string error;
+
+  bool null() override { return scalar(Scalar{}); }
+  bool boolean(bool) override { return scalar(Scalar{}); }
+  bool number_integer(number_integer_t v) override { return scalar(Scalar{1, v, double(v)}); }
+  bool number_unsigned(number_unsigned_t v) override {
+    return scalar(Scalar{1, static_cast<int64_t>(v), double(v)});
+  }
+  bool number_float(number_float_t v, const string_t&) override { return scalar(Scalar{2, 0, v}); }
+  bool string(string_t& s) override { return scalar(Scalar{3, 0, 0, &s}); }
+  bool binary(binary_t&) override { return scalar(Scalar{}); }
+  bool start_object(std::size_t) override {
+    if (depth_ == 0) root_is_object = true;
+    container(true);
+    ++depth_;
+    return true;
+  }
+  bool end_object() override {
+    --depth_;
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    if (depth_ == 1) is_array[section_] = true;
+    container(false);
+    ++depth_;
+    return true;
+  }
+  bool end_array() override {
+    --depth_;
+    return true;
+  }
+  bool key(string_t& k) override {
+    if (depth_ == 1) {
+      section_ = kOther;
+      for (int s = kImages; s < kSections; ++s) {
+        if (k == kSectionNames[s]) section_ = static_cast<Section>(s);
+      }
+      present[section_] = true;
+    } else if (depth_ == 3) {
+      field_ = k;
+    }
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override {
+    error = e.what();
+    return false;
+  }
+
+ private:
+  struct Scalar {
+    int kind = 0;  // 0 other, 1 integer, 2 float, 3 string
+    int64_t integer = 0;
+    double number = 0;
+    const std::string* text = nullptr;
   };
-  try {
-    return json::parse(file, skip_masks);
-  } catch (const json::exception& e) {
-    OSPREY_THROW(io, "COCO: {} is not valid JSON: {}", path, e.what());
-  }
-}
 
-bool is_integer(const json& j, const char* key) {
-  return j.is_object() && j.contains(key) && j[key].is_number_integer();
-}
+  bool in_section() const { return section_ != kOther; }
+  Record& current() { return records[section_].back(); }
 
-const json& top_array(const json& root, const char* key, const std::string& path, bool required) {
-  static const json empty = json::array();
-  if (!root.is_object() || !root.contains(key)) {
-    OSPREY_CHECK_KIND(io, !required, "COCO: {} has no \"{}\" array", path, key);
-    return empty;
+  // A container opening at the current depth: a new entry at depth 2, a field value at depth 3
+  // (only bbox may be an array), anything inside bbox at depth 4 spoils it.
+  void container(bool object) {
+    if (!in_section()) return;
+    if (depth_ == 2) {
+      records[section_].emplace_back();
+      entry_is_object_ = object;
+    } else if (depth_ == 3 && entry_is_object_ && field_ == "bbox") {
+      current().bbox_count = object ? 5 : 0;
+    } else if (depth_ == 4 && entry_is_object_ && field_ == "bbox") {
+      current().bbox_count = 5;
+    } else if (depth_ == 3 && entry_is_object_) {
+      assign(Scalar{});  // an object or array where a scalar field was expected
+    }
   }
-  OSPREY_CHECK_KIND(io, root[key].is_array(), "COCO: {}: \"{}\" is not an array", path, key);
-  return root[key];
-}
+
+  bool scalar(const Scalar& v) {
+    if (!in_section()) return true;
+    if (depth_ == 2) {
+      records[section_].emplace_back();  // a non-object entry: every field missing
+      entry_is_object_ = false;
+    } else if (depth_ == 3 && entry_is_object_) {
+      assign(v);
+    } else if (depth_ == 4 && entry_is_object_ && field_ == "bbox") {
+      Record& r = current();
+      if (r.bbox_count >= 0 && r.bbox_count < 4 && (v.kind == 1 || v.kind == 2)) {
+        r.bbox[r.bbox_count++] = v.number;
+      } else {
+        r.bbox_count = 5;
+      }
+    }
+    return true;
+  }
+
+  void assign(const Scalar& v) {
+    Record& r = current();
+    auto integer = [&](std::optional<int64_t>& slot) {
+      slot = v.kind == 1 ? std::optional<int64_t>(v.integer) : std::nullopt;
+    };
+    if (field_ == "id")
+      integer(r.id);
+    else if (field_ == "image_id")
+      integer(r.image_id);
+    else if (field_ == "category_id")
+      integer(r.category_id);
+    else if (field_ == "width")
+      integer(r.width);
+    else if (field_ == "height")
+      integer(r.height);
+    else if (field_ == "name")
+      r.name = v.kind == 3 ? std::optional(*v.text) : std::nullopt;
+    else if (field_ == "file_name")
+      r.file_name = v.kind == 3 ? std::optional(*v.text) : std::nullopt;
+    else if (field_ == "iscrowd")
+      r.crowd = (v.kind == 1 || v.kind == 2) && int(v.number) != 0;
+    else if (field_ == "bbox")
+      r.bbox_count = 5;  // a scalar bbox
+  }
+
+  int depth_ = 0;
+  Section section_ = kOther;
+  std::string field_;
+  bool entry_is_object_ = false;
+};
 
 }  // namespace
 
 CocoDataset read_coco(const std::string& json_path, const std::string& image_dir,
                       const ReadOptions& options, ReadReport& report) {
-  json root = parse_without_segmentation(json_path);
-  const json& categories = top_array(root, "categories", json_path, true);
-  const json& images = top_array(root, "images", json_path, true);
-  const json& annotations = top_array(root, "annotations", json_path, false);
+  CocoSax sax;
+  {
+    std::ifstream file(json_path, std::ios::binary);
+    OSPREY_CHECK_KIND(io, file.good(), "COCO: cannot open {}", json_path);
+    bool ok = json::sax_parse(file, &sax);
+    OSPREY_CHECK_KIND(io, ok && sax.error.empty(), "COCO: {} is not valid JSON: {}", json_path,
+                      sax.error);
+  }
+  for (int s : {kCategories, kImages, kAnnotations}) {
+    OSPREY_CHECK_KIND(io, sax.root_is_object && (sax.present[s] || s == kAnnotations),
+                      "COCO: {} has no \"{}\" array", json_path, kSectionNames[s]);
+    OSPREY_CHECK_KIND(io, !sax.present[s] || sax.is_array[s], "COCO: {}: \"{}\" is not an array",
+                      json_path, kSectionNames[s]);
+  }
+  const std::vector<Record>& categories = sax.records[kCategories];
+  const std::vector<Record>& images = sax.records[kImages];
+  const std::vector<Record>& annotations = sax.records[kAnnotations];
 
   CocoDataset out;
   DetectionDataset& d = out.dataset;
@@ -63,11 +197,11 @@ CocoDataset read_coco(const std::string& json_path, const std::string& image_dir
   d.root = image_dir;
   std::vector<std::pair<int64_t, std::string>> cats;
   for (size_t i = 0; i < categories.size(); ++i) {
-    const json& c = categories[i];
-    OSPREY_CHECK_KIND(io, is_integer(c, "id") && c.contains("name") && c["name"].is_string(),
+    const Record& c = categories[i];
+    OSPREY_CHECK_KIND(io, c.id && c.name,
                       "COCO: {}: categories[{}] needs an integer id and a string name", json_path,
                       i);
-    cats.emplace_back(c["id"].get<int64_t>(), c["name"].get<std::string>());
+    cats.emplace_back(*c.id, *c.name);
   }
   std::sort(cats.begin(), cats.end());
   std::unordered_map<int64_t, int> class_of;
@@ -80,71 +214,62 @@ CocoDataset read_coco(const std::string& json_path, const std::string& image_dir
 
   std::unordered_map<int64_t, size_t> image_index;
   for (size_t i = 0; i < images.size(); ++i) {
-    const json& im = images[i];
+    const Record& im = images[i];
     std::string where = fmt::format("{}: images[{}]", json_path, i);
-    if (!is_integer(im, "id") || !is_integer(im, "width") || !is_integer(im, "height") ||
-        !im.contains("file_name") || !im["file_name"].is_string()) {
+    if (!im.id || !im.width || !im.height || !im.file_name) {
       report.flag(options.policy, ProblemKind::malformed_record, where,
                   "needs integer id, width, height and a string file_name");
       continue;
     }
-    int64_t id = im["id"].get<int64_t>();
     AnnotatedImage image;
-    image.id = std::to_string(id);
-    image.width = im["width"].get<int>();
-    image.height = im["height"].get<int>();
-    std::string file = im["file_name"].get<std::string>();
-    image.image_path = image_dir.empty() ? file : (fs::path(image_dir) / file).string();
-    if (image_index.count(id)) {
+    image.id = std::to_string(*im.id);
+    image.width = static_cast<int>(*im.width);
+    image.height = static_cast<int>(*im.height);
+    image.image_path =
+        image_dir.empty() ? *im.file_name : (fs::path(image_dir) / *im.file_name).string();
+    if (image_index.count(*im.id)) {
       report.flag(options.policy, ProblemKind::duplicate_image, where,
-                  fmt::format("image id {} read before", id));
+                  fmt::format("image id {} read before", *im.id));
       continue;
     }
     if (options.check_image_files && !image_dir.empty() && !fs::exists(image.image_path)) {
       report.flag(options.policy, ProblemKind::missing_image, where,
                   fmt::format("no file {}", image.image_path));
-      image_index.emplace(id, kDropped);  // its annotations go with it, counted once here
+      image_index.emplace(*im.id, kDropped);  // its annotations go with it, counted once here
       continue;
     }
-    image_index.emplace(id, d.images.size());
+    image_index.emplace(*im.id, d.images.size());
     d.images.push_back(std::move(image));
   }
 
   for (size_t i = 0; i < annotations.size(); ++i) {
-    const json& a = annotations[i];
+    const Record& a = annotations[i];
     std::string where = fmt::format("{}: annotations[{}]", json_path, i);
-    if (is_integer(a, "id")) where += fmt::format(" (id {})", a["id"].get<int64_t>());
-    bool box_ok = a.is_object() && a.contains("bbox") && a["bbox"].is_array() &&
-                  a["bbox"].size() == 4 &&
-                  std::all_of(a["bbox"].begin(), a["bbox"].end(),
-                              [](const json& v) { return v.is_number(); });
-    if (!is_integer(a, "image_id") || !is_integer(a, "category_id") || !box_ok) {
+    if (a.id) where += fmt::format(" (id {})", *a.id);
+    if (!a.image_id || !a.category_id || a.bbox_count != 4) {
       report.flag(options.policy, ProblemKind::malformed_record, where,
                   "needs integer image_id and category_id and a bbox of 4 numbers");
       continue;
     }
-    auto image = image_index.find(a["image_id"].get<int64_t>());
+    auto image = image_index.find(*a.image_id);
     if (image == image_index.end()) {
       report.flag(options.policy, ProblemKind::malformed_record, where,
-                  fmt::format("image_id {} is not an image", a["image_id"].get<int64_t>()));
+                  fmt::format("image_id {} is not an image", *a.image_id));
       continue;
     }
     if (image->second == kDropped) continue;
-    auto cls = class_of.find(a["category_id"].get<int64_t>());
+    auto cls = class_of.find(*a.category_id);
     if (cls == class_of.end()) {
       report.flag(options.policy, ProblemKind::unknown_class, where,
-                  fmt::format("category_id {} is not a category", a["category_id"].get<int64_t>()));
+                  fmt::format("category_id {} is not a category", *a.category_id));
       continue;
     }
     Object object;
     object.class_id = cls->second;
-    const json& b = a["bbox"];
-    double x = b[0].get<double>(), y = b[1].get<double>(), w = b[2].get<double>(),
-           h = b[3].get<double>();
-    object.box = {float(x), float(y), float(x + w), float(y + h)};
-    bool crowd = a.contains("iscrowd") && a["iscrowd"].is_number() && a["iscrowd"].get<int>() != 0;
-    object.group_of = crowd;
-    object.difficult = crowd;
+    const auto& b = a.bbox;
+    object.box = {float(b[0]), float(b[1]), float(b[0] + b[2]), float(b[1] + b[3])};
+    object.group_of = a.crowd;
+    object.difficult = a.crowd;
     AnnotatedImage& target = d.images[image->second];
     if (!check_box(object, target.width, target.height, options, report, where)) continue;
     target.objects.push_back(object);

@@ -5,18 +5,18 @@
 //   annotations  [{image_id, category_id, bbox: [x, y, w, h], iscrowd}]
 // Boxes: COCO's bbox is continuous (x, y, width, height), so x1 = x, y1 = y, x2 = x + w,
 // y2 = y + h with no ±1. iscrowd = 1 sets Object::group_of and Object::difficult (a crowd region
-// is ignored by matching, as in annotation.h). "segmentation" is skipped while parsing (it is most
-// of the file's size); masks are not read. Cost: a synthetic 107 MB file (20k images, 200k
-// annotations with 40-number polygons) takes 6.7 s CPU and 198 MB resident through `osprey dataset
-// stats` (nlohmann's callback parser is ~3× slower than its plain DOM parse, which would hold
-// ~500 MB); a SAX reader would be the next step if train2017's ~30 s matters.
+// is ignored by matching, as in annotation.h). The file is read with nlohmann-json's SAX parser
+// keeping only these fields, so "segmentation" (most of the file) is never held: a synthetic 107 MB
+// file (20k images, 200k annotations with 40-number polygons) takes 1.0 s CPU and 70 MB resident
+// through `osprey dataset stats`. Masks are not read.
 //
 // A file that is not JSON, or lacks "images" or "categories", is an io error under either policy
 // (there is nothing to repair). Per entry (read_report.h): an image or annotation without its
 // fields or with wrong types, or an annotation whose image_id is not an image, is malformed_record;
 // an unknown category_id is unknown_class; boxes are checked against the image's width/height; a
 // repeated image id is duplicate_image; with options.check_image_files and a non-empty image_dir a
-// missing image file is missing_image. Images without annotations are kept.
+// missing image file is missing_image (its annotations go with it, counted once). Images without
+// annotations are kept.
 #pragma once
 
 #include <cstdint>

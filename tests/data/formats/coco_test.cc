@@ -86,9 +86,38 @@ TEST_F(Coco, ProblemsFailStrictAndAreCountedUnderRepair) {
       << report.summary();
 }
 
+// Sections in any order (categories last, as in the real files), RLE and polygon masks skipped,
+// and entries of the wrong shape: each is one malformed record.
+TEST_F(Coco, OddShapesAreMalformedRecords) {
+  write_text(dir_ / "odd.json", R"({"images": [5, {"id": 1, "file_name": "a.jpg", "width": 10.0,
+      "height": 10}, {"id": 2, "file_name": "b.jpg", "width": 10, "height": 10, "extra": {"id": 9}}],
+    "annotations": [[1, 2],
+      {"image_id": 2, "category_id": 4, "bbox": [1, 1, 2, 2, 3]},
+      {"image_id": 2, "category_id": 4, "bbox": [1, [1], 2, 2]},
+      {"image_id": 2, "category_id": 4, "bbox": {"x": 1}},
+      {"image_id": 2.0, "category_id": 4, "bbox": [1, 1, 2, 2]},
+      {"image_id": 2, "category_id": 4, "iscrowd": 1, "bbox": [1, 1, 2, 2],
+       "segmentation": {"counts": [1, 2], "size": [10, 10], "bbox": 7}},
+      {"image_id": 2, "category_id": 4, "bbox": [0, 0, 3, 3], "segmentation": [[1, 2, 3]]}],
+    "categories": [{"id": 4, "name": "cat", "keypoints": ["a"]}]})");
+  ReadReport report;
+  CocoDataset c = read_coco(path("odd.json"), "", {.policy = ReadPolicy::repair}, report);
+  ASSERT_EQ(c.dataset.images.size(), 1u);
+  EXPECT_EQ(c.dataset.images[0].id, "2");
+  ASSERT_EQ(c.dataset.images[0].objects.size(), 2u);
+  EXPECT_TRUE(c.dataset.images[0].objects[0].group_of);
+  EXPECT_EQ(c.dataset.images[0].objects[0].box, (std::array<float, 4>{1, 1, 3, 3}));
+  EXPECT_EQ(c.dataset.images[0].objects[1].box, (std::array<float, 4>{0, 0, 3, 3}));
+  EXPECT_EQ(c.dataset.class_names, (std::vector<std::string>{"cat"}));
+  // images[0] (a number), images[1] (float width), annotations[0..4].
+  EXPECT_EQ(report.count(ProblemKind::malformed_record), 7) << report.summary();
+}
+
 TEST_F(Coco, BrokenFilesAreErrorsUnderEitherPolicy) {
   write_text(dir_ / "bad.json", R"({"images": [)");
   write_text(dir_ / "nocat.json", R"({"images": []})");
+  write_text(dir_ / "objimages.json", R"({"images": {}, "categories": []})");
+  write_text(dir_ / "array.json", R"([{"images": [], "categories": []}])");
   ReadReport report;
   ReadOptions repair{.policy = ReadPolicy::repair};
   EXPECT_NE(error_message([&] {
@@ -97,6 +126,14 @@ TEST_F(Coco, BrokenFilesAreErrorsUnderEitherPolicy) {
             std::string::npos);
   EXPECT_NE(error_message([&] {
               (void)read_coco(path("nocat.json"), "", repair, report);
+            }).find("has no \"categories\" array"),
+            std::string::npos);
+  EXPECT_NE(error_message([&] {
+              (void)read_coco(path("objimages.json"), "", repair, report);
+            }).find("\"images\" is not an array"),
+            std::string::npos);
+  EXPECT_NE(error_message([&] {
+              (void)read_coco(path("array.json"), "", repair, report);
             }).find("has no \"categories\" array"),
             std::string::npos);
 }
