@@ -29,7 +29,22 @@ struct AnnotatedImage {
   std::vector<Object> objects;
   std::string mask_path;  // palette PNG of class indices (255 = void); empty when there is none
   int image_label = -1;   // image-level class for classification sets; -1 when there is none
+  // Boxes are fractions of the image size in [0, 1] (OpenImages' CSV), to be scaled by width and
+  // height once the image is opened; false: pixels as above.
+  bool normalized_boxes = false;
 };
+
+// Turns normalized boxes into pixels of a width × height image (the decoded or header size) and
+// records the size; a no-op for images already in pixels. Loaders call it before using boxes.
+inline void to_pixel_boxes(AnnotatedImage& image, int width, int height) {
+  image.width = width;
+  image.height = height;
+  if (!image.normalized_boxes) return;
+  for (Object& o : image.objects) {
+    o.box = {o.box[0] * width, o.box[1] * height, o.box[2] * width, o.box[3] * height};
+  }
+  image.normalized_boxes = false;
+}
 
 struct DetectionDataset {
   std::string name;

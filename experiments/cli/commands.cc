@@ -20,6 +20,7 @@ void add_all_commands(CLI::App& app) {
   add_eval_command(app);
   add_resume_command(app);
   add_make_dataset_command(app);
+  add_dataset_command(app);
 }
 
 }  // namespace osprey::cli

@@ -25,6 +25,7 @@ void add_train_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_resume_command(CLI::App& app);
 void add_make_dataset_command(CLI::App& app);
+void add_dataset_command(CLI::App& app);  // dataset_command.h
 
 // `osprey op NAME --in name=file.npy ... --attr name=value ... --out DIR [--grad]`
 struct OpCommandOptions {
