@@ -7,46 +7,26 @@
 #include "framework/dispatch/registry.h"
 #include "ops/common/case_helpers.h"
 #include "ops/common/op_helpers.h"
+#include "ops/common/weighted_elementwise_loss.h"
 #include "ops/elementwise/elementwise.h"
 
 namespace osprey::ops {
 namespace {
 
-// Checks input/target/weight (at `first`, first + 1, first + 2) and the attributes.
-void check_common(const KernelContext& ctx, int first) {
+// The op's own attributes (operands and reduction: weighted_loss::validate).
+void check_attrs(const KernelContext& ctx) {
   const char* op = ctx.op().schema.name.c_str();
-  const Tensor& input = ctx.input(first);
-  check_floating(ctx, first);
-  check_same_dtype(ctx);
-  const char* names[] = {"target", "weight"};
-  for (int i = 1; i <= 2; ++i) {
-    const Tensor& t = ctx.input(first + i);
-    if (!t.defined()) continue;
-    OSPREY_CHECK_KIND(shape, t.shape() == input.shape(), "{}: {} {} must have input's shape {}", op,
-                      names[i - 1], t.describe(), input.describe());
-  }
   const double beta = ctx.attrs().get_float("beta");
   OSPREY_CHECK(std::isfinite(beta) && beta >= 0.0, "{}: beta must be finite and >= 0, got {}", op,
                beta);
-  const std::string& reduction = ctx.attrs().get_string("reduction");
-  OSPREY_CHECK(reduction == "mean" || reduction == "sum" || reduction == "none",
-               "{}: reduction must be 'mean', 'sum' or 'none', got '{}'", op, reduction);
 }
 
 void validate_forward(const KernelContext& ctx) {
-  check_common(ctx, 0);
+  weighted_loss::validate(ctx, 0, check_attrs);
 }
 
 void validate_backward(const KernelContext& ctx) {
-  check_common(ctx, 1);
-  const char* op = ctx.op().schema.name.c_str();
-  const Tensor& g = ctx.input(0);
-  const bool none = ctx.attrs().get_string("reduction") == "none";
-  const Shape expected = none ? ctx.input(1).shape() : Shape{};
-  OSPREY_CHECK_KIND(shape, g.shape() == expected,
-                    "{}: grad_output {} must be shaped like the loss ({} for reduction '{}')", op,
-                    g.describe(), none ? "input's shape" : "a scalar",
-                    ctx.attrs().get_string("reduction"));
+  weighted_loss::validate(ctx, 1, check_attrs);
 }
 
 SmoothL1LossOptions options_of(const Attrs& attrs, Tensor weight) {
@@ -100,13 +80,7 @@ std::vector<OpCase> forward_cases(DType dtype, uint64_t seed) {
 }
 
 std::vector<OpCase> backward_cases(DType dtype, uint64_t seed) {
-  CaseRandom rng(seed + 1);
-  std::vector<OpCase> cases = forward_cases(dtype, seed);
-  for (auto& c : cases) {
-    const bool none = c.attrs.get_string("reduction") == "none";
-    c.inputs.insert(c.inputs.begin(), rng.uniform(none ? c.inputs[0].shape() : Shape{}, dtype));
-  }
-  return cases;
+  return weighted_loss::with_grad_output(forward_cases(dtype, seed), dtype, seed);
 }
 
 std::vector<AttrSpec> attr_specs() {
