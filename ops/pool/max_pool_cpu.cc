@@ -1,7 +1,8 @@
 // CPU kernels of max_pool2d and max_pool2d_backward. reference: direct loops over every output
 // element and its window, reading inputs through their strides (any layout), writing contiguous
-// NCHW; the backward scatter is serial. planes: the same per plane, in parallel (each window and
-// its maximum lie in one plane, so planes never race).
+// NCHW; the backward scatter is serial, plane after plane. planes: pre-clipped windows and the same
+// scatter code, in parallel over planes (each window and its maximum lie in one plane, so planes
+// never race).
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -15,6 +16,20 @@
 
 namespace osprey::ops {
 namespace {
+
+// The running maximum of a window: the first element seeds the search; NaN wins over numbers, as
+// in PyTorch. index stays -1 only if the window misses the input entirely.
+template <typename T>
+struct WindowMax {
+  T best = -std::numeric_limits<T>::infinity();
+  int64_t index = -1;
+  void add(T v, int64_t at) {
+    if (index < 0 || v > best || std::isnan(v)) {
+      best = v;
+      index = at;
+    }
+  }
+};
 
 void max_pool_reference(KernelContext& ctx) {
   const Tensor& input = ctx.input(0);
@@ -33,62 +48,24 @@ void max_pool_reference(KernelContext& ctx) {
       for (int64_t c = 0; c < g.channels; ++c) {
         for (int64_t i = 0; i < g.out_h; ++i) {
           for (int64_t j = 0; j < g.out_w; ++j, ++o) {
-            T best = -std::numeric_limits<T>::infinity();
-            int64_t best_index = -1;  // stays -1 only if the window misses the input entirely
+            WindowMax<T> m;
             for (int64_t a = 0; a < g.kernel_h; ++a) {
               const int64_t h = i * g.stride_h - g.pad_h + a * g.dilation_h;
               if (h < 0 || h >= g.in_h) continue;
               for (int64_t b = 0; b < g.kernel_w; ++b) {
                 const int64_t w = j * g.stride_w - g.pad_w + b * g.dilation_w;
                 if (w < 0 || w >= g.in_w) continue;
-                const T v = src[offset4(st, n, c, h, w)];
-                // The first element seeds the search; NaN wins over numbers, as in PyTorch.
-                if (best_index < 0 || v > best || std::isnan(v)) {
-                  best = v;
-                  best_index = h * g.in_w + w;
-                }
+                m.add(src[offset4(st, n, c, h, w)], h * g.in_w + w);
               }
             }
-            dst[o] = best;
-            idx[o] = best_index;
+            dst[o] = m.best;
+            idx[o] = m.index;
           }
         }
       }
     }
     cpu_store<T>(out, values);
     cpu_store<int64_t>(out_indices, indices);
-  });
-}
-
-void max_pool_backward_reference(KernelContext& ctx) {
-  const Tensor& grad = ctx.input(0);
-  const Tensor& indices = ctx.input(1);
-  const Shape input_size = ctx.attrs().get_ints("input_size");
-  const Tensor& out = ctx.output(0, input_size, grad.dtype());
-  const int64_t plane = input_size[2] * input_size[3];
-  OSPREY_DISPATCH_FLOAT(grad.dtype(), "max_pool2d_backward", [&]<typename T>() {
-    Tensor result = cpu_scratch_for(out);
-    T* dst = result.data<T>();
-    std::fill(dst, dst + result.numel(), T(0));
-    const T* src = grad.data<T>();
-    const int64_t* idx = indices.data<int64_t>();
-    const Shape& gs = grad.strides();
-    const Shape& is = indices.strides();
-    for (int64_t n = 0; n < grad.size(0); ++n) {
-      for (int64_t c = 0; c < grad.size(1); ++c) {
-        T* dst_plane = dst + (n * input_size[1] + c) * plane;
-        for (int64_t i = 0; i < grad.size(2); ++i) {
-          for (int64_t j = 0; j < grad.size(3); ++j) {
-            const int64_t k = idx[offset4(is, n, c, i, j)];
-            if (k < 0) continue;  // a window that held no input element
-            OSPREY_CHECK(k < plane, "max_pool2d_backward: index {} is out of range [0, {})", k,
-                         plane);
-            dst_plane[k] += src[offset4(gs, n, c, i, j)];
-          }
-        }
-      }
-    }
-    cpu_store<T>(out, result);
   });
 }
 
@@ -128,21 +105,16 @@ void max_pool_planes(KernelContext& ctx) {
         for (int64_t j = 0; j < g.out_w; ++j) {
           const int64_t ws = j * g.stride_w - g.pad_w;
           const auto [b0, b1] = cols[size_t(j)];
-          T best = -std::numeric_limits<T>::infinity();
-          int64_t best_index = -1;
+          WindowMax<T> m;
           for (int64_t a = a0; a < a1; ++a) {
             const int64_t h = hs + a * g.dilation_h;
             for (int64_t b = b0; b < b1; ++b) {
               const int64_t w = ws + b * g.dilation_w;
-              const T v = in[h * st[2] + w * st[3]];
-              if (best_index < 0 || v > best || std::isnan(v)) {
-                best = v;
-                best_index = h * g.in_w + w;
-              }
+              m.add(in[h * st[2] + w * st[3]], h * g.in_w + w);
             }
           }
-          dst[p * plane_out + i * g.out_w + j] = best;
-          idx[p * plane_out + i * g.out_w + j] = best_index;
+          dst[p * plane_out + i * g.out_w + j] = m.best;
+          idx[p * plane_out + i * g.out_w + j] = m.index;
         }
       }
     });
@@ -151,8 +123,9 @@ void max_pool_planes(KernelContext& ctx) {
   });
 }
 
-// Each window's maximum lies in its own plane, so planes scatter independently in parallel.
-void max_pool_backward_planes(KernelContext& ctx) {
+// The scatter of grad into each window's maximum. Each window's maximum lies in its own plane, so
+// planes scatter independently: the reference runs them one after another, cpu/planes in parallel.
+void max_pool_backward(KernelContext& ctx, bool parallel) {
   const Tensor& grad = ctx.input(0);
   const Tensor& indices = ctx.input(1);
   const Shape input_size = ctx.attrs().get_ints("input_size");
@@ -166,24 +139,25 @@ void max_pool_backward_planes(KernelContext& ctx) {
     const Shape& gs = grad.strides();
     const Shape& is = indices.strides();
     const int64_t channels = grad.size(1), planes = grad.size(0) * channels;
-    std::atomic<bool> out_of_range = false;
-    for_each_plane(planes, planes * plane, [&](int64_t p) {
+    std::atomic<int64_t> out_of_range = -1;  // an index >= plane, reported after the loops
+    for_each_plane(planes, parallel ? planes * plane : 0, [&](int64_t p) {
       const int64_t n = p / channels, c = p % channels;
       T* dst_plane = dst + p * plane;
       std::fill(dst_plane, dst_plane + plane, T(0));
       for (int64_t i = 0; i < grad.size(2); ++i) {
         for (int64_t j = 0; j < grad.size(3); ++j) {
           const int64_t k = idx[offset4(is, n, c, i, j)];
-          if (k < 0) continue;
+          if (k < 0) continue;  // a window that held no input element
           if (k >= plane) {
-            out_of_range = true;
+            out_of_range = k;
             continue;
           }
           dst_plane[k] += src[offset4(gs, n, c, i, j)];
         }
       }
     });
-    OSPREY_CHECK(!out_of_range, "max_pool2d_backward: an index is out of range [0, {})", plane);
+    OSPREY_CHECK(out_of_range < 0, "max_pool2d_backward: index {} is out of range [0, {})",
+                 out_of_range.load(), plane);
     cpu_store<T>(out, result);
   });
 }
@@ -191,12 +165,16 @@ void max_pool_backward_planes(KernelContext& ctx) {
 const bool registered = [] {
   register_kernel("max_pool2d", DeviceType::cpu, "reference", 0, max_pool_reference, {},
                   "direct loops over each window");
-  register_kernel("max_pool2d_backward", DeviceType::cpu, "reference", 0,
-                  max_pool_backward_reference, {}, "serial scatter-add into each plane");
+  register_kernel(
+      "max_pool2d_backward", DeviceType::cpu, "reference", 0,
+      [](KernelContext& ctx) { max_pool_backward(ctx, false); }, {},
+      "serial scatter-add into each plane");
   register_kernel("max_pool2d", DeviceType::cpu, "planes", 10, max_pool_planes, {},
                   "pre-clipped windows, OpenMP over planes");
-  register_kernel("max_pool2d_backward", DeviceType::cpu, "planes", 10, max_pool_backward_planes,
-                  {}, "scatter-add, OpenMP over planes");
+  register_kernel(
+      "max_pool2d_backward", DeviceType::cpu, "planes", 10,
+      [](KernelContext& ctx) { max_pool_backward(ctx, true); }, {},
+      "scatter-add, OpenMP over planes");
   return true;
 }();
 
