@@ -1,6 +1,6 @@
-// Helpers shared by the CUDA pooling kernels: 4-d strides passed by value to a kernel, and the
-// output handling every pooling kernel does the same way (results are written contiguous NCHW,
-// as by the CPU kernels; a caller's out= tensor in another layout gets a copy).
+// Helpers shared by the CUDA pooling kernels: the 4-d index helpers of ops/common/cuda_nchw.cuh,
+// and the output handling every pooling kernel does the same way (results are written contiguous
+// NCHW, as by the CPU kernels; a caller's out= tensor in another layout gets a copy).
 #pragma once
 
 #include <cuda_runtime.h>
@@ -10,19 +10,9 @@
 #include "framework/core/tensor.h"
 #include "framework/dispatch/registry.h"
 #include "ops/common/cuda_loops.cuh"
+#include "ops/common/cuda_nchw.cuh"
 
 namespace osprey::ops {
-
-// Strides of a 4-d tensor, for reading it in any layout on the device.
-struct Strides4 {
-  int64_t s[4];
-  explicit Strides4(const Tensor& t) {
-    for (int d = 0; d < 4; ++d) s[d] = t.stride(d);
-  }
-  __device__ int64_t at(int64_t n, int64_t c, int64_t h, int64_t w) const {
-    return n * s[0] + c * s[1] + h * s[2] + w * s[3];
-  }
-};
 
 // The contiguous tensor a kernel writes for `given`; copy back with store_pool_output.
 inline Tensor pool_scratch_for(const Tensor& given) {

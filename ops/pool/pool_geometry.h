@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "framework/core/macros.h"
 #include "framework/core/tensor.h"
 #include "framework/dispatch/attributes.h"
 
@@ -38,11 +39,11 @@ Shape image_size_attr(const dispatch::Attrs& attrs, const char* name, const char
 // adaptive_avg_pool2d's output shape [N, C, OH, OW] for `input` and its output_size attribute.
 Shape adaptive_avg_pool2d_output_shape(const Shape& input, const dispatch::Attrs& attrs);
 
-// Bin i of `out` over `in` elements: [floor(i*in/out), ceil((i+1)*in/out)).
-inline int64_t adaptive_bin_start(int64_t i, int64_t in, int64_t out) {
+// Bin i of `out` over `in` elements: [floor(i*in/out), ceil((i+1)*in/out)) (host and device).
+OSPREY_INLINE int64_t adaptive_bin_start(int64_t i, int64_t in, int64_t out) {
   return i * in / out;
 }
-inline int64_t adaptive_bin_end(int64_t i, int64_t in, int64_t out) {
+OSPREY_INLINE int64_t adaptive_bin_end(int64_t i, int64_t in, int64_t out) {
   return ((i + 1) * in + out - 1) / out;
 }
 
