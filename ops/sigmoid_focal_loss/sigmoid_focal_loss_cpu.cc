@@ -8,14 +8,8 @@ namespace osprey::ops {
 namespace {
 
 const bool registered = [] {
-  weighted_loss::register_cpu(
-      "sigmoid_focal_loss", "sigmoid_focal_loss_backward",
-      [](const Attrs& a) {
-        return focal::Loss{a.get_float("alpha"), a.get_float("gamma")};
-      },
-      [](const Attrs& a, double scale) {
-        return focal::Grad{a.get_float("alpha"), a.get_float("gamma"), scale};
-      });
+  weighted_loss::register_cpu("sigmoid_focal_loss", "sigmoid_focal_loss_backward", focal::loss_of,
+                              focal::grad_of);
   return true;
 }();
 

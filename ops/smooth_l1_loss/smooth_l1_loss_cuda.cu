@@ -8,12 +8,8 @@ namespace osprey::ops {
 namespace {
 
 const bool registered = [] {
-  weighted_loss::register_cuda(
-      "smooth_l1_loss", "smooth_l1_loss_backward",
-      [](const Attrs& a) { return smooth_l1::Loss{a.get_float("beta")}; },
-      [](const Attrs& a, double scale) {
-        return smooth_l1::Grad{a.get_float("beta"), scale};
-      });
+  weighted_loss::register_cuda("smooth_l1_loss", "smooth_l1_loss_backward", smooth_l1::loss_of,
+                               smooth_l1::grad_of);
   return true;
 }();
 
