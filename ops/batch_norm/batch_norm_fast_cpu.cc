@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "framework/autograd/grad_mode.h"
+#include "ops/batch_norm/batch_norm_channels.h"
 #include "ops/common/op_helpers.h"
 
 namespace osprey::ops {
@@ -42,16 +43,9 @@ bool fast_layout(const Tensor& x) {
 // A per-channel tensor (optional) as a dense vector in double.
 template <typename T>
 std::vector<double> channel_values(const Tensor& t, int64_t channels, double absent) {
-  std::vector<double> v(static_cast<size_t>(channels), absent);
-  if (!t.defined()) return v;
-  const T* p = t.data<T>();
-  for (int64_t c = 0; c < channels; ++c) v[c] = static_cast<double>(p[c * t.stride(0)]);
+  std::vector<double> v(static_cast<size_t>(channels));
+  for (int64_t c = 0; c < channels; ++c) v[c] = channel_value<T>(t, c, absent);
   return v;
-}
-
-template <typename T>
-void set_channel(const Tensor& t, int64_t c, double value) {
-  t.data<T>()[c * t.stride(0)] = static_cast<T>(value);
 }
 
 // The tensor a kernel writes: `given` when it has the layout, else a scratch of that layout.
@@ -226,11 +220,8 @@ void forward(KernelContext& ctx) {
       mean[c] = pivot[c] + shift;
       invstd[c] = 1.0 / std::sqrt(centred / md + eps);
       if (running_mean.defined()) {
-        T& rm = running_mean.data<T>()[c * running_mean.stride(0)];
-        T& rv = running_var.data<T>()[c * running_var.stride(0)];
-        rm = static_cast<T>((1 - momentum) * static_cast<double>(rm) + momentum * mean[c]);
-        rv = static_cast<T>((1 - momentum) * static_cast<double>(rv) +
-                            momentum * centred / static_cast<double>(m - 1));
+        update_running_stats<T>(running_mean, running_var, c, momentum, mean[c],
+                                centred / static_cast<double>(m - 1));
       }
     }
     if (running_mean.defined()) {
