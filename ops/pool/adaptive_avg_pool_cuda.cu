@@ -68,19 +68,15 @@ void forward_kernel(KernelContext& ctx) {
   autograd::NoGradGuard no_grad;
   const Tensor& input = ctx.input(0);
   const Shape shape = adaptive_avg_pool2d_output_shape(input.shape(), ctx.attrs());
-  const Tensor& given = ctx.output(0, shape, input.dtype());
-  Tensor out = pool_scratch_for(given);
-  const int64_t total = out.numel();
-  if (total > 0) {
-    const Sizes s{shape[1], input.size(2), input.size(3), shape[2], shape[3]};
-    cuda::DeviceGuard guard(input.device().index);
-    cudaStream_t stream = cuda::current_stream();
-    OSPREY_DISPATCH_FLOAT(input.dtype(), "adaptive_avg_pool2d", [&]<typename T>() {
-      launch_per_element(adaptive_forward<T>, total, stream, s, Strides4(input),
-                         static_cast<const T*>(input.raw_data()), static_cast<T*>(out.raw_data()));
-    });
-  }
-  store_pool_output(given, out);
+  const Sizes s{shape[1], input.size(2), input.size(3), shape[2], shape[3]};
+  with_pool_output(ctx.output(0, shape, input.dtype()), input.device(), false,
+                   [&](const Tensor& out, cudaStream_t stream) {
+                     OSPREY_DISPATCH_FLOAT(input.dtype(), "adaptive_avg_pool2d", [&]<typename T>() {
+                       launch_per_element(adaptive_forward<T>, out.numel(), stream, s,
+                                          Strides4(input), static_cast<const T*>(input.raw_data()),
+                                          static_cast<T*>(out.raw_data()));
+                     });
+                   });
 }
 
 void backward_kernel(KernelContext& ctx) {
@@ -88,19 +84,16 @@ void backward_kernel(KernelContext& ctx) {
   autograd::NoGradGuard no_grad;
   const Tensor& grad = ctx.input(0);
   const Shape input_size = ctx.attrs().get_ints("input_size");
-  const Tensor& given = ctx.output(0, input_size, grad.dtype());
-  Tensor out = pool_scratch_for(given);
-  const int64_t total = out.numel();
-  if (total > 0) {
-    const Sizes s{input_size[1], input_size[2], input_size[3], grad.size(2), grad.size(3)};
-    cuda::DeviceGuard guard(grad.device().index);
-    cudaStream_t stream = cuda::current_stream();
-    OSPREY_DISPATCH_FLOAT(grad.dtype(), "adaptive_avg_pool2d_backward", [&]<typename T>() {
-      launch_per_element(adaptive_backward<T>, total, stream, s, Strides4(grad),
-                         static_cast<const T*>(grad.raw_data()), static_cast<T*>(out.raw_data()));
-    });
-  }
-  store_pool_output(given, out);
+  const Sizes s{input_size[1], input_size[2], input_size[3], grad.size(2), grad.size(3)};
+  with_pool_output(
+      ctx.output(0, input_size, grad.dtype()), grad.device(), false,
+      [&](const Tensor& out, cudaStream_t stream) {
+        OSPREY_DISPATCH_FLOAT(grad.dtype(), "adaptive_avg_pool2d_backward", [&]<typename T>() {
+          launch_per_element(adaptive_backward<T>, out.numel(), stream, s, Strides4(grad),
+                             static_cast<const T*>(grad.raw_data()),
+                             static_cast<T*>(out.raw_data()));
+        });
+      });
 }
 
 const bool registered = [] {

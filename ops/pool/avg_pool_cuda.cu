@@ -77,18 +77,14 @@ void forward_kernel(KernelContext& ctx) {
   const Tensor& input = ctx.input(0);
   const Pool2d g = pool2d_geometry(ctx.attrs(), input.shape(), "avg_pool2d");
   const bool include_pad = ctx.attrs().get_bool("count_include_pad");
-  const Tensor& given = ctx.output(0, g.output_shape(), input.dtype());
-  Tensor out = pool_scratch_for(given);
-  const int64_t total = out.numel();
-  if (total > 0) {
-    cuda::DeviceGuard guard(input.device().index);
-    cudaStream_t stream = cuda::current_stream();
-    OSPREY_DISPATCH_FLOAT(input.dtype(), "avg_pool2d", [&]<typename T>() {
-      launch_per_element(avg_pool_forward<T>, total, stream, g, include_pad, Strides4(input),
-                         static_cast<const T*>(input.raw_data()), static_cast<T*>(out.raw_data()));
-    });
-  }
-  store_pool_output(given, out);
+  with_pool_output(ctx.output(0, g.output_shape(), input.dtype()), input.device(), false,
+                   [&](const Tensor& out, cudaStream_t stream) {
+                     OSPREY_DISPATCH_FLOAT(input.dtype(), "avg_pool2d", [&]<typename T>() {
+                       launch_per_element(avg_pool_forward<T>, out.numel(), stream, g, include_pad,
+                                          Strides4(input), static_cast<const T*>(input.raw_data()),
+                                          static_cast<T*>(out.raw_data()));
+                     });
+                   });
 }
 
 void backward_kernel(KernelContext& ctx) {
@@ -98,18 +94,14 @@ void backward_kernel(KernelContext& ctx) {
   const Shape input_size = ctx.attrs().get_ints("input_size");
   const Pool2d g = pool2d_geometry(ctx.attrs(), input_size, "avg_pool2d_backward");
   const bool include_pad = ctx.attrs().get_bool("count_include_pad");
-  const Tensor& given = ctx.output(0, input_size, grad.dtype());
-  Tensor out = pool_scratch_for(given);
-  const int64_t total = out.numel();
-  if (total > 0) {
-    cuda::DeviceGuard guard(grad.device().index);
-    cudaStream_t stream = cuda::current_stream();
-    OSPREY_DISPATCH_FLOAT(grad.dtype(), "avg_pool2d_backward", [&]<typename T>() {
-      launch_per_element(avg_pool_backward<T>, total, stream, g, include_pad, Strides4(grad),
-                         static_cast<const T*>(grad.raw_data()), static_cast<T*>(out.raw_data()));
-    });
-  }
-  store_pool_output(given, out);
+  with_pool_output(ctx.output(0, input_size, grad.dtype()), grad.device(), false,
+                   [&](const Tensor& out, cudaStream_t stream) {
+                     OSPREY_DISPATCH_FLOAT(grad.dtype(), "avg_pool2d_backward", [&]<typename T>() {
+                       launch_per_element(avg_pool_backward<T>, out.numel(), stream, g, include_pad,
+                                          Strides4(grad), static_cast<const T*>(grad.raw_data()),
+                                          static_cast<T*>(out.raw_data()));
+                     });
+                   });
 }
 
 const bool registered = [] {

@@ -82,24 +82,18 @@ void backward_kernel(KernelContext& ctx) {
   const Tensor& grad = ctx.input(0);
   const Tensor& indices = ctx.input(1);
   const Shape input_size = ctx.attrs().get_ints("input_size");
-  const Tensor& given = ctx.output(0, input_size, grad.dtype());
-  Tensor out = pool_scratch_for(given);
-  if (out.numel() > 0) {
-    cuda::DeviceGuard guard(grad.device().index);
-    cudaStream_t stream = cuda::current_stream();
-    OSPREY_CUDA_CHECK(cudaMemsetAsync(out.raw_data(), 0, out.nbytes(), stream));
-    const int64_t total = grad.numel();
-    if (total > 0) {
-      OSPREY_DISPATCH_FLOAT(grad.dtype(), "max_pool2d_backward", [&]<typename T>() {
-        launch_per_element(max_pool_backward<T>, total, stream, grad.size(1), grad.size(2),
-                           grad.size(3), input_size[2] * input_size[3], Strides4(grad),
-                           Strides4(indices), static_cast<const T*>(grad.raw_data()),
-                           static_cast<const int64_t*>(indices.raw_data()),
-                           static_cast<T*>(out.raw_data()));
-      });
-    }
-  }
-  store_pool_output(given, out);
+  with_pool_output(ctx.output(0, input_size, grad.dtype()), grad.device(), true,
+                   [&](const Tensor& out, cudaStream_t stream) {
+                     if (grad.numel() == 0) return;
+                     OSPREY_DISPATCH_FLOAT(grad.dtype(), "max_pool2d_backward", [&]<typename T>() {
+                       launch_per_element(max_pool_backward<T>, grad.numel(), stream, grad.size(1),
+                                          grad.size(2), grad.size(3), input_size[2] * input_size[3],
+                                          Strides4(grad), Strides4(indices),
+                                          static_cast<const T*>(grad.raw_data()),
+                                          static_cast<const int64_t*>(indices.raw_data()),
+                                          static_cast<T*>(out.raw_data()));
+                     });
+                   });
 }
 
 // grad_output decides (indices are i64).

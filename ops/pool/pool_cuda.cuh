@@ -24,4 +24,19 @@ inline void store_pool_output(const Tensor& given, const Tensor& result) {
   if (!result.is_same(given) && given.numel() > 0) dispatch::call_out("copy", given, {result});
 }
 
+// The frame of a pooling-style kernel with one output: body(out, stream) fills `out` (given itself
+// when contiguous, else a contiguous scratch copied in afterwards) on the current stream of
+// `device`; it is not called for an empty output. zero_first: out is zeroed first (scatters).
+template <typename Body>
+void with_pool_output(const Tensor& given, Device device, bool zero_first, Body body) {
+  Tensor out = pool_scratch_for(given);
+  if (out.numel() > 0) {
+    cuda::DeviceGuard guard(device.index);
+    cudaStream_t stream = cuda::current_stream();
+    if (zero_first) OSPREY_CUDA_CHECK(cudaMemsetAsync(out.raw_data(), 0, out.nbytes(), stream));
+    body(out, stream);
+  }
+  store_pool_output(given, out);
+}
+
 }  // namespace osprey::ops
