@@ -31,7 +31,11 @@ struct WindowMax {
   }
 };
 
-void max_pool_reference(KernelContext& ctx) {
+// What both forward kernels do around their search: the geometry, contiguous value and index
+// buffers, and the store into the outputs. search(g, src, strides, dst, idx) fills the buffers
+// (NCHW order) from the input read through its strides.
+template <typename Search>
+void max_pool_forward(KernelContext& ctx, Search search) {
   const Tensor& input = ctx.input(0);
   const Pool2d g = pool2d_geometry(ctx.attrs(), input.shape(), "max_pool2d");
   const Tensor& out = ctx.output(0, g.output_shape(), input.dtype());
@@ -39,34 +43,37 @@ void max_pool_reference(KernelContext& ctx) {
   OSPREY_DISPATCH_FLOAT(input.dtype(), "max_pool2d", [&]<typename T>() {
     Tensor values = cpu_scratch_for(out);
     Tensor indices = cpu_scratch_for(out_indices);
-    T* dst = values.data<T>();
-    int64_t* idx = indices.data<int64_t>();
-    const T* src = input.data<T>();
-    const Shape& st = input.strides();
-    int64_t o = 0;
-    for (int64_t n = 0; n < g.batch; ++n) {
-      for (int64_t c = 0; c < g.channels; ++c) {
-        for (int64_t i = 0; i < g.out_h; ++i) {
-          for (int64_t j = 0; j < g.out_w; ++j, ++o) {
-            WindowMax<T> m;
-            for (int64_t a = 0; a < g.kernel_h; ++a) {
-              const int64_t h = i * g.stride_h - g.pad_h + a * g.dilation_h;
-              if (h < 0 || h >= g.in_h) continue;
-              for (int64_t b = 0; b < g.kernel_w; ++b) {
-                const int64_t w = j * g.stride_w - g.pad_w + b * g.dilation_w;
-                if (w < 0 || w >= g.in_w) continue;
-                m.add(src[offset4(st, n, c, h, w)], h * g.in_w + w);
-              }
-            }
-            dst[o] = m.best;
-            idx[o] = m.index;
-          }
-        }
-      }
-    }
+    search(g, input.data<T>(), input.strides(), values.data<T>(), indices.data<int64_t>());
     cpu_store<T>(out, values);
     cpu_store<int64_t>(out_indices, indices);
   });
+}
+
+// The reference search: direct loops over every output element and its window, each window
+// element checked against the input's bounds.
+template <typename T>
+void search_reference(const Pool2d& g, const T* src, const Shape& st, T* dst, int64_t* idx) {
+  int64_t o = 0;
+  for (int64_t n = 0; n < g.batch; ++n) {
+    for (int64_t c = 0; c < g.channels; ++c) {
+      for (int64_t i = 0; i < g.out_h; ++i) {
+        for (int64_t j = 0; j < g.out_w; ++j, ++o) {
+          WindowMax<T> m;
+          for (int64_t a = 0; a < g.kernel_h; ++a) {
+            const int64_t h = i * g.stride_h - g.pad_h + a * g.dilation_h;
+            if (h < 0 || h >= g.in_h) continue;
+            for (int64_t b = 0; b < g.kernel_w; ++b) {
+              const int64_t w = j * g.stride_w - g.pad_w + b * g.dilation_w;
+              if (w < 0 || w >= g.in_w) continue;
+              m.add(src[offset4(st, n, c, h, w)], h * g.in_w + w);
+            }
+          }
+          dst[o] = m.best;
+          idx[o] = m.index;
+        }
+      }
+    }
+  }
 }
 
 // First and one-past-last window element a (of `kernel`, spaced `dilation`, starting at `start`)
@@ -79,48 +86,45 @@ std::pair<int64_t, int64_t> inside(int64_t start, int64_t kernel, int64_t dilati
 
 // The same search as the reference (same order, so the same winner and index), with the window
 // clipped up front instead of per element, and OpenMP over the N*C planes.
-void max_pool_planes(KernelContext& ctx) {
-  const Tensor& input = ctx.input(0);
-  const Pool2d g = pool2d_geometry(ctx.attrs(), input.shape(), "max_pool2d");
-  const Tensor& out = ctx.output(0, g.output_shape(), input.dtype());
-  const Tensor& out_indices = ctx.output(1, g.output_shape(), DType::i64);
-  OSPREY_DISPATCH_FLOAT(input.dtype(), "max_pool2d", [&]<typename T>() {
-    Tensor values = cpu_scratch_for(out);
-    Tensor indices = cpu_scratch_for(out_indices);
-    T* dst = values.data<T>();
-    int64_t* idx = indices.data<int64_t>();
-    const T* src = input.data<T>();
-    const Shape& st = input.strides();
-    const int64_t planes = g.batch * g.channels, plane_out = g.out_h * g.out_w;
-    // The clipped column ranges are the same in every row and plane: computed once, not with two
-    // integer divisions per output element.
-    std::vector<std::pair<int64_t, int64_t>> cols(static_cast<size_t>(g.out_w));
-    for (int64_t j = 0; j < g.out_w; ++j)
-      cols[size_t(j)] = inside(j * g.stride_w - g.pad_w, g.kernel_w, g.dilation_w, g.in_w);
-    for_each_plane(planes, planes * plane_out, [&](int64_t p) {
-      const T* in = src + offset4(st, p / g.channels, p % g.channels, 0, 0);
-      for (int64_t i = 0; i < g.out_h; ++i) {
-        const int64_t hs = i * g.stride_h - g.pad_h;
-        const auto [a0, a1] = inside(hs, g.kernel_h, g.dilation_h, g.in_h);
-        for (int64_t j = 0; j < g.out_w; ++j) {
-          const int64_t ws = j * g.stride_w - g.pad_w;
-          const auto [b0, b1] = cols[size_t(j)];
-          WindowMax<T> m;
-          for (int64_t a = a0; a < a1; ++a) {
-            const int64_t h = hs + a * g.dilation_h;
-            for (int64_t b = b0; b < b1; ++b) {
-              const int64_t w = ws + b * g.dilation_w;
-              m.add(in[h * st[2] + w * st[3]], h * g.in_w + w);
-            }
+template <typename T>
+void search_planes(const Pool2d& g, const T* src, const Shape& st, T* dst, int64_t* idx) {
+  const int64_t planes = g.batch * g.channels, plane_out = g.out_h * g.out_w;
+  // The clipped column ranges are the same in every row and plane: computed once, not with two
+  // integer divisions per output element.
+  std::vector<std::pair<int64_t, int64_t>> cols(static_cast<size_t>(g.out_w));
+  for (int64_t j = 0; j < g.out_w; ++j)
+    cols[size_t(j)] = inside(j * g.stride_w - g.pad_w, g.kernel_w, g.dilation_w, g.in_w);
+  for_each_plane(planes, planes * plane_out, [&](int64_t p) {
+    const T* in = src + offset4(st, p / g.channels, p % g.channels, 0, 0);
+    for (int64_t i = 0; i < g.out_h; ++i) {
+      const int64_t hs = i * g.stride_h - g.pad_h;
+      const auto [a0, a1] = inside(hs, g.kernel_h, g.dilation_h, g.in_h);
+      for (int64_t j = 0; j < g.out_w; ++j) {
+        const int64_t ws = j * g.stride_w - g.pad_w;
+        const auto [b0, b1] = cols[size_t(j)];
+        WindowMax<T> m;
+        for (int64_t a = a0; a < a1; ++a) {
+          const int64_t h = hs + a * g.dilation_h;
+          for (int64_t b = b0; b < b1; ++b) {
+            const int64_t w = ws + b * g.dilation_w;
+            m.add(in[h * st[2] + w * st[3]], h * g.in_w + w);
           }
-          dst[p * plane_out + i * g.out_w + j] = m.best;
-          idx[p * plane_out + i * g.out_w + j] = m.index;
         }
+        dst[p * plane_out + i * g.out_w + j] = m.best;
+        idx[p * plane_out + i * g.out_w + j] = m.index;
       }
-    });
-    cpu_store<T>(out, values);
-    cpu_store<int64_t>(out_indices, indices);
+    }
   });
+}
+
+void max_pool_reference(KernelContext& ctx) {
+  max_pool_forward(ctx, [](const Pool2d& g, const auto* src, const Shape& st, auto* dst,
+                           int64_t* idx) { search_reference(g, src, st, dst, idx); });
+}
+
+void max_pool_planes(KernelContext& ctx) {
+  max_pool_forward(ctx, [](const Pool2d& g, const auto* src, const Shape& st, auto* dst,
+                           int64_t* idx) { search_planes(g, src, st, dst, idx); });
 }
 
 // The scatter of grad into each window's maximum. Each window's maximum lies in its own plane, so
