@@ -43,6 +43,26 @@ OffsetCalculator<N> walker(const Shape& shape, const std::array<Shape, N>& strid
   return calc;
 }
 
+// How gather reads (and scatter_add writes) `t` along `dim`: the dim's size and stride and the
+// strides of the other dims. 0-d tensors have no dims to walk: one element at offset 0, stride 0.
+struct AlongDim {
+  int64_t size, stride;
+  Shape rest;
+};
+
+AlongDim along_dim(const Tensor& t, int64_t dim) {
+  if (t.dim() == 0) return {1, 0, t.strides()};
+  return {t.size(dim), t.stride(dim), without_dim(t.strides(), dim)};
+}
+
+// Index element `at`, checked against the indexed dim's size.
+template <typename I>
+__device__ int64_t index_at(const char* op, const I* index, int64_t at, int64_t dim_size) {
+  const int64_t v = static_cast<int64_t>(index[at]);
+  cuda_check_index(op, "index", v, dim_size);
+  return v;
+}
+
 // ---- index_select
 
 template <typename T, typename I>
@@ -53,8 +73,7 @@ __global__ void index_select_elements(int64_t numel, OffsetCalculator<2> calc, i
     int64_t off[2];
     calc.offsets(i, off);
     const int64_t j = (i / inner) % n;
-    const int64_t v = static_cast<int64_t>(index[j * index_stride]);
-    cuda_check_index("index_select", "index", v, dim_size);
+    const int64_t v = index_at("index_select", index, j * index_stride, dim_size);
     out[off[1]] = in[off[0] + v * dim_stride];
   }
 }
@@ -93,8 +112,7 @@ __global__ void gather_elements(int64_t numel, OffsetCalculator<3> calc, const I
   for (int64_t i = grid_first(); i < numel; i += grid_step()) {
     int64_t off[3];
     calc.offsets(i, off);
-    const int64_t v = static_cast<int64_t>(index[off[0]]);
-    cuda_check_index("gather", "index", v, dim_size);
+    const int64_t v = index_at("gather", index, off[0], dim_size);
     out[off[2]] = in[off[1] + v * dim_stride];
   }
 }
@@ -106,19 +124,14 @@ void gather_kernel(KernelContext& ctx) {
   const int64_t dim = wrap_dim(ctx.attrs().get_int("dim"), input.dim());
   const Tensor& out = ctx.output(0, index.shape(), input.dtype());
   if (out.numel() == 0) return;
-  // 0-d operands have no dims to walk: one element at offset 0, dim stride 0.
-  const int64_t dim_size = input.dim() == 0 ? 1 : input.size(dim);
-  const int64_t dim_stride = input.dim() == 0 ? 0 : input.stride(dim);
-  auto calc = walker<3>(
-      index.shape(),
-      {index.strides(), input.dim() == 0 ? input.strides() : without_dim(input.strides(), dim),
-       out.strides()});
+  const AlongDim in = along_dim(input, dim);
+  auto calc = walker<3>(index.shape(), {index.strides(), in.rest, out.strides()});
   cuda::DeviceGuard guard(input.device().index);
   cudaStream_t stream = cuda::current_stream();
   OSPREY_DISPATCH_ALL(input.dtype(), "gather", [&]<typename T>() {
     with_index_type(index, [&]<typename I>() {
       launch_per_element(gather_elements<T, I>, out.numel(), stream, calc,
-                         static_cast<const I*>(index.raw_data()), dim_size, dim_stride,
+                         static_cast<const I*>(index.raw_data()), in.size, in.stride,
                          static_cast<const T*>(input.raw_data()), static_cast<T*>(out.raw_data()));
     });
   });
@@ -133,8 +146,7 @@ __global__ void scatter_add_elements(int64_t numel, OffsetCalculator<3> calc, co
   for (int64_t i = grid_first(); i < numel; i += grid_step()) {
     int64_t off[3];
     calc.offsets(i, off);
-    const int64_t v = static_cast<int64_t>(index[off[0]]);
-    cuda_check_index("scatter_add", "index", v, dim_size);
+    const int64_t v = index_at("scatter_add", index, off[0], dim_size);
     cuda_atomic_add(out + off[2] + v * dim_stride, src[off[1]]);
   }
 }
@@ -146,22 +158,19 @@ void scatter_add_kernel(KernelContext& ctx) {
   const Tensor& src = ctx.input(2);
   const int64_t dim = wrap_dim(ctx.attrs().get_int("dim"), input.dim());
   const Tensor& out = ctx.output(0, input.shape(), input.dtype());
-  const int64_t dim_size = input.dim() == 0 ? 1 : input.size(dim);
-  const int64_t dim_stride = input.dim() == 0 ? 0 : out.stride(dim);
+  const AlongDim dst = along_dim(out, dim);  // out has input's shape
   OSPREY_DISPATCH_ALL(input.dtype(), "scatter_add", [&]<typename T>() {
     if constexpr (std::is_same_v<T, bool>) {
       throw_unsupported_dtype(input.dtype(), "scatter_add");
     } else {
       cuda_map<T, T>(out, IdentityFn<T>{}, input);
       if (index.numel() == 0) return;
-      auto calc = walker<3>(index.shape(),
-                            {index.strides(), src.strides(),
-                             input.dim() == 0 ? out.strides() : without_dim(out.strides(), dim)});
+      auto calc = walker<3>(index.shape(), {index.strides(), src.strides(), dst.rest});
       cuda::DeviceGuard guard(input.device().index);
       cudaStream_t stream = cuda::current_stream();
       with_index_type(index, [&]<typename I>() {
         launch_per_element(scatter_add_elements<T, I>, index.numel(), stream, calc,
-                           static_cast<const I*>(index.raw_data()), dim_size, dim_stride,
+                           static_cast<const I*>(index.raw_data()), dst.size, dst.stride,
                            static_cast<const T*>(src.raw_data()), static_cast<T*>(out.raw_data()));
       });
     }
