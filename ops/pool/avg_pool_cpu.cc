@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "ops/common/cpu_output.h"
 #include "ops/common/op_helpers.h"
 #include "ops/pool/pool_geometry.h"
 #include "ops/reduce/reduce_util.h"
@@ -38,9 +39,7 @@ void avg_pool_forward(KernelContext& ctx, bool parallel) {
   const Pool2d g = pool2d_geometry(ctx.attrs(), input.shape(), "avg_pool2d");
   const bool include_pad = ctx.attrs().get_bool("count_include_pad");
   const Tensor& out = ctx.output(0, g.output_shape(), input.dtype());
-  OSPREY_DISPATCH_FLOAT(input.dtype(), "avg_pool2d", [&]<typename T>() {
-    Tensor result = cpu_scratch_for(out);
-    T* dst = result.data<T>();
+  with_cpu_output(out, input.dtype(), "avg_pool2d", [&]<typename T>(T* dst) {
     const T* src = input.data<T>();
     const Shape& st = input.strides();
     const int64_t planes = g.batch * g.channels, plane_out = g.out_h * g.out_w;
@@ -58,7 +57,6 @@ void avg_pool_forward(KernelContext& ctx, bool parallel) {
         }
       }
     });
-    cpu_store<T>(out, result);
   });
 }
 
@@ -69,9 +67,7 @@ void avg_pool_backward(KernelContext& ctx, bool parallel) {
   const Pool2d g = pool2d_geometry(ctx.attrs(), input_size, "avg_pool2d_backward");
   const bool include_pad = ctx.attrs().get_bool("count_include_pad");
   const Tensor& out = ctx.output(0, input_size, grad.dtype());
-  OSPREY_DISPATCH_FLOAT(grad.dtype(), "avg_pool2d_backward", [&]<typename T>() {
-    Tensor result = cpu_scratch_for(out);
-    T* dst = result.data<T>();
+  with_cpu_output(out, grad.dtype(), "avg_pool2d_backward", [&]<typename T>(T* dst) {
     const T* src = grad.data<T>();
     const Shape& gs = grad.strides();
     const int64_t planes = g.batch * g.channels, plane = g.in_h * g.in_w;
@@ -89,7 +85,6 @@ void avg_pool_backward(KernelContext& ctx, bool parallel) {
       }
       std::copy(sums.begin(), sums.end(), dst + p * plane);
     });
-    cpu_store<T>(out, result);
   });
 }
 

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "ops/common/cpu_output.h"
 #include "ops/common/op_helpers.h"
 #include "ops/pool/pool_geometry.h"
 #include "ops/reduce/reduce_util.h"
@@ -135,9 +136,7 @@ void max_pool_backward(KernelContext& ctx, bool parallel) {
   const Shape input_size = ctx.attrs().get_ints("input_size");
   const Tensor& out = ctx.output(0, input_size, grad.dtype());
   const int64_t plane = input_size[2] * input_size[3];
-  OSPREY_DISPATCH_FLOAT(grad.dtype(), "max_pool2d_backward", [&]<typename T>() {
-    Tensor result = cpu_scratch_for(out);
-    T* dst = result.data<T>();
+  with_cpu_output(out, grad.dtype(), "max_pool2d_backward", [&]<typename T>(T* dst) {
     const T* src = grad.data<T>();
     const int64_t* idx = indices.data<int64_t>();
     const Shape& gs = grad.strides();
@@ -162,7 +161,6 @@ void max_pool_backward(KernelContext& ctx, bool parallel) {
     });
     OSPREY_CHECK(out_of_range < 0, "max_pool2d_backward: index {} is out of range [0, {})",
                  out_of_range.load(), plane);
-    cpu_store<T>(out, result);
   });
 }
 
