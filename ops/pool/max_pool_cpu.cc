@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <limits>
 #include <utility>
 #include <vector>
 
@@ -17,20 +16,6 @@
 
 namespace osprey::ops {
 namespace {
-
-// The running maximum of a window: the first element seeds the search; NaN wins over numbers, as
-// in PyTorch. index stays -1 only if the window misses the input entirely.
-template <typename T>
-struct WindowMax {
-  T best = -std::numeric_limits<T>::infinity();
-  int64_t index = -1;
-  void add(T v, int64_t at) {
-    if (index < 0 || v > best || std::isnan(v)) {
-      best = v;
-      index = at;
-    }
-  }
-};
 
 // What both forward kernels do around their search: the geometry, contiguous value and index
 // buffers, and the store into the outputs. search(g, src, strides, dst, idx) fills the buffers

@@ -21,23 +21,18 @@ __global__ void max_pool_forward(int64_t total, Pool2d g, Strides4 st, const T* 
                                  int64_t* indices) {
   for (int64_t o = grid_first(); o < total; o += grid_step()) {
     const auto [n, c, i, j] = nchw_index(o, g.channels, g.out_h, g.out_w);
-    T best = static_cast<T>(-INFINITY);
-    int64_t best_index = -1;  // stays -1 only if the window misses the input entirely
+    WindowMax<T> m;
     for (int64_t a = 0; a < g.kernel_h; ++a) {
       const int64_t h = i * g.stride_h - g.pad_h + a * g.dilation_h;
       if (h < 0 || h >= g.in_h) continue;
       for (int64_t b = 0; b < g.kernel_w; ++b) {
         const int64_t w = j * g.stride_w - g.pad_w + b * g.dilation_w;
         if (w < 0 || w >= g.in_w) continue;
-        const T v = in[st.at(n, c, h, w)];
-        if (best_index < 0 || v > best || isnan(v)) {
-          best = v;
-          best_index = h * g.in_w + w;
-        }
+        m.add(in[st.at(n, c, h, w)], h * g.in_w + w);
       }
     }
-    out[o] = best;
-    indices[o] = best_index;
+    out[o] = m.best;
+    indices[o] = m.index;
   }
 }
 

@@ -2,6 +2,7 @@
 // output size rule (see pool.h), and strided 4-d element access for the CPU kernels.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 
@@ -54,6 +55,21 @@ void for_each_plane(int64_t planes, int64_t work, Body body) {
 #pragma omp parallel for schedule(static) if (work > 4096)
   for (int64_t p = 0; p < planes; ++p) body(p);
 }
+
+// The running maximum of a max_pool2d window, for the CPU and CUDA kernels alike: the first
+// element seeds the search; NaN wins over numbers, as in PyTorch (v != v: v is NaN). index stays
+// -1 only if the window misses the input entirely.
+template <typename T>
+struct WindowMax {
+  T best = static_cast<T>(-INFINITY);
+  int64_t index = -1;
+  OSPREY_INLINE void add(T v, int64_t at) {
+    if (index < 0 || v > best || v != v) {
+      best = v;
+      index = at;
+    }
+  }
+};
 
 // Offset of element (n, c, h, w) of a 4-d tensor through its strides.
 inline int64_t offset4(const Shape& strides, int64_t n, int64_t c, int64_t h, int64_t w) {
