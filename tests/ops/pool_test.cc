@@ -2,6 +2,8 @@
 // run on every CPU kernel of each op.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "ops/elementwise/elementwise.h"
 #include "ops/pool/pool.h"
 #include "ops/pool/pool_geometry.h"
@@ -32,6 +34,21 @@ TEST(MaxPool2d, FourByFourTwoByTwo) {
     EXPECT_EQ(y.shape(), (Shape{1, 1, 2, 2}));
     EXPECT_EQ(y.to_vector<double>(), (D{5, 8, 9, 5}));
     EXPECT_EQ(idx.to_vector<int64_t>(), (I{1, 6, 8, 14}));  // flat h*W+w in the plane
+  });
+}
+
+// A NaN wins its window over every number (as in PyTorch), wherever it lies in the window.
+TEST(MaxPool2d, NanWinsItsWindow) {
+  const double nan = std::nan("");
+  Tensor x = image({1, nan, 2, 0, 3, 4, 8, 7, 9, 0, 1, 2, nan, 3, 5, nan}, {1, 1, 4, 4});
+  for_each_cpu_kernel("max_pool2d", [&] {
+    auto [y, idx] = ops::max_pool2d(x, {2});
+    const D v = y.to_vector<double>();
+    EXPECT_TRUE(std::isnan(v[0]));
+    EXPECT_EQ(v[1], 8);
+    EXPECT_TRUE(std::isnan(v[2]));
+    EXPECT_TRUE(std::isnan(v[3]));
+    EXPECT_EQ(idx.to_vector<int64_t>(), (I{1, 6, 12, 15}));
   });
 }
 
