@@ -2,6 +2,9 @@
 // (see weighted_elementwise_loss.h).
 #include "ops/common/weighted_elementwise_loss.h"
 
+#include <utility>
+
+#include "framework/dispatch/registry.h"
 #include "ops/common/case_helpers.h"
 
 namespace osprey::ops::weighted_loss {
@@ -47,6 +50,31 @@ double grad_scale(const KernelContext& ctx, const Tensor& input) {
 
 Tensor weight_or_one(const Tensor& weight, const Tensor& like) {
   return weight.defined() ? weight : Tensor::empty({}, like.dtype(), like.device()).fill_(1.0);
+}
+
+void register_op_pair(OpPair pair) {
+  auto& r = dispatch::Registry::instance();
+  const InputSpec target{"target", pair.target_differentiable};
+  const InputSpec weight{"weight", false, true};
+  const auto check_attrs = pair.check_attrs;
+  OpDef forward;
+  forward.schema = {pair.name, {{"input"}, target, weight}, pair.attrs, {{"output"}}, pair.doc};
+  forward.validate = [check_attrs](const KernelContext& ctx) { validate(ctx, 0, check_attrs); };
+  forward.backward = std::move(pair.derivative);
+  forward.cases = pair.forward_cases;
+  r.add_op(std::move(forward));
+
+  OpDef backward;
+  backward.schema = {pair.name + "_backward",
+                     {{"grad_output"}, {"input"}, target, weight},
+                     pair.attrs,
+                     {{"grad_input"}},
+                     pair.backward_doc};
+  backward.validate = [check_attrs](const KernelContext& ctx) { validate(ctx, 1, check_attrs); };
+  backward.cases = [cases = pair.forward_cases](DType dtype, uint64_t seed) {
+    return with_grad_output(cases(dtype, seed), dtype, seed);
+  };
+  r.add_op(std::move(backward));
 }
 
 }  // namespace osprey::ops::weighted_loss

@@ -12,7 +12,7 @@
 namespace osprey::ops {
 namespace {
 
-// The op's own attributes (operands and reduction: weighted_loss::validate).
+// The op's own attributes (operands, reduction and grad_output: weighted_loss::validate).
 void check_attrs(const KernelContext& ctx) {
   const char* op = ctx.op().schema.name.c_str();
   const double alpha = ctx.attrs().get_float("alpha");
@@ -21,14 +21,6 @@ void check_attrs(const KernelContext& ctx) {
   const double gamma = ctx.attrs().get_float("gamma");
   OSPREY_CHECK(std::isfinite(gamma) && gamma >= 0.0, "{}: gamma must be finite and >= 0, got {}",
                op, gamma);
-}
-
-void validate_forward(const KernelContext& ctx) {
-  weighted_loss::validate(ctx, 0, check_attrs);
-}
-
-void validate_backward(const KernelContext& ctx) {
-  weighted_loss::validate(ctx, 1, check_attrs);
 }
 
 SigmoidFocalLossOptions options_of(const Attrs& attrs, Tensor weight) {
@@ -50,7 +42,7 @@ Attrs attrs_of(const std::string& reduction, double alpha = 0.25, double gamma =
   return Attrs{{"alpha", alpha}, {"gamma", gamma}, {"reduction", reduction}};
 }
 
-// Forward cases; the backward cases prepend a matching grad_output.
+// Forward cases; the backward op's cases prepend a matching grad_output (register_op_pair).
 std::vector<OpCase> forward_cases(DType dtype, uint64_t seed) {
   CaseRandom rng(seed);
   auto logits = [&](const Shape& s) { return rng.uniform(s, dtype, -3, 3); };
@@ -85,10 +77,6 @@ std::vector<OpCase> forward_cases(DType dtype, uint64_t seed) {
   };
 }
 
-std::vector<OpCase> backward_cases(DType dtype, uint64_t seed) {
-  return weighted_loss::with_grad_output(forward_cases(dtype, seed), dtype, seed);
-}
-
 std::vector<AttrSpec> attr_specs() {
   return {{"alpha", AttrType::real, 0.25, "weight of positives (1 - alpha: negatives); < 0: none"},
           {"gamma", AttrType::real, 2.0, "focusing exponent on (1 - p_t); 0: cross-entropy"},
@@ -96,30 +84,12 @@ std::vector<AttrSpec> attr_specs() {
 }
 
 const bool registered = [] {
-  auto& r = dispatch::Registry::instance();
-  InputSpec target{"target", false};
-  InputSpec weight{"weight", false, true};
-  OpDef forward;
-  forward.schema = {"sigmoid_focal_loss",
-                    {{"input"}, target, weight},
-                    attr_specs(),
-                    {{"output"}},
-                    "weighted sigmoid focal loss on logits (gamma 0, alpha < 0: binary "
-                    "cross-entropy)"};
-  forward.validate = validate_forward;
-  forward.backward = sigmoid_focal_loss_grad;
-  forward.cases = forward_cases;
-  r.add_op(std::move(forward));
-
-  OpDef backward;
-  backward.schema = {"sigmoid_focal_loss_backward",
-                     {{"grad_output"}, {"input"}, target, weight},
-                     attr_specs(),
-                     {{"grad_input"}},
-                     "the input gradient of sigmoid_focal_loss"};
-  backward.validate = validate_backward;
-  backward.cases = backward_cases;
-  r.add_op(std::move(backward));
+  weighted_loss::register_op_pair(
+      {"sigmoid_focal_loss", false, attr_specs(), check_attrs, sigmoid_focal_loss_grad,
+       forward_cases,
+       "weighted sigmoid focal loss on logits (gamma 0, alpha < 0: binary "
+       "cross-entropy)",
+       "the input gradient of sigmoid_focal_loss"});
   return true;
 }();
 

@@ -13,20 +13,12 @@
 namespace osprey::ops {
 namespace {
 
-// The op's own attributes (operands and reduction: weighted_loss::validate).
+// The op's own attributes (operands, reduction and grad_output: weighted_loss::validate).
 void check_attrs(const KernelContext& ctx) {
   const char* op = ctx.op().schema.name.c_str();
   const double beta = ctx.attrs().get_float("beta");
   OSPREY_CHECK(std::isfinite(beta) && beta >= 0.0, "{}: beta must be finite and >= 0, got {}", op,
                beta);
-}
-
-void validate_forward(const KernelContext& ctx) {
-  weighted_loss::validate(ctx, 0, check_attrs);
-}
-
-void validate_backward(const KernelContext& ctx) {
-  weighted_loss::validate(ctx, 1, check_attrs);
 }
 
 SmoothL1LossOptions options_of(const Attrs& attrs, Tensor weight) {
@@ -49,8 +41,8 @@ Attrs attrs_of(const std::string& reduction, double beta = 1.0) {
   return Attrs{{"beta", beta}, {"reduction", reduction}};
 }
 
-// Forward cases; the backward cases prepend a matching grad_output. Differences are drawn from
-// [-2, 2) so that both branches of the loss are exercised.
+// Forward cases; the backward op's cases prepend a matching grad_output (register_op_pair).
+// Differences are drawn from [-2, 2) so that both branches of the loss are exercised.
 std::vector<OpCase> forward_cases(DType dtype, uint64_t seed) {
   CaseRandom rng(seed);
   auto values = [&](const Shape& s) { return rng.uniform(s, dtype, -1, 1); };
@@ -79,38 +71,16 @@ std::vector<OpCase> forward_cases(DType dtype, uint64_t seed) {
   };
 }
 
-std::vector<OpCase> backward_cases(DType dtype, uint64_t seed) {
-  return weighted_loss::with_grad_output(forward_cases(dtype, seed), dtype, seed);
-}
-
 std::vector<AttrSpec> attr_specs() {
   return {{"beta", AttrType::real, 1.0, "|d| below which the loss is quadratic (0: L1)"},
           {"reduction", AttrType::string, std::string("mean"), "'mean', 'sum' or 'none'"}};
 }
 
 const bool registered = [] {
-  auto& r = dispatch::Registry::instance();
-  InputSpec weight{"weight", false, true};
-  OpDef forward;
-  forward.schema = {"smooth_l1_loss",
-                    {{"input"}, {"target"}, weight},
-                    attr_specs(),
-                    {{"output"}},
-                    "weighted smooth L1 (Huber) loss between input and target"};
-  forward.validate = validate_forward;
-  forward.backward = smooth_l1_loss_grad;
-  forward.cases = forward_cases;
-  r.add_op(std::move(forward));
-
-  OpDef backward;
-  backward.schema = {"smooth_l1_loss_backward",
-                     {{"grad_output"}, {"input"}, {"target"}, weight},
-                     attr_specs(),
-                     {{"grad_input"}},
-                     "s * w * huber'(input - target): the input gradient of smooth_l1_loss"};
-  backward.validate = validate_backward;
-  backward.cases = backward_cases;
-  r.add_op(std::move(backward));
+  weighted_loss::register_op_pair(
+      {"smooth_l1_loss", true, attr_specs(), check_attrs, smooth_l1_loss_grad, forward_cases,
+       "weighted smooth L1 (Huber) loss between input and target",
+       "s * w * huber'(input - target): the input gradient of smooth_l1_loss"});
   return true;
 }();
 
