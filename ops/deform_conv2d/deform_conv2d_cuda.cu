@@ -205,6 +205,14 @@ struct Plan {
     const int64_t chunks = std::max<int64_t>(1, (d.N + most - 1) / most);
     chunk = std::max<int64_t>(1, (d.N + chunks - 1) / chunks);
   }
+  // Device buffers for one chunk, like `x`: columns [C·taps][chunk·plane] and rows
+  // [O][chunk·plane].
+  Tensor columns(const Tensor& x) const {
+    return Tensor::empty({d.C * d.taps * chunk * g.plane}, x.dtype(), x.device());
+  }
+  Tensor rows(const Tensor& x) const {
+    return Tensor::empty({d.O * chunk * g.plane}, x.dtype(), x.device());
+  }
 };
 
 Tensor contiguous_or_none(const Tensor& t) {
@@ -259,8 +267,7 @@ void forward_kernel(KernelContext& ctx) {
   if (out.numel() == 0) return;
   const Tensor res = dense_like(out);
   cudaStream_t stream = cuda::current_stream();
-  Tensor col = Tensor::empty({d.C * d.taps * s.chunk * s.g.plane}, x.dtype(), x.device());
-  Tensor rows = Tensor::empty({d.O * s.chunk * s.g.plane}, x.dtype(), x.device());
+  const Tensor col = s.columns(x), rows = s.rows(x);
   for (int64_t n0 = 0; n0 < d.N; n0 += s.chunk) {
     const int64_t B = std::min(s.chunk, d.N - n0), width = B * s.g.plane;
     launch_im2col<T>(s, x, offset, mask, n0, B, col, stream);
@@ -295,8 +302,7 @@ void backward_weight_kernel(KernelContext& ctx) {
   const Tensor res = dense_like(out);
   cudaStream_t stream = cuda::current_stream();
   zero(res, stream);
-  Tensor col = Tensor::empty({d.C * d.taps * s.chunk * s.g.plane}, x.dtype(), x.device());
-  Tensor rows = Tensor::empty({d.O * s.chunk * s.g.plane}, x.dtype(), x.device());
+  const Tensor col = s.columns(x), rows = s.rows(x);
   for (int64_t n0 = 0; n0 < d.N; n0 += s.chunk) {
     const int64_t B = std::min(s.chunk, d.N - n0), width = B * s.g.plane;
     launch_im2col<T>(s, x, offset, mask, n0, B, col, stream);
@@ -328,8 +334,7 @@ void backward_kernel(KernelContext& ctx) {
   zero(go, stream);
   zero(gm, stream);
   if (d.C > 0 && d.N > 0) {
-    Tensor colgrad = Tensor::empty({d.C * d.taps * s.chunk * s.g.plane}, x.dtype(), x.device());
-    Tensor rows = Tensor::empty({d.O * s.chunk * s.g.plane}, x.dtype(), x.device());
+    const Tensor colgrad = s.columns(x), rows = s.rows(x);
     for (int64_t n0 = 0; n0 < d.N; n0 += s.chunk) {
       const int64_t B = std::min(s.chunk, d.N - n0), width = B * s.g.plane;
       launch_gather_rows<T>(s, grad, n0, B, rows, stream);
