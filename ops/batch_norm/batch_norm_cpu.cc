@@ -7,6 +7,7 @@
 #include <cmath>
 #include <vector>
 
+#include "ops/batch_norm/batch_norm_channels.h"
 #include "ops/common/op_helpers.h"
 
 namespace osprey::ops {
@@ -33,12 +34,6 @@ std::vector<int64_t> channel_offsets(const Tensor& t) {
     }
   }
   return offsets;
-}
-
-// Element c of an optional per-channel tensor, or `absent`.
-template <typename T>
-double channel_value(const Tensor& t, int64_t c, double absent) {
-  return t.defined() ? static_cast<double>(t.data<T>()[c * t.stride(0)]) : absent;
 }
 
 template <typename T>
@@ -77,18 +72,15 @@ void forward_loops(KernelContext& ctx, bool parallel) {
       const double var = squares / static_cast<double>(m);
       invstd = 1.0 / std::sqrt(var + eps);
       if (running_mean.defined()) {
-        T& rm = running_mean.data<T>()[c * running_mean.stride(0)];
-        T& rv = running_var.data<T>()[c * running_var.stride(0)];
-        const double unbiased = squares / static_cast<double>(m - 1);
-        rm = static_cast<T>((1 - momentum) * static_cast<double>(rm) + momentum * mean);
-        rv = static_cast<T>((1 - momentum) * static_cast<double>(rv) + momentum * unbiased);
+        update_running_stats<T>(running_mean, running_var, c, momentum, mean,
+                                squares / static_cast<double>(m - 1));
       }
     } else if (!training) {
       mean = channel_value<T>(running_mean, c, 0);
       invstd = 1.0 / std::sqrt(channel_value<T>(running_var, c, 1) + eps);
     }
-    save_mean.data<T>()[c * save_mean.stride(0)] = static_cast<T>(mean);
-    save_invstd.data<T>()[c * save_invstd.stride(0)] = static_cast<T>(invstd);
+    set_channel<T>(save_mean, c, mean);
+    set_channel<T>(save_invstd, c, invstd);
     const double w = channel_value<T>(weight, c, 1);
     const double b = channel_value<T>(bias, c, 0);
     T* oc = op + c * out.stride(1);
@@ -134,8 +126,8 @@ void backward_loops(KernelContext& ctx, bool parallel) {
       sum_g += gv;
       sum_gx += gv * (static_cast<double>(xc[x_offsets[i]]) - mean) * invstd;
     }
-    grad_bias.data<T>()[c * grad_bias.stride(0)] = static_cast<T>(sum_g);
-    grad_weight.data<T>()[c * grad_weight.stride(0)] = static_cast<T>(sum_gx);
+    set_channel<T>(grad_bias, c, sum_g);
+    set_channel<T>(grad_weight, c, sum_gx);
     const double mean_g = m > 0 ? sum_g / static_cast<double>(m) : 0;
     const double mean_gx = m > 0 ? sum_gx / static_cast<double>(m) : 0;
     for (int64_t i = 0; i < m; ++i) {

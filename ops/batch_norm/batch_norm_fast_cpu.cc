@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "framework/autograd/grad_mode.h"
+#include "ops/batch_norm/batch_norm_channels.h"
 #include "ops/common/op_helpers.h"
 
 namespace osprey::ops {
@@ -42,16 +43,9 @@ bool fast_layout(const Tensor& x) {
 // A per-channel tensor (optional) as a dense vector in double.
 template <typename T>
 std::vector<double> channel_values(const Tensor& t, int64_t channels, double absent) {
-  std::vector<double> v(static_cast<size_t>(channels), absent);
-  if (!t.defined()) return v;
-  const T* p = t.data<T>();
-  for (int64_t c = 0; c < channels; ++c) v[c] = static_cast<double>(p[c * t.stride(0)]);
+  std::vector<double> v(static_cast<size_t>(channels));
+  for (int64_t c = 0; c < channels; ++c) v[c] = channel_value<T>(t, c, absent);
   return v;
-}
-
-template <typename T>
-void set_channel(const Tensor& t, int64_t c, double value) {
-  t.data<T>()[c * t.stride(0)] = static_cast<T>(value);
 }
 
 // The tensor a kernel writes: `given` when it has the layout, else a scratch of that layout.
@@ -75,45 +69,37 @@ Geometry geometry_of(const Tensor& x) {
   return g;
 }
 
-// Sums of (x - pivot) and (x - pivot)^2 per channel, in double.
-template <typename T>
-void shifted_sums(const T* x, const Geometry& g, Layout l, std::vector<double>& pivot,
-                  std::vector<double>& sum, std::vector<double>& squares) {
+// Two sums per channel, in double: `terms(i, centre_c, s, q)` adds element i's terms (i: flat
+// index into the layout, centre_c: the channel's constant) into the accumulators s and q.
+template <typename T, typename Terms>
+void channel_sums(const Geometry& g, Layout l, const std::vector<T>& centre, Terms terms,
+                  std::vector<double>& first, std::vector<double>& second) {
   const int64_t C = g.channels;
-  pivot.assign(C, 0.0);
-  sum.assign(C, 0.0);
-  squares.assign(C, 0.0);
+  first.assign(C, 0.0);
+  second.assign(C, 0.0);
   if (g.per_channel() == 0) return;
   const bool parallel = g.numel() >= kParallelWork;
   if (l == Layout::planes) {
-    for (int64_t c = 0; c < C; ++c) pivot[c] = static_cast<double>(x[c * g.spatial]);
 #pragma omp parallel for schedule(static) if (parallel && C > 1)
     for (int64_t c = 0; c < C; ++c) {
-      const T k = static_cast<T>(pivot[c]);
+      const T k = centre[c];
       double s = 0, q = 0;
       for (int64_t n = 0; n < g.n; ++n) {
-        const T* p = x + (n * C + c) * g.spatial;
+        const int64_t base = (n * C + c) * g.spatial;
         T ps = 0, pq = 0;
 #pragma omp simd reduction(+ : ps, pq)
-        for (int64_t i = 0; i < g.spatial; ++i) {
-          const T d = p[i] - k;
-          ps += d;
-          pq += d * d;
-        }
+        for (int64_t i = 0; i < g.spatial; ++i) terms(base + i, k, ps, pq);
         s += static_cast<double>(ps);
         q += static_cast<double>(pq);
       }
-      sum[c] = s;
-      squares[c] = q;
+      first[c] = s;
+      second[c] = q;
     }
     return;
   }
   // rows: blocks of kRowBlock rows give partial vectors, added in block order.
   const int64_t rows = g.per_channel();
   const int64_t blocks = (rows + kRowBlock - 1) / kRowBlock;
-  for (int64_t c = 0; c < C; ++c) pivot[c] = static_cast<double>(x[c]);
-  std::vector<T> kp(C);
-  for (int64_t c = 0; c < C; ++c) kp[c] = static_cast<T>(pivot[c]);
   std::vector<double> partial(static_cast<size_t>(blocks * 2 * C));
 #pragma omp parallel if (parallel)
   {
@@ -124,16 +110,11 @@ void shifted_sums(const T* x, const Geometry& g, Layout l, std::vector<double>& 
       std::fill(pq.begin(), pq.end(), T(0));
       const int64_t end = std::min(rows, (b + 1) * kRowBlock);
       for (int64_t r = b * kRowBlock; r < end; ++r) {
-        const T* p = x + r * C;
         T* s = ps.data();
         T* q = pq.data();
-        const T* k = kp.data();
+        const T* k = centre.data();
 #pragma omp simd
-        for (int64_t c = 0; c < C; ++c) {
-          const T d = p[c] - k[c];
-          s[c] += d;
-          q[c] += d * d;
-        }
+        for (int64_t c = 0; c < C; ++c) terms(r * C + c, k[c], s[c], q[c]);
       }
       double* out = partial.data() + b * 2 * C;
       for (int64_t c = 0; c < C; ++c) {
@@ -145,10 +126,32 @@ void shifted_sums(const T* x, const Geometry& g, Layout l, std::vector<double>& 
   for (int64_t b = 0; b < blocks; ++b) {
     const double* in = partial.data() + b * 2 * C;
     for (int64_t c = 0; c < C; ++c) {
-      sum[c] += in[c];
-      squares[c] += in[C + c];
+      first[c] += in[c];
+      second[c] += in[C + c];
     }
   }
+}
+
+// Sums of (x - pivot) and (x - pivot)^2 per channel, in double.
+template <typename T>
+void shifted_sums(const T* x, const Geometry& g, Layout l, std::vector<double>& pivot,
+                  std::vector<double>& sum, std::vector<double>& squares) {
+  const int64_t C = g.channels;
+  pivot.assign(C, 0.0);
+  if (g.per_channel() > 0) {
+    const int64_t step = l == Layout::planes ? g.spatial : 1;
+    for (int64_t c = 0; c < C; ++c) pivot[c] = static_cast<double>(x[c * step]);
+  }
+  std::vector<T> kp(C);
+  for (int64_t c = 0; c < C; ++c) kp[c] = static_cast<T>(pivot[c]);
+  channel_sums(
+      g, l, kp,
+      [x](int64_t i, T k, T& s, T& q) {
+        const T d = x[i] - k;
+        s += d;
+        q += d * d;
+      },
+      sum, squares);
 }
 
 // out = x * scale_c + shift_c (relu'd when asked), every element.
@@ -217,11 +220,8 @@ void forward(KernelContext& ctx) {
       mean[c] = pivot[c] + shift;
       invstd[c] = 1.0 / std::sqrt(centred / md + eps);
       if (running_mean.defined()) {
-        T& rm = running_mean.data<T>()[c * running_mean.stride(0)];
-        T& rv = running_var.data<T>()[c * running_var.stride(0)];
-        rm = static_cast<T>((1 - momentum) * static_cast<double>(rm) + momentum * mean[c]);
-        rv = static_cast<T>((1 - momentum) * static_cast<double>(rv) +
-                            momentum * centred / static_cast<double>(m - 1));
+        update_running_stats<T>(running_mean, running_var, c, momentum, mean[c],
+                                centred / static_cast<double>(m - 1));
       }
     }
     if (running_mean.defined()) {
@@ -253,73 +253,15 @@ template <typename T>
 void gradient_sums(const T* gp, const T* x, const Geometry& g, Layout l,
                    const std::vector<double>& mean, std::vector<double>& sum_g,
                    std::vector<double>& sum_gx) {
-  const int64_t C = g.channels;
-  sum_g.assign(C, 0.0);
-  sum_gx.assign(C, 0.0);
-  if (g.per_channel() == 0) return;
-  const bool parallel = g.numel() >= kParallelWork;
-  if (l == Layout::planes) {
-#pragma omp parallel for schedule(static) if (parallel && C > 1)
-    for (int64_t c = 0; c < C; ++c) {
-      const T mu = static_cast<T>(mean[c]);
-      double s = 0, q = 0;
-      for (int64_t n = 0; n < g.n; ++n) {
-        const int64_t base = (n * C + c) * g.spatial;
-        const T* gv = gp + base;
-        const T* xv = x + base;
-        T ps = 0, pq = 0;
-#pragma omp simd reduction(+ : ps, pq)
-        for (int64_t i = 0; i < g.spatial; ++i) {
-          ps += gv[i];
-          pq += gv[i] * (xv[i] - mu);
-        }
-        s += static_cast<double>(ps);
-        q += static_cast<double>(pq);
-      }
-      sum_g[c] = s;
-      sum_gx[c] = q;
-    }
-    return;
-  }
-  const int64_t rows = g.per_channel();
-  const int64_t blocks = (rows + kRowBlock - 1) / kRowBlock;
-  std::vector<T> mu(C);
-  for (int64_t c = 0; c < C; ++c) mu[c] = static_cast<T>(mean[c]);
-  std::vector<double> partial(static_cast<size_t>(blocks * 2 * C));
-#pragma omp parallel if (parallel)
-  {
-    std::vector<T> ps(C), pq(C);
-#pragma omp for schedule(static)
-    for (int64_t b = 0; b < blocks; ++b) {
-      std::fill(ps.begin(), ps.end(), T(0));
-      std::fill(pq.begin(), pq.end(), T(0));
-      const int64_t end = std::min(rows, (b + 1) * kRowBlock);
-      for (int64_t r = b * kRowBlock; r < end; ++r) {
-        const T* gv = gp + r * C;
-        const T* xv = x + r * C;
-        T* s = ps.data();
-        T* q = pq.data();
-        const T* k = mu.data();
-#pragma omp simd
-        for (int64_t c = 0; c < C; ++c) {
-          s[c] += gv[c];
-          q[c] += gv[c] * (xv[c] - k[c]);
-        }
-      }
-      double* out = partial.data() + b * 2 * C;
-      for (int64_t c = 0; c < C; ++c) {
-        out[c] = static_cast<double>(ps[c]);
-        out[C + c] = static_cast<double>(pq[c]);
-      }
-    }
-  }
-  for (int64_t b = 0; b < blocks; ++b) {
-    const double* in = partial.data() + b * 2 * C;
-    for (int64_t c = 0; c < C; ++c) {
-      sum_g[c] += in[c];
-      sum_gx[c] += in[C + c];
-    }
-  }
+  std::vector<T> mu(g.channels);
+  for (int64_t c = 0; c < g.channels; ++c) mu[c] = static_cast<T>(mean[c]);
+  channel_sums(
+      g, l, mu,
+      [gp, x](int64_t i, T k, T& s, T& q) {
+        s += gp[i];
+        q += gp[i] * (x[i] - k);
+      },
+      sum_g, sum_gx);
 }
 
 // grad_input = g * k_c + x * a_c + b_c.

@@ -116,12 +116,6 @@ void for_each_tap(const DeformGeometry& d, const View4<T>& offset, const View4<T
     }
 }
 
-MemoryFormat format_of(const Tensor& t) {
-  return t.is_contiguous(MemoryFormat::channels_last) && !t.is_contiguous()
-             ? MemoryFormat::channels_last
-             : MemoryFormat::contiguous;
-}
-
 // Writes the dense row-major double buffer `acc` to `out` through out's strides.
 template <typename T>
 void write_out(const std::vector<double>& acc, const Tensor& out) {
@@ -153,7 +147,7 @@ void forward_reference(KernelContext& ctx) {
   const Tensor& mask = ctx.input(4);
   const DeformGeometry d = DeformGeometry::from(ctx.attrs(), input.shape(), weight.shape(),
                                                 offset.shape(), "deform_conv2d");
-  const Tensor& out = ctx.output(0, d.output_shape(), input.dtype(), format_of(input));
+  const Tensor& out = ctx.output(0, d.output_shape(), input.dtype(), deform_layout(input));
   if (out.numel() == 0) return;
   std::vector<double> acc(static_cast<size_t>(out.numel()), 0.0);
   if (bias.defined()) {
@@ -183,7 +177,7 @@ void backward_reference(KernelContext& ctx) {
   const Tensor& mask = ctx.input(4);
   const DeformGeometry d = DeformGeometry::from(ctx.attrs(), input.shape(), weight.shape(),
                                                 offset.shape(), "deform_conv2d_backward");
-  const Tensor& grad_input = ctx.output(0, input.shape(), input.dtype(), format_of(input));
+  const Tensor& grad_input = ctx.output(0, input.shape(), input.dtype(), deform_layout(input));
   const Tensor& grad_offset = ctx.output(1, offset.shape(), input.dtype());
   const Tensor& grad_mask = ctx.output(2, d.mask_shape(), input.dtype());
   std::vector<double> gi(static_cast<size_t>(grad_input.numel()), 0.0);

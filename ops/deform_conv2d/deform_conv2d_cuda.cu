@@ -16,6 +16,7 @@
 
 #include "framework/autograd/grad_mode.h"
 #include "ops/common/cuda_index.cuh"
+#include "ops/common/cuda_launch.cuh"
 #include "ops/common/cuda_loops.cuh"
 #include "ops/common/op_helpers.h"
 #include "ops/deform_conv2d/deform_conv2d_geometry.h"
@@ -71,20 +72,23 @@ __device__ T mask_at(const DeviceGeo& g, const T* mask, int64_t n, int64_t a, in
   return mask ? mask[((n * g.offset_groups + a) * g.taps + k) * g.plane + ij] : T(1);
 }
 
-#define OSPREY_GRID_LOOP(index, count)                                              \
-  for (int64_t index = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; \
-       index < (count); index += static_cast<int64_t>(gridDim.x) * blockDim.x)
+// Element e of a (B, count, taps, plane) range: image b (of the chunk), channel or offset group
+// c, tap k, output pixel ij.
+struct TapIndex {
+  int64_t b, c, k, ij;
+};
+__device__ TapIndex tap_index(const DeviceGeo& g, int64_t e, int64_t count) {
+  return {e / (g.plane * g.taps * count), (e / (g.plane * g.taps)) % count, (e / g.plane) % g.taps,
+          e % g.plane};
+}
 
 // col[(c·taps + k)][b·plane + ij] for images n0 + b, b < B.
 template <typename T>
 __global__ void im2col_kernel(DeviceGeo g, const T* x, const T* offset, const T* mask, int64_t n0,
                               int64_t B, T* col) {
   const int64_t width = B * g.plane;
-  OSPREY_GRID_LOOP(e, B * g.C * g.taps * g.plane) {
-    const int64_t ij = e % g.plane;
-    const int64_t k = (e / g.plane) % g.taps;
-    const int64_t c = (e / (g.plane * g.taps)) % g.C;
-    const int64_t b = e / (g.plane * g.taps * g.C);
+  for (int64_t e = grid_first(), total = B * g.C * g.taps * g.plane; e < total; e += grid_step()) {
+    const auto [b, c, k, ij] = tap_index(g, e, g.C);
     const int64_t n = n0 + b, a = c / g.Coff;
     const BilinearCorners<T> s = sample(g, offset, n, a, k, ij);
     const T* X = x + (n * g.C + c) * g.H * g.W;
@@ -99,11 +103,8 @@ template <typename T>
 __global__ void col2im_kernel(DeviceGeo g, const T* colgrad, const T* offset, const T* mask,
                               int64_t n0, int64_t B, T* grad_input) {
   const int64_t width = B * g.plane;
-  OSPREY_GRID_LOOP(e, B * g.C * g.taps * g.plane) {
-    const int64_t ij = e % g.plane;
-    const int64_t k = (e / g.plane) % g.taps;
-    const int64_t c = (e / (g.plane * g.taps)) % g.C;
-    const int64_t b = e / (g.plane * g.taps * g.C);
+  for (int64_t e = grid_first(), total = B * g.C * g.taps * g.plane; e < total; e += grid_step()) {
+    const auto [b, c, k, ij] = tap_index(g, e, g.C);
     const int64_t n = n0 + b, a = c / g.Coff;
     const BilinearCorners<T> s = sample(g, offset, n, a, k, ij);
     const T v =
@@ -121,11 +122,9 @@ __global__ void offset_mask_kernel(DeviceGeo g, const T* x, const T* colgrad, co
                                    const T* mask, int64_t n0, int64_t B, T* grad_offset,
                                    T* grad_mask) {
   const int64_t width = B * g.plane;
-  OSPREY_GRID_LOOP(e, B * g.offset_groups * g.taps * g.plane) {
-    const int64_t ij = e % g.plane;
-    const int64_t k = (e / g.plane) % g.taps;
-    const int64_t a = (e / (g.plane * g.taps)) % g.offset_groups;
-    const int64_t b = e / (g.plane * g.taps * g.offset_groups);
+  for (int64_t e = grid_first(), total = B * g.offset_groups * g.taps * g.plane; e < total;
+       e += grid_step()) {
+    const auto [b, a, k, ij] = tap_index(g, e, g.offset_groups);
     const int64_t n = n0 + b;
     const BilinearCorners<T> s = sample(g, offset, n, a, k, ij);
     T gy = 0, gx = 0, gm = 0;
@@ -154,7 +153,7 @@ __global__ void offset_mask_kernel(DeviceGeo g, const T* x, const T* colgrad, co
 // rows[o][b·plane + ij] = t[n0 + b][o][ij].
 template <typename T>
 __global__ void gather_rows_kernel(DeviceGeo g, const T* t, int64_t n0, int64_t B, T* rows) {
-  OSPREY_GRID_LOOP(e, B * g.O * g.plane) {
+  for (int64_t e = grid_first(), total = B * g.O * g.plane; e < total; e += grid_step()) {
     const int64_t ij = e % g.plane, o = (e / g.plane) % g.O, b = e / (g.plane * g.O);
     rows[o * B * g.plane + b * g.plane + ij] = t[e + n0 * g.O * g.plane];
   }
@@ -164,7 +163,7 @@ __global__ void gather_rows_kernel(DeviceGeo g, const T* t, int64_t n0, int64_t 
 template <typename T>
 __global__ void scatter_rows_kernel(DeviceGeo g, const T* rows, const T* bias, int64_t bias_stride,
                                     int64_t n0, int64_t B, T* y) {
-  OSPREY_GRID_LOOP(e, B * g.O * g.plane) {
+  for (int64_t e = grid_first(), total = B * g.O * g.plane; e < total; e += grid_step()) {
     const int64_t ij = e % g.plane, o = (e / g.plane) % g.O, b = e / (g.plane * g.O);
     y[e + n0 * g.O * g.plane] =
         rows[o * B * g.plane + b * g.plane + ij] + (bias ? bias[o * bias_stride] : T(0));
@@ -206,17 +205,15 @@ struct Plan {
     const int64_t chunks = std::max<int64_t>(1, (d.N + most - 1) / most);
     chunk = std::max<int64_t>(1, (d.N + chunks - 1) / chunks);
   }
+  // Device buffers for one chunk, like `x`: columns [C·taps][chunk·plane] and rows
+  // [O][chunk·plane].
+  Tensor columns(const Tensor& x) const {
+    return Tensor::empty({d.C * d.taps * chunk * g.plane}, x.dtype(), x.device());
+  }
+  Tensor rows(const Tensor& x) const {
+    return Tensor::empty({d.O * chunk * g.plane}, x.dtype(), x.device());
+  }
 };
-
-MemoryFormat format_of(const Tensor& t) {
-  return t.is_contiguous(MemoryFormat::channels_last) && !t.is_contiguous()
-             ? MemoryFormat::channels_last
-             : MemoryFormat::contiguous;
-}
-
-Tensor dense_like(const Tensor& out) {
-  return out.is_contiguous() ? out : Tensor::empty(out.shape(), out.dtype(), out.device());
-}
 
 Tensor contiguous_or_none(const Tensor& t) {
   return t.defined() ? t.contiguous() : Tensor{};
@@ -238,6 +235,24 @@ void zero(const Tensor& t, cudaStream_t stream) {
 using cuda_detail::blocks_for;
 using cuda_detail::kThreads;
 
+// col = the deformable im2col of images n0 .. n0 + B - 1 (forward and grad_weight).
+template <typename T>
+void launch_im2col(const Plan& s, const Tensor& x, const Tensor& offset, const Tensor& mask,
+                   int64_t n0, int64_t B, const Tensor& col, cudaStream_t stream) {
+  im2col_kernel<T><<<blocks_for(B * s.d.C * s.d.taps * s.g.plane), kThreads, 0, stream>>>(
+      s.g, ptr<T>(x), ptr<T>(offset), ptr<T>(mask), n0, B, mut<T>(col));
+  OSPREY_CUDA_LAUNCH_CHECK();
+}
+
+// rows = grad_output of images n0 .. n0 + B - 1 as [O][B·plane] (grad_input and grad_weight).
+template <typename T>
+void launch_gather_rows(const Plan& s, const Tensor& grad, int64_t n0, int64_t B,
+                        const Tensor& rows, cudaStream_t stream) {
+  gather_rows_kernel<T><<<blocks_for(B * s.d.O * s.g.plane), kThreads, 0, stream>>>(
+      s.g, ptr<T>(grad), n0, B, mut<T>(rows));
+  OSPREY_CUDA_LAUNCH_CHECK();
+}
+
 template <typename T>
 void forward_kernel(KernelContext& ctx) {
   const Tensor x = ctx.input(0).contiguous();
@@ -248,17 +263,14 @@ void forward_kernel(KernelContext& ctx) {
   const Plan s(
       DeformGeometry::from(ctx.attrs(), x.shape(), w.shape(), offset.shape(), "deform_conv2d"));
   const DeformGeometry& d = s.d;
-  Tensor& out = ctx.output(0, d.output_shape(), x.dtype(), format_of(ctx.input(0)));
+  Tensor& out = ctx.output(0, d.output_shape(), x.dtype(), deform_layout(ctx.input(0)));
   if (out.numel() == 0) return;
   const Tensor res = dense_like(out);
   cudaStream_t stream = cuda::current_stream();
-  Tensor col = Tensor::empty({d.C * d.taps * s.chunk * s.g.plane}, x.dtype(), x.device());
-  Tensor rows = Tensor::empty({d.O * s.chunk * s.g.plane}, x.dtype(), x.device());
+  const Tensor col = s.columns(x), rows = s.rows(x);
   for (int64_t n0 = 0; n0 < d.N; n0 += s.chunk) {
     const int64_t B = std::min(s.chunk, d.N - n0), width = B * s.g.plane;
-    im2col_kernel<T><<<blocks_for(B * d.C * d.taps * s.g.plane), kThreads, 0, stream>>>(
-        s.g, ptr<T>(x), ptr<T>(offset), ptr<T>(mask), n0, B, mut<T>(col));
-    OSPREY_CUDA_LAUNCH_CHECK();
+    launch_im2col<T>(s, x, offset, mask, n0, B, col, stream);
     for (int64_t g = 0; g < s.G; ++g) {
       T* dst = mut<T>(rows) + g * s.Og * width;
       if (s.K == 0) {
@@ -272,7 +284,7 @@ void forward_kernel(KernelContext& ctx) {
         s.g, ptr<T>(rows), ptr<T>(bias), bias.defined() ? bias.stride(0) : 0, n0, B, mut<T>(res));
     OSPREY_CUDA_LAUNCH_CHECK();
   }
-  if (!res.is_same(out)) out.copy_(res);
+  store_dense(res, out);
 }
 
 template <typename T>
@@ -290,22 +302,17 @@ void backward_weight_kernel(KernelContext& ctx) {
   const Tensor res = dense_like(out);
   cudaStream_t stream = cuda::current_stream();
   zero(res, stream);
-  Tensor col = Tensor::empty({d.C * d.taps * s.chunk * s.g.plane}, x.dtype(), x.device());
-  Tensor rows = Tensor::empty({d.O * s.chunk * s.g.plane}, x.dtype(), x.device());
+  const Tensor col = s.columns(x), rows = s.rows(x);
   for (int64_t n0 = 0; n0 < d.N; n0 += s.chunk) {
     const int64_t B = std::min(s.chunk, d.N - n0), width = B * s.g.plane;
-    im2col_kernel<T><<<blocks_for(B * d.C * d.taps * s.g.plane), kThreads, 0, stream>>>(
-        s.g, ptr<T>(x), ptr<T>(offset), ptr<T>(mask), n0, B, mut<T>(col));
-    OSPREY_CUDA_LAUNCH_CHECK();
-    gather_rows_kernel<T><<<blocks_for(B * d.O * s.g.plane), kThreads, 0, stream>>>(
-        s.g, ptr<T>(grad), n0, B, mut<T>(rows));
-    OSPREY_CUDA_LAUNCH_CHECK();
+    launch_im2col<T>(s, x, offset, mask, n0, B, col, stream);
+    launch_gather_rows<T>(s, grad, n0, B, rows, stream);
     for (int64_t g = 0; g < s.G; ++g) {
       gemm(false, true, s.Og, s.K, width, ptr<T>(rows) + g * s.Og * width, width,
            ptr<T>(col) + g * s.K * width, width, T(1), mut<T>(res) + g * s.Og * s.K);
     }
   }
-  if (!res.is_same(out)) out.copy_(res);
+  store_dense(res, out);
 }
 
 template <typename T>
@@ -318,7 +325,7 @@ void backward_kernel(KernelContext& ctx) {
   const Plan s(DeformGeometry::from(ctx.attrs(), x.shape(), w.shape(), offset.shape(),
                                     "deform_conv2d_backward"));
   const DeformGeometry& d = s.d;
-  Tensor& out_input = ctx.output(0, x.shape(), x.dtype(), format_of(ctx.input(1)));
+  Tensor& out_input = ctx.output(0, x.shape(), x.dtype(), deform_layout(ctx.input(1)));
   Tensor& out_offset = ctx.output(1, offset.shape(), x.dtype());
   Tensor& out_mask = ctx.output(2, d.mask_shape(), x.dtype());
   const Tensor gi = dense_like(out_input), go = dense_like(out_offset), gm = dense_like(out_mask);
@@ -327,13 +334,10 @@ void backward_kernel(KernelContext& ctx) {
   zero(go, stream);
   zero(gm, stream);
   if (d.C > 0 && d.N > 0) {
-    Tensor colgrad = Tensor::empty({d.C * d.taps * s.chunk * s.g.plane}, x.dtype(), x.device());
-    Tensor rows = Tensor::empty({d.O * s.chunk * s.g.plane}, x.dtype(), x.device());
+    const Tensor colgrad = s.columns(x), rows = s.rows(x);
     for (int64_t n0 = 0; n0 < d.N; n0 += s.chunk) {
       const int64_t B = std::min(s.chunk, d.N - n0), width = B * s.g.plane;
-      gather_rows_kernel<T><<<blocks_for(B * d.O * s.g.plane), kThreads, 0, stream>>>(
-          s.g, ptr<T>(grad), n0, B, mut<T>(rows));
-      OSPREY_CUDA_LAUNCH_CHECK();
+      launch_gather_rows<T>(s, grad, n0, B, rows, stream);
       for (int64_t g = 0; g < s.G; ++g) {
         T* dst = mut<T>(colgrad) + g * s.K * width;
         if (s.Og == 0) {
@@ -353,9 +357,9 @@ void backward_kernel(KernelContext& ctx) {
       OSPREY_CUDA_LAUNCH_CHECK();
     }
   }
-  if (!gi.is_same(out_input)) out_input.copy_(gi);
-  if (!go.is_same(out_offset)) out_offset.copy_(go);
-  if (!gm.is_same(out_mask)) out_mask.copy_(gm);
+  store_dense(gi, out_input);
+  store_dense(go, out_offset);
+  store_dense(gm, out_mask);
 }
 
 // Checks the device, switches to it and runs the f32 or f64 instance.

@@ -1,19 +1,15 @@
 // The sizes and attributes of one deformable convolution, read once and shared by the op
-// definitions and every kernel, and the bilinear sampling rule of the fast kernels (CPU and CUDA;
-// the reference kernel spells the rule out on its own, so the two are checked against each other).
+// definitions and every kernel; the layout rule of the kernels' outputs; and the bilinear sampling
+// rule of the fast kernels (CPU and CUDA, OSPREY_INLINE; the reference kernel spells the rule out
+// on its own, so the two are checked against each other).
 #pragma once
 
 #include <cstdint>
 
+#include "framework/core/macros.h"
 #include "framework/core/tensor.h"
 #include "framework/dispatch/attributes.h"
 #include "ops/conv2d/conv2d_geometry.h"
-
-#ifdef __CUDACC__
-#define OSPREY_DEFORM_HD __host__ __device__
-#else
-#define OSPREY_DEFORM_HD
-#endif
 
 namespace osprey::ops {
 
@@ -38,6 +34,22 @@ struct DeformGeometry {
   Shape mask_shape() const { return {N, offset_groups * taps, Ho, Wo}; }
 };
 
+// The layout of the output that mirrors `t` (input or grad_input): channels-last when t is, else
+// contiguous.
+inline MemoryFormat deform_layout(const Tensor& t) {
+  return t.is_contiguous(MemoryFormat::channels_last) && !t.is_contiguous()
+             ? MemoryFormat::channels_last
+             : MemoryFormat::contiguous;
+}
+
+// A contiguous tensor to compute `out` in (out itself when contiguous); store_dense copies it in.
+inline Tensor dense_like(const Tensor& out) {
+  return out.is_contiguous() ? out : Tensor::empty(out.shape(), out.dtype(), out.device());
+}
+inline void store_dense(const Tensor& result, Tensor& out) {
+  if (!result.is_same(out)) out.copy_(result);
+}
+
 // Where one sample falls: its top-left corner (y0, x0), the fractional parts (ly, lx) and whether
 // the value moves with y and x (false where mxnet_v1 clamps to the last row / column, which also
 // sets ly / lx to 0). The bottom-right corner is (y0 + 1, x0 + 1), read with weight 0 where
@@ -53,15 +65,14 @@ struct BilinearCell {
 };
 
 template <typename T>
-OSPREY_DEFORM_HD inline int64_t floor_index(T v) {
+OSPREY_INLINE int64_t floor_index(T v) {
   const auto i = static_cast<int64_t>(v);
   return static_cast<T>(i) > v ? i - 1 : i;
 }
 
 // The sampling rule of deform_conv2d.h for a sample at (y, x) of an H×W map.
 template <typename T>
-OSPREY_DEFORM_HD inline BilinearCell<T> bilinear_cell(T y, T x, int64_t H, int64_t W,
-                                                      bool mxnet_v1) {
+OSPREY_INLINE BilinearCell<T> bilinear_cell(T y, T x, int64_t H, int64_t W, bool mxnet_v1) {
   BilinearCell<T> c;
   const T zero(0), one(1);
   if (mxnet_v1 ? !(y >= zero && y < T(H) && x >= zero && x < T(W))
@@ -80,6 +91,17 @@ OSPREY_DEFORM_HD inline BilinearCell<T> bilinear_cell(T y, T x, int64_t H, int64
   return c;
 }
 
+// The interpolation weights of a valid cell's corners (y0, x0), (y0, x0 + 1), (y0 + 1, x0) and
+// (y0 + 1, x0 + 1).
+template <typename T>
+OSPREY_INLINE void bilinear_weights(const BilinearCell<T>& c, T w[4]) {
+  const T hy = T(1) - c.ly, hx = T(1) - c.lx;
+  w[0] = hy * hx;
+  w[1] = hy * c.lx;
+  w[2] = c.ly * hx;
+  w[3] = c.ly * c.lx;
+}
+
 // The four corners of one bilinear sample as flat indices y·W + x into an H×W plane, with their
 // interpolation weights and the weights' derivatives along y and x. Unused corners (outside the
 // map, or clamped away) have index 0 and all-zero weights, so loops need no branches.
@@ -92,8 +114,7 @@ struct BilinearCorners {
 };
 
 template <typename T>
-OSPREY_DEFORM_HD inline BilinearCorners<T> bilinear_corners(T y, T x, int64_t H, int64_t W,
-                                                            bool mxnet_v1) {
+OSPREY_INLINE BilinearCorners<T> bilinear_corners(T y, T x, int64_t H, int64_t W, bool mxnet_v1) {
   BilinearCorners<T> s{};
   const BilinearCell<T> c = bilinear_cell(y, x, H, W, mxnet_v1);
   if (!c.valid) return s;
@@ -101,7 +122,8 @@ OSPREY_DEFORM_HD inline BilinearCorners<T> bilinear_corners(T y, T x, int64_t H,
   const T ly = c.ly, lx = c.lx, hy = one - ly, hx = one - lx;
   const int64_t rows[4] = {c.y0, c.y0, c.y0 + 1, c.y0 + 1};
   const int64_t cols[4] = {c.x0, c.x0 + 1, c.x0, c.x0 + 1};
-  const T w[4] = {hy * hx, hy * lx, ly * hx, ly * lx};
+  T w[4];
+  bilinear_weights(c, w);
   const T dy[4] = {-hx, -lx, hx, lx}, dx[4] = {-hy, hy, -ly, ly};
   for (int t = 0; t < 4; ++t) {
     if (rows[t] < 0 || rows[t] >= H || cols[t] < 0 || cols[t] >= W) continue;

@@ -151,12 +151,10 @@ void masked_taps(const Plan& s, const T* offset, const T* mask, int64_t n0, int6
         return;
       }
       const T m = m0 ? m0[r * s.plane + ij] : T(1);
-      const T hy = T(1) - c.ly, hx = T(1) - c.lx;
+      T w[4];
+      bilinear_weights(c, w);
       e.base = static_cast<int32_t>((c.y0 + 1) * s.Wp + (c.x0 + 1));
-      e.weight[0] = hy * hx * m;
-      e.weight[1] = hy * c.lx * m;
-      e.weight[2] = c.ly * hx * m;
-      e.weight[3] = c.ly * c.lx * m;
+      for (int t = 0; t < 4; ++t) e.weight[t] = w[t] * m;
     });
   }
 }
@@ -273,17 +271,6 @@ void gather_rows(const Plan& s, const T* t, int64_t n0, int64_t B, T* rows) {
       std::copy_n(t + ((n0 + b) * s.d.O + o) * s.plane, s.plane, rows + o * width + b * s.plane);
 }
 
-MemoryFormat format_of(const Tensor& t) {
-  return t.is_contiguous(MemoryFormat::channels_last) && !t.is_contiguous()
-             ? MemoryFormat::channels_last
-             : MemoryFormat::contiguous;
-}
-
-// A contiguous tensor to compute `out` in (out itself when contiguous).
-Tensor dense_like(const Tensor& out) {
-  return out.is_contiguous() ? out : Tensor::empty(out.shape(), out.dtype());
-}
-
 template <typename T>
 const T* data_or_null(const Tensor& t) {
   return t.defined() ? t.data<T>() : nullptr;
@@ -318,7 +305,7 @@ void forward_im2col(KernelContext& ctx) {
   const Plan s(
       DeformGeometry::from(ctx.attrs(), x.shape(), w.shape(), offset.shape(), "deform_conv2d"));
   const DeformGeometry& d = s.d;
-  Tensor& out = ctx.output(0, d.output_shape(), x.dtype(), format_of(ctx.input(0)));
+  Tensor& out = ctx.output(0, d.output_shape(), x.dtype(), deform_layout(ctx.input(0)));
   if (out.numel() == 0) return;
   const Tensor res = dense_like(out);
   T* y = res.data<T>();
@@ -347,7 +334,7 @@ void forward_im2col(KernelContext& ctx) {
         for (int64_t ij = 0; ij < s.plane; ++ij) dst[ij] = src[ij] + add;
       }
   });
-  if (!res.is_same(out)) out.copy_(res);
+  store_dense(res, out);
 }
 
 template <typename T>
@@ -385,7 +372,7 @@ void backward_weight_im2col(KernelContext& ctx) {
     const T* p = partial.data() + (t - 1) * size;
     for (int64_t i = 0; i < size; ++i) dw[i] += p[i];
   }
-  if (!res.is_same(out)) out.copy_(res);
+  store_dense(res, out);
 }
 
 // Scatters the colgrad rows v[u] (u < n) of one sample row onto the corners of the padded planes
@@ -567,9 +554,9 @@ void offset_mask_grads(const Plan& s, const T* xp, const T* colgrad, const T* of
 // Copies the contiguous results into strided outputs.
 void finish_backward(const Tensor& gi, const Tensor& go, const Tensor& gm, Tensor& out_input,
                      Tensor& out_offset, Tensor& out_mask) {
-  if (!gi.is_same(out_input)) out_input.copy_(gi);
-  if (!go.is_same(out_offset)) out_offset.copy_(go);
-  if (!gm.is_same(out_mask)) out_mask.copy_(gm);
+  store_dense(gi, out_input);
+  store_dense(go, out_offset);
+  store_dense(gm, out_mask);
 }
 
 template <typename T>
@@ -582,7 +569,7 @@ void backward_im2col(KernelContext& ctx) {
   const Plan s(DeformGeometry::from(ctx.attrs(), x.shape(), w.shape(), offset.shape(),
                                     "deform_conv2d_backward"));
   const DeformGeometry& d = s.d;
-  Tensor& out_input = ctx.output(0, x.shape(), x.dtype(), format_of(ctx.input(1)));
+  Tensor& out_input = ctx.output(0, x.shape(), x.dtype(), deform_layout(ctx.input(1)));
   Tensor& out_offset = ctx.output(1, offset.shape(), x.dtype());
   Tensor& out_mask = ctx.output(2, d.mask_shape(), x.dtype());
   const Tensor gi = dense_like(out_input), go = dense_like(out_offset), gm = dense_like(out_mask);

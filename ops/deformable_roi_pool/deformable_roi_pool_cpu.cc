@@ -2,40 +2,29 @@
 // deformable_roi_pool.h): contiguous copies of the inputs, one serial walk over RoIs, channels,
 // bins and samples with the geometry of deformable_roi_pool_geometry.h (shared with CUDA); the
 // backward scatters into a zeroed gradient in that fixed order. f32 and f64.
-#include "ops/common/op_helpers.h"
 #include "ops/deformable_roi_pool/deformable_roi_pool.h"
-#include "ops/deformable_roi_pool/deformable_roi_pool_geometry.h"
-#include "ops/reduce/reduce_util.h"
+#include "ops/deformable_roi_pool/deformable_roi_pool_cpu_call.h"
 
 namespace osprey::ops {
 namespace {
 
 template <typename T>
-const T* data_or_null(const Tensor& t) {
-  return t.defined() ? t.data<T>() : nullptr;
-}
-
-template <typename T>
 void forward(KernelContext& ctx) {
-  const Tensor input = ctx.input(0).contiguous();
-  const Tensor rois = ctx.input(1).contiguous();
-  const Tensor offset = ctx.input(2).defined() ? ctx.input(2).contiguous() : Tensor{};
-  const droi::Geometry g = droi::geometry_of(ctx.attrs(), input.shape());
-  const int64_t k_count = rois.size(0), bins = g.bins(), plane = g.height * g.width;
-  const Tensor& out = ctx.output(0, {k_count, g.channels, g.pooled_h, g.pooled_w}, input.dtype());
-  Tensor result = Tensor::empty(out.shape(), input.dtype());
-  T* dst = result.data<T>();
-  const T* x = input.data<T>();
-  const T* r = rois.data<T>();
-  const T* off = data_or_null<T>(offset);
-  for (int64_t k = 0; k < k_count; ++k) {
+  const droi::CpuOperands o(ctx, false);
+  const droi::Geometry& g = o.g;
+  const droi::CpuForwardResult out(ctx, o);
+  T* dst = out.result.data<T>();
+  const T* x = o.input.data<T>();
+  const T* r = o.rois.data<T>();
+  const T* off = o.offset_data<T>();
+  for (int64_t k = 0; k < o.k_count; ++k) {
     for (int64_t ph = 0; ph < g.pooled_h; ++ph) {
       for (int64_t pw = 0; pw < g.pooled_w; ++pw) {
         const droi::Bin<T> b =
-            droi::bin_of(g, r + 5 * k, off ? off + k * 2 * bins : nullptr, ph, pw);
+            droi::bin_of(g, r + 5 * k, off ? off + k * 2 * o.bins : nullptr, ph, pw);
         const int64_t count = droi::valid_samples(g, b);
         for (int64_t c = 0; c < g.channels; ++c) {
-          const T* src = x + (b.batch * g.channels + c) * plane;
+          const T* src = x + (b.batch * g.channels + c) * o.plane;
           T sum = 0;
           for (int64_t ih = 0; ih < g.samples; ++ih) {
             for (int64_t iw = 0; iw < g.samples; ++iw) {
@@ -43,54 +32,44 @@ void forward(KernelContext& ctx) {
               if (s.valid) sum += droi::bilinear(src, g.width, s);
             }
           }
-          dst[(k * g.channels + c) * bins + ph * g.pooled_w + pw] =
+          dst[(k * g.channels + c) * o.bins + ph * g.pooled_w + pw] =
               count > 0 ? sum / static_cast<T>(count) : T(0);
         }
       }
     }
   }
-  cpu_store<T>(out, result);
+  out.store<T>();
 }
 
 template <typename T>
 void backward(KernelContext& ctx) {
-  const Tensor grad = ctx.input(0).contiguous();
-  const Tensor input = ctx.input(1).contiguous();
-  const Tensor rois = ctx.input(2).contiguous();
-  const Tensor offset = ctx.input(3).defined() ? ctx.input(3).contiguous() : Tensor{};
-  const droi::Geometry g = droi::geometry_of(ctx.attrs(), input.shape());
-  const int64_t k_count = rois.size(0), bins = g.bins(), plane = g.height * g.width;
-  const Tensor& grad_input = ctx.output(0, input.shape(), input.dtype());
-  const Tensor& grad_offset = ctx.output(1, {k_count, 2, g.pooled_h, g.pooled_w}, input.dtype());
-  Tensor gi = Tensor::empty(input.shape(), input.dtype()).fill_(0.0);
-  Tensor go = Tensor::empty(grad_offset.shape(), input.dtype()).fill_(0.0);
-  const T* x = input.data<T>();
-  const T* gy = grad.data<T>();
-  const T* r = rois.data<T>();
-  const T* off = data_or_null<T>(offset);
-  T* dx = gi.data<T>();
-  T* doff = go.data<T>();
-  for (int64_t k = 0; k < k_count; ++k) {
+  const droi::CpuOperands o(ctx, true);
+  const droi::Geometry& g = o.g;
+  const droi::CpuBackwardResult out(ctx, o);
+  const T* x = o.input.data<T>();
+  const T* gy = o.grad.data<T>();
+  const T* r = o.rois.data<T>();
+  const T* off = o.offset_data<T>();
+  T* dx = out.gi.data<T>();
+  T* doff = out.go.data<T>();
+  for (int64_t k = 0; k < o.k_count; ++k) {
     for (int64_t ph = 0; ph < g.pooled_h; ++ph) {
       for (int64_t pw = 0; pw < g.pooled_w; ++pw) {
         const droi::Bin<T> b =
-            droi::bin_of(g, r + 5 * k, off ? off + k * 2 * bins : nullptr, ph, pw);
+            droi::bin_of(g, r + 5 * k, off ? off + k * 2 * o.bins : nullptr, ph, pw);
         const int64_t count = droi::valid_samples(g, b);
         if (count == 0) continue;
         T dw_sum = 0, dh_sum = 0;
         for (int64_t c = 0; c < g.channels; ++c) {
           const T diff =
-              gy[(k * g.channels + c) * bins + ph * g.pooled_w + pw] / static_cast<T>(count);
-          const T* src = x + (b.batch * g.channels + c) * plane;
-          T* dsrc = dx + (b.batch * g.channels + c) * plane;
+              gy[(k * g.channels + c) * o.bins + ph * g.pooled_w + pw] / static_cast<T>(count);
+          const T* src = x + (b.batch * g.channels + c) * o.plane;
+          T* dsrc = dx + (b.batch * g.channels + c) * o.plane;
           for (int64_t ih = 0; ih < g.samples; ++ih) {
             for (int64_t iw = 0; iw < g.samples; ++iw) {
               const droi::Sample<T> s = droi::sample_of(g, b, ih, iw);
               if (!s.valid) continue;
-              dsrc[s.y0 * g.width + s.x0] += (T(1) - s.ly) * (T(1) - s.lx) * diff;
-              dsrc[s.y0 * g.width + s.x1] += (T(1) - s.ly) * s.lx * diff;
-              dsrc[s.y1 * g.width + s.x0] += s.ly * (T(1) - s.lx) * diff;
-              dsrc[s.y1 * g.width + s.x1] += s.ly * s.lx * diff;
+              droi::scatter_bilinear(dsrc, g.width, s, diff);
               if (!off) continue;
               T dw, dh;
               droi::bilinear_slopes(src, g.width, s, &dw, &dh);
@@ -100,13 +79,12 @@ void backward(KernelContext& ctx) {
           }
         }
         const T t_std = static_cast<T>(g.trans_std);
-        doff[(k * 2) * bins + ph * g.pooled_w + pw] = dw_sum * t_std * b.roi_w;
-        doff[(k * 2 + 1) * bins + ph * g.pooled_w + pw] = dh_sum * t_std * b.roi_h;
+        doff[(k * 2) * o.bins + ph * g.pooled_w + pw] = dw_sum * t_std * b.roi_w;
+        doff[(k * 2 + 1) * o.bins + ph * g.pooled_w + pw] = dh_sum * t_std * b.roi_h;
       }
     }
   }
-  cpu_store<T>(grad_input, gi);
-  cpu_store<T>(grad_offset, go);
+  out.store<T>();
 }
 
 const bool registered = [] {

@@ -12,10 +12,8 @@
 // on one core. f32 and f64.
 #include <vector>
 
-#include "ops/common/op_helpers.h"
 #include "ops/deformable_roi_pool/deformable_roi_pool.h"
-#include "ops/deformable_roi_pool/deformable_roi_pool_geometry.h"
-#include "ops/reduce/reduce_util.h"
+#include "ops/deformable_roi_pool/deformable_roi_pool_cpu_call.h"
 
 namespace osprey::ops {
 namespace {
@@ -29,10 +27,11 @@ struct BinSamples {
 };
 
 template <typename T>
-BinSamples<T> bin_samples(const droi::Geometry& g, const Tensor& rois, const Tensor& offset) {
-  const int64_t bins = g.bins(), total = rois.size(0) * bins;
-  const T* r = rois.data<T>();
-  const T* off = offset.defined() ? offset.data<T>() : nullptr;
+BinSamples<T> bin_samples(const droi::CpuOperands& o) {
+  const droi::Geometry& g = o.g;
+  const int64_t bins = o.bins, total = o.k_count * bins;
+  const T* r = o.rois.data<T>();
+  const T* off = o.offset_data<T>();
   BinSamples<T> s;
   s.bin.reserve(total);
   s.first.reserve(total + 1);
@@ -54,16 +53,13 @@ BinSamples<T> bin_samples(const droi::Geometry& g, const Tensor& rois, const Ten
 
 template <typename T>
 void forward(KernelContext& ctx) {
-  const Tensor input = ctx.input(0).contiguous();
-  const Tensor rois = ctx.input(1).contiguous();
-  const Tensor offset = ctx.input(2).defined() ? ctx.input(2).contiguous() : Tensor{};
-  const droi::Geometry g = droi::geometry_of(ctx.attrs(), input.shape());
-  const int64_t k_count = rois.size(0), bins = g.bins(), plane = g.height * g.width;
-  const Tensor& out = ctx.output(0, {k_count, g.channels, g.pooled_h, g.pooled_w}, input.dtype());
-  Tensor result = Tensor::empty(out.shape(), input.dtype());
-  const BinSamples<T> s = bin_samples<T>(g, rois, offset);
-  T* dst = result.data<T>();
-  const T* x = input.data<T>();
+  const droi::CpuOperands o(ctx, false);
+  const droi::Geometry& g = o.g;
+  const int64_t k_count = o.k_count, bins = o.bins, plane = o.plane;
+  const droi::CpuForwardResult out(ctx, o);
+  const BinSamples<T> s = bin_samples<T>(o);
+  T* dst = out.result.data<T>();
+  const T* x = o.input.data<T>();
   const int64_t tasks = k_count * g.channels;
 #pragma omp parallel for schedule(static)
   for (int64_t task = 0; task < tasks; ++task) {
@@ -79,26 +75,20 @@ void forward(KernelContext& ctx) {
       dst[task * bins + bin] = count > 0 ? sum / static_cast<T>(count) : T(0);
     }
   }
-  cpu_store<T>(out, result);
+  out.store<T>();
 }
 
 template <typename T>
 void backward(KernelContext& ctx) {
-  const Tensor grad = ctx.input(0).contiguous();
-  const Tensor input = ctx.input(1).contiguous();
-  const Tensor rois = ctx.input(2).contiguous();
-  const Tensor offset = ctx.input(3).defined() ? ctx.input(3).contiguous() : Tensor{};
-  const droi::Geometry g = droi::geometry_of(ctx.attrs(), input.shape());
-  const int64_t k_count = rois.size(0), bins = g.bins(), plane = g.height * g.width;
-  const Tensor& grad_input = ctx.output(0, input.shape(), input.dtype());
-  const Tensor& grad_offset = ctx.output(1, {k_count, 2, g.pooled_h, g.pooled_w}, input.dtype());
-  Tensor gi = Tensor::empty(input.shape(), input.dtype()).fill_(0.0);
-  Tensor go = Tensor::empty(grad_offset.shape(), input.dtype()).fill_(0.0);
-  const BinSamples<T> s = bin_samples<T>(g, rois, offset);
-  const T* x = input.data<T>();
-  const T* gy = grad.data<T>();
-  T* dx = gi.data<T>();
-  T* doff = go.data<T>();
+  const droi::CpuOperands o(ctx, true);
+  const droi::Geometry& g = o.g;
+  const int64_t k_count = o.k_count, bins = o.bins, plane = o.plane;
+  const droi::CpuBackwardResult out(ctx, o);
+  const BinSamples<T> s = bin_samples<T>(o);
+  const T* x = o.input.data<T>();
+  const T* gy = o.grad.data<T>();
+  T* dx = out.gi.data<T>();
+  T* doff = out.go.data<T>();
 #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < g.channels; ++c) {
     for (int64_t i = 0; i < k_count * bins; ++i) {
@@ -108,15 +98,11 @@ void backward(KernelContext& ctx) {
       const T diff = gy[(k * g.channels + c) * bins + bin] / static_cast<T>(count);
       T* dsrc = dx + (s.bin[i].batch * g.channels + c) * plane;
       for (int64_t j = s.first[i]; j < s.first[i + 1]; ++j) {
-        const droi::Sample<T>& p = s.samples[j];
-        dsrc[p.y0 * g.width + p.x0] += (T(1) - p.ly) * (T(1) - p.lx) * diff;
-        dsrc[p.y0 * g.width + p.x1] += (T(1) - p.ly) * p.lx * diff;
-        dsrc[p.y1 * g.width + p.x0] += p.ly * (T(1) - p.lx) * diff;
-        dsrc[p.y1 * g.width + p.x1] += p.ly * p.lx * diff;
+        droi::scatter_bilinear(dsrc, g.width, s.samples[j], diff);
       }
     }
   }
-  if (offset.defined()) {
+  if (o.offset.defined()) {
     const T t_std = static_cast<T>(g.trans_std);
 #pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < k_count * bins; ++i) {
@@ -138,8 +124,7 @@ void backward(KernelContext& ctx) {
       doff[(k * 2 + 1) * bins + bin] = dh_sum * t_std * s.bin[i].roi_h;
     }
   }
-  cpu_store<T>(grad_input, gi);
-  cpu_store<T>(grad_offset, go);
+  out.store<T>();
 }
 
 const bool registered = [] {

@@ -16,6 +16,7 @@
 #include <cub/device/device_scan.cuh>
 
 #include "ops/common/cuda_index.cuh"
+#include "ops/common/cuda_launch.cuh"
 #include "ops/common/cuda_loops.cuh"
 #include "ops/index/index.h"
 
@@ -42,20 +43,37 @@ OffsetCalculator<N> walker(const Shape& shape, const std::array<Shape, N>& strid
   return calc;
 }
 
+// How gather reads (and scatter_add writes) `t` along `dim`: the dim's size and stride and the
+// strides of the other dims. 0-d tensors have no dims to walk: one element at offset 0, stride 0.
+struct AlongDim {
+  int64_t size, stride;
+  Shape rest;
+};
+
+AlongDim along_dim(const Tensor& t, int64_t dim) {
+  if (t.dim() == 0) return {1, 0, t.strides()};
+  return {t.size(dim), t.stride(dim), without_dim(t.strides(), dim)};
+}
+
+// Index element `at`, checked against the indexed dim's size.
+template <typename I>
+__device__ int64_t index_at(const char* op, const I* index, int64_t at, int64_t dim_size) {
+  const int64_t v = static_cast<int64_t>(index[at]);
+  cuda_check_index(op, "index", v, dim_size);
+  return v;
+}
+
 // ---- index_select
 
 template <typename T, typename I>
 __global__ void index_select_elements(int64_t numel, OffsetCalculator<2> calc, int64_t inner,
                                       int64_t n, const I* index, int64_t index_stride,
                                       int64_t dim_size, int64_t dim_stride, const T* in, T* out) {
-  const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < numel;
-       i += step) {
+  for (int64_t i = grid_first(); i < numel; i += grid_step()) {
     int64_t off[2];
     calc.offsets(i, off);
     const int64_t j = (i / inner) % n;
-    const int64_t v = static_cast<int64_t>(index[j * index_stride]);
-    cuda_check_index("index_select", "index", v, dim_size);
+    const int64_t v = index_at("index_select", index, j * index_stride, dim_size);
     out[off[1]] = in[off[0] + v * dim_stride];
   }
 }
@@ -77,12 +95,10 @@ void index_select_kernel(KernelContext& ctx) {
   cudaStream_t stream = cuda::current_stream();
   OSPREY_DISPATCH_ALL(input.dtype(), "index_select", [&]<typename T>() {
     with_index_type(index, [&]<typename I>() {
-      index_select_elements<T, I>
-          <<<cuda_detail::blocks_for(out.numel()), cuda_detail::kThreads, 0, stream>>>(
-              out.numel(), calc, inner, n, static_cast<const I*>(index.raw_data()), index_stride,
-              input.size(dim), input.stride(dim), static_cast<const T*>(input.raw_data()),
-              static_cast<T*>(out.raw_data()));
-      OSPREY_CUDA_LAUNCH_CHECK();
+      launch_per_element(index_select_elements<T, I>, out.numel(), stream, calc, inner, n,
+                         static_cast<const I*>(index.raw_data()), index_stride, input.size(dim),
+                         input.stride(dim), static_cast<const T*>(input.raw_data()),
+                         static_cast<T*>(out.raw_data()));
     });
   });
 }
@@ -93,13 +109,10 @@ void index_select_kernel(KernelContext& ctx) {
 template <typename T, typename I>
 __global__ void gather_elements(int64_t numel, OffsetCalculator<3> calc, const I* index,
                                 int64_t dim_size, int64_t dim_stride, const T* in, T* out) {
-  const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < numel;
-       i += step) {
+  for (int64_t i = grid_first(); i < numel; i += grid_step()) {
     int64_t off[3];
     calc.offsets(i, off);
-    const int64_t v = static_cast<int64_t>(index[off[0]]);
-    cuda_check_index("gather", "index", v, dim_size);
+    const int64_t v = index_at("gather", index, off[0], dim_size);
     out[off[2]] = in[off[1] + v * dim_stride];
   }
 }
@@ -111,22 +124,15 @@ void gather_kernel(KernelContext& ctx) {
   const int64_t dim = wrap_dim(ctx.attrs().get_int("dim"), input.dim());
   const Tensor& out = ctx.output(0, index.shape(), input.dtype());
   if (out.numel() == 0) return;
-  // 0-d operands have no dims to walk: one element at offset 0, dim stride 0.
-  const int64_t dim_size = input.dim() == 0 ? 1 : input.size(dim);
-  const int64_t dim_stride = input.dim() == 0 ? 0 : input.stride(dim);
-  auto calc = walker<3>(
-      index.shape(),
-      {index.strides(), input.dim() == 0 ? input.strides() : without_dim(input.strides(), dim),
-       out.strides()});
+  const AlongDim in = along_dim(input, dim);
+  auto calc = walker<3>(index.shape(), {index.strides(), in.rest, out.strides()});
   cuda::DeviceGuard guard(input.device().index);
   cudaStream_t stream = cuda::current_stream();
   OSPREY_DISPATCH_ALL(input.dtype(), "gather", [&]<typename T>() {
     with_index_type(index, [&]<typename I>() {
-      gather_elements<T, I>
-          <<<cuda_detail::blocks_for(out.numel()), cuda_detail::kThreads, 0, stream>>>(
-              out.numel(), calc, static_cast<const I*>(index.raw_data()), dim_size, dim_stride,
-              static_cast<const T*>(input.raw_data()), static_cast<T*>(out.raw_data()));
-      OSPREY_CUDA_LAUNCH_CHECK();
+      launch_per_element(gather_elements<T, I>, out.numel(), stream, calc,
+                         static_cast<const I*>(index.raw_data()), in.size, in.stride,
+                         static_cast<const T*>(input.raw_data()), static_cast<T*>(out.raw_data()));
     });
   });
 }
@@ -137,13 +143,10 @@ void gather_kernel(KernelContext& ctx) {
 template <typename T, typename I>
 __global__ void scatter_add_elements(int64_t numel, OffsetCalculator<3> calc, const I* index,
                                      int64_t dim_size, int64_t dim_stride, const T* src, T* out) {
-  const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < numel;
-       i += step) {
+  for (int64_t i = grid_first(); i < numel; i += grid_step()) {
     int64_t off[3];
     calc.offsets(i, off);
-    const int64_t v = static_cast<int64_t>(index[off[0]]);
-    cuda_check_index("scatter_add", "index", v, dim_size);
+    const int64_t v = index_at("scatter_add", index, off[0], dim_size);
     cuda_atomic_add(out + off[2] + v * dim_stride, src[off[1]]);
   }
 }
@@ -155,25 +158,20 @@ void scatter_add_kernel(KernelContext& ctx) {
   const Tensor& src = ctx.input(2);
   const int64_t dim = wrap_dim(ctx.attrs().get_int("dim"), input.dim());
   const Tensor& out = ctx.output(0, input.shape(), input.dtype());
-  const int64_t dim_size = input.dim() == 0 ? 1 : input.size(dim);
-  const int64_t dim_stride = input.dim() == 0 ? 0 : out.stride(dim);
+  const AlongDim dst = along_dim(out, dim);  // out has input's shape
   OSPREY_DISPATCH_ALL(input.dtype(), "scatter_add", [&]<typename T>() {
     if constexpr (std::is_same_v<T, bool>) {
       throw_unsupported_dtype(input.dtype(), "scatter_add");
     } else {
       cuda_map<T, T>(out, IdentityFn<T>{}, input);
       if (index.numel() == 0) return;
-      auto calc = walker<3>(index.shape(),
-                            {index.strides(), src.strides(),
-                             input.dim() == 0 ? out.strides() : without_dim(out.strides(), dim)});
+      auto calc = walker<3>(index.shape(), {index.strides(), src.strides(), dst.rest});
       cuda::DeviceGuard guard(input.device().index);
       cudaStream_t stream = cuda::current_stream();
       with_index_type(index, [&]<typename I>() {
-        scatter_add_elements<T, I>
-            <<<cuda_detail::blocks_for(index.numel()), cuda_detail::kThreads, 0, stream>>>(
-                index.numel(), calc, static_cast<const I*>(index.raw_data()), dim_size, dim_stride,
-                static_cast<const T*>(src.raw_data()), static_cast<T*>(out.raw_data()));
-        OSPREY_CUDA_LAUNCH_CHECK();
+        launch_per_element(scatter_add_elements<T, I>, index.numel(), stream, calc,
+                           static_cast<const I*>(index.raw_data()), dst.size, dst.stride,
+                           static_cast<const T*>(src.raw_data()), static_cast<T*>(out.raw_data()));
       });
     }
   });
@@ -184,9 +182,7 @@ void scatter_add_kernel(KernelContext& ctx) {
 // flags[i] = 1 where the broadcast mask is true (offsets over the broadcast shape: mask).
 __global__ void mask_flags(int64_t numel, OffsetCalculator<1> calc, const uint8_t* mask,
                            int64_t* flags) {
-  const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < numel;
-       i += step) {
+  for (int64_t i = grid_first(); i < numel; i += grid_step()) {
     int64_t off[1];
     calc.offsets(i, off);
     flags[i] = mask[off[0]] != 0 ? 1 : 0;
@@ -198,9 +194,7 @@ __global__ void mask_flags(int64_t numel, OffsetCalculator<1> calc, const uint8_
 template <typename T>
 __global__ void masked_copy(int64_t numel, OffsetCalculator<2> calc, const uint8_t* mask,
                             const int64_t* positions, const T* in, T* out, int64_t out_stride) {
-  const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < numel;
-       i += step) {
+  for (int64_t i = grid_first(); i < numel; i += grid_step()) {
     int64_t off[2];
     calc.offsets(i, off);
     if (mask[off[1]] != 0) out[(positions[i] - 1) * out_stride] = in[off[0]];
@@ -226,9 +220,8 @@ void masked_select_kernel(KernelContext& ctx) {
   Tensor positions = Tensor::empty({numel}, DType::i64, input.device());
   auto* flag = static_cast<int64_t*>(flags.raw_data());
   auto* pos = static_cast<int64_t*>(positions.raw_data());
-  mask_flags<<<cuda_detail::blocks_for(numel), cuda_detail::kThreads, 0, stream>>>(
-      numel, walker<1>(shape, {broadcast_strides(mask, shape)}), m, flag);
-  OSPREY_CUDA_LAUNCH_CHECK();
+  launch_per_element(mask_flags, numel, stream, walker<1>(shape, {broadcast_strides(mask, shape)}),
+                     m, flag);
   size_t scratch_bytes = 0;
   OSPREY_CUDA_CHECK(
       cub::DeviceScan::InclusiveSum(nullptr, scratch_bytes, flag, pos, numel, stream));
@@ -245,10 +238,9 @@ void masked_select_kernel(KernelContext& ctx) {
   if (count == 0) return;
   auto calc = walker<2>(shape, {broadcast_strides(input, shape), broadcast_strides(mask, shape)});
   OSPREY_DISPATCH_ALL(input.dtype(), "masked_select", [&]<typename T>() {
-    masked_copy<T><<<cuda_detail::blocks_for(numel), cuda_detail::kThreads, 0, stream>>>(
-        numel, calc, m, pos, static_cast<const T*>(input.raw_data()),
-        static_cast<T*>(out.raw_data()), out.stride(0));
-    OSPREY_CUDA_LAUNCH_CHECK();
+    launch_per_element(masked_copy<T>, numel, stream, calc, m, pos,
+                       static_cast<const T*>(input.raw_data()), static_cast<T*>(out.raw_data()),
+                       out.stride(0));
   });
 }
 

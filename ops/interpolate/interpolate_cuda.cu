@@ -50,12 +50,8 @@ struct Sizes {
 template <typename T>
 __global__ void interpolate_forward(int64_t total, Sizes s, Strides4 st, const int64_t* index,
                                     const double* weight, const T* in, T* out) {
-  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t o = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; o < total;
-       o += stride) {
-    const int64_t j = o % s.out_w, i = (o / s.out_w) % s.out_h;
-    const int64_t c = (o / (s.out_w * s.out_h)) % s.channels;
-    const int64_t n = o / (s.out_w * s.out_h * s.channels);
+  for (int64_t o = grid_first(); o < total; o += grid_step()) {
+    const auto [n, c, i, j] = nchw_index(o, s.channels, s.out_h, s.out_w);
     const int64_t col = s.out_h + j;
     double sum = 0;
     for (int a = 0; a < 2; ++a) {
@@ -72,12 +68,8 @@ template <typename T>
 __global__ void interpolate_backward(int64_t total, Sizes s, int64_t in_h, int64_t in_w,
                                      Strides4 gs, const int64_t* index, const double* weight,
                                      const T* grad, T* out) {
-  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t o = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; o < total;
-       o += stride) {
-    const int64_t j = o % s.out_w, i = (o / s.out_w) % s.out_h;
-    const int64_t c = (o / (s.out_w * s.out_h)) % s.channels;
-    const int64_t n = o / (s.out_w * s.out_h * s.channels);
+  for (int64_t o = grid_first(); o < total; o += grid_step()) {
+    const auto [n, c, i, j] = nchw_index(o, s.channels, s.out_h, s.out_w);
     const int64_t col = s.out_h + j;
     const double go = double(grad[gs.at(n, c, i, j)]);
     T* plane = out + (n * s.channels + c) * in_h * in_w;
@@ -98,23 +90,19 @@ void forward_kernel(KernelContext& ctx) {
   autograd::NoGradGuard no_grad;
   const Tensor& input = ctx.input(0);
   const Interpolate2d g = interpolate_geometry(ctx.attrs(), input.shape(), "interpolate");
-  const Tensor& given = ctx.output(0, g.output_shape(), input.dtype());
-  Tensor out = pool_scratch_for(given);
-  const int64_t total = out.numel();
-  if (total > 0) {
-    const Taps taps = upload_taps(g, input.device());
-    const Sizes s{g.input[1], g.out_h, g.out_w};
-    cuda::DeviceGuard guard(input.device().index);
-    cudaStream_t stream = cuda::current_stream();
-    OSPREY_DISPATCH_FLOAT(input.dtype(), "interpolate", [&]<typename T>() {
-      interpolate_forward<T><<<cuda_detail::blocks_for(total), cuda_detail::kThreads, 0, stream>>>(
-          total, s, Strides4(input), static_cast<const int64_t*>(taps.index.raw_data()),
-          static_cast<const double*>(taps.weight.raw_data()),
-          static_cast<const T*>(input.raw_data()), static_cast<T*>(out.raw_data()));
-      OSPREY_CUDA_LAUNCH_CHECK();
-    });
-  }
-  store_pool_output(given, out);
+  with_pool_output(ctx.output(0, g.output_shape(), input.dtype()), input.device(), false,
+                   [&](const Tensor& out, cudaStream_t stream) {
+                     const Taps taps = upload_taps(g, input.device());
+                     const Sizes s{g.input[1], g.out_h, g.out_w};
+                     OSPREY_DISPATCH_FLOAT(input.dtype(), "interpolate", [&]<typename T>() {
+                       launch_per_element(interpolate_forward<T>, out.numel(), stream, s,
+                                          Strides4(input),
+                                          static_cast<const int64_t*>(taps.index.raw_data()),
+                                          static_cast<const double*>(taps.weight.raw_data()),
+                                          static_cast<const T*>(input.raw_data()),
+                                          static_cast<T*>(out.raw_data()));
+                     });
+                   });
 }
 
 void backward_kernel(KernelContext& ctx) {
@@ -123,28 +111,20 @@ void backward_kernel(KernelContext& ctx) {
   const Tensor& grad = ctx.input(0);
   const Shape input_size = ctx.attrs().get_ints("input_size");
   const Interpolate2d g = interpolate_geometry(ctx.attrs(), input_size, "interpolate_backward");
-  const Tensor& given = ctx.output(0, input_size, grad.dtype());
-  Tensor out = pool_scratch_for(given);
-  if (out.numel() > 0) {
-    cuda::DeviceGuard guard(grad.device().index);
-    cudaStream_t stream = cuda::current_stream();
-    OSPREY_CUDA_CHECK(cudaMemsetAsync(out.raw_data(), 0, out.nbytes(), stream));
-    const int64_t total = grad.numel();
-    if (total > 0) {
-      const Taps taps = upload_taps(g, grad.device());
-      const Sizes s{input_size[1], g.out_h, g.out_w};
-      OSPREY_DISPATCH_FLOAT(grad.dtype(), "interpolate_backward", [&]<typename T>() {
-        interpolate_backward<T>
-            <<<cuda_detail::blocks_for(total), cuda_detail::kThreads, 0, stream>>>(
-                total, s, input_size[2], input_size[3], Strides4(grad),
-                static_cast<const int64_t*>(taps.index.raw_data()),
-                static_cast<const double*>(taps.weight.raw_data()),
-                static_cast<const T*>(grad.raw_data()), static_cast<T*>(out.raw_data()));
-        OSPREY_CUDA_LAUNCH_CHECK();
-      });
-    }
-  }
-  store_pool_output(given, out);
+  with_pool_output(ctx.output(0, input_size, grad.dtype()), grad.device(), true,
+                   [&](const Tensor& out, cudaStream_t stream) {
+                     if (grad.numel() == 0) return;
+                     const Taps taps = upload_taps(g, grad.device());
+                     const Sizes s{input_size[1], g.out_h, g.out_w};
+                     OSPREY_DISPATCH_FLOAT(grad.dtype(), "interpolate_backward", [&]<typename T>() {
+                       launch_per_element(interpolate_backward<T>, grad.numel(), stream, s,
+                                          input_size[2], input_size[3], Strides4(grad),
+                                          static_cast<const int64_t*>(taps.index.raw_data()),
+                                          static_cast<const double*>(taps.weight.raw_data()),
+                                          static_cast<const T*>(grad.raw_data()),
+                                          static_cast<T*>(out.raw_data()));
+                     });
+                   });
 }
 
 const bool registered = [] {

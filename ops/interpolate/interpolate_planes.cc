@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "ops/common/cpu_output.h"
 #include "ops/common/op_helpers.h"
 #include "ops/interpolate/interpolate.h"
 #include "ops/pool/pool_geometry.h"
@@ -35,9 +36,7 @@ void interpolate_planes(KernelContext& ctx) {
   const Tensor& input = ctx.input(0);
   const Interpolate2d g = interpolate_geometry(ctx.attrs(), input.shape(), "interpolate");
   const Tensor& out = ctx.output(0, g.output_shape(), input.dtype());
-  OSPREY_DISPATCH_FLOAT(input.dtype(), "interpolate", [&]<typename T>() {
-    Tensor result = cpu_scratch_for(out);
-    T* dst = result.data<T>();
+  with_cpu_output(out, input.dtype(), "interpolate", [&]<typename T>(T* dst) {
     const T* src = input.data<T>();
     const Shape& st = input.strides();
     const Taps<T> rows = typed_taps<T>(g.rows), cols = typed_taps<T>(g.cols);
@@ -63,7 +62,6 @@ void interpolate_planes(KernelContext& ctx) {
         }
       }
     });
-    cpu_store<T>(out, result);
   });
 }
 
@@ -72,9 +70,7 @@ void interpolate_backward_planes(KernelContext& ctx) {
   const Shape input_size = ctx.attrs().get_ints("input_size");
   const Interpolate2d g = interpolate_geometry(ctx.attrs(), input_size, "interpolate_backward");
   const Tensor& out = ctx.output(0, input_size, grad.dtype());
-  OSPREY_DISPATCH_FLOAT(grad.dtype(), "interpolate_backward", [&]<typename T>() {
-    Tensor result = cpu_scratch_for(out);
-    T* dst = result.data<T>();
+  with_cpu_output(out, grad.dtype(), "interpolate_backward", [&]<typename T>(T* dst) {
     const T* src = grad.data<T>();
     const Shape& gs = grad.strides();
     const Taps<T> rows = typed_taps<T>(g.rows), cols = typed_taps<T>(g.cols);
@@ -104,7 +100,6 @@ void interpolate_backward_planes(KernelContext& ctx) {
         }
       }
     });
-    cpu_store<T>(out, result);
   });
 }
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "ops/common/cpu_output.h"
 #include "ops/common/op_helpers.h"
 #include "ops/pool/pool_geometry.h"
 #include "ops/reduce/reduce_util.h"
@@ -32,9 +33,7 @@ void adaptive_reference(KernelContext& ctx) {
   const Tensor& input = ctx.input(0);
   const Shape shape = adaptive_avg_pool2d_output_shape(input.shape(), ctx.attrs());
   const Tensor& out = ctx.output(0, shape, input.dtype());
-  OSPREY_DISPATCH_FLOAT(input.dtype(), "adaptive_avg_pool2d", [&]<typename T>() {
-    Tensor result = cpu_scratch_for(out);
-    T* dst = result.data<T>();
+  with_cpu_output(out, input.dtype(), "adaptive_avg_pool2d", [&]<typename T>(T* dst) {
     const T* src = input.data<T>();
     const Shape& st = input.strides();
     int64_t o = 0;
@@ -47,7 +46,6 @@ void adaptive_reference(KernelContext& ctx) {
                    }
                    dst[o++] = static_cast<T>(sum / static_cast<double>((h1 - h0) * (w1 - w0)));
                  });
-    cpu_store<T>(out, result);
   });
 }
 
@@ -55,7 +53,7 @@ void adaptive_backward_reference(KernelContext& ctx) {
   const Tensor& grad = ctx.input(0);
   const Shape input_size = ctx.attrs().get_ints("input_size");
   const Tensor& out = ctx.output(0, input_size, grad.dtype());
-  OSPREY_DISPATCH_FLOAT(grad.dtype(), "adaptive_avg_pool2d_backward", [&]<typename T>() {
+  with_cpu_output(out, grad.dtype(), "adaptive_avg_pool2d_backward", [&]<typename T>(T* dst) {
     std::vector<double> sums(static_cast<size_t>(shape_numel(input_size)), 0.0);
     const T* src = grad.data<T>();
     const Shape& gs = grad.strides();
@@ -70,9 +68,7 @@ void adaptive_backward_reference(KernelContext& ctx) {
                      for (int64_t w = w0; w < w1; ++w) plane[h * W + w] += share;
                    }
                  });
-    Tensor result = cpu_scratch_for(out);
-    std::copy(sums.begin(), sums.end(), result.data<T>());
-    cpu_store<T>(out, result);
+    std::copy(sums.begin(), sums.end(), dst);
   });
 }
 

@@ -11,13 +11,6 @@
 namespace osprey::ops {
 namespace {
 
-__device__ int64_t bin_start(int64_t i, int64_t in, int64_t out) {
-  return i * in / out;
-}
-__device__ int64_t bin_end(int64_t i, int64_t in, int64_t out) {
-  return ((i + 1) * in + out - 1) / out;
-}
-
 struct Sizes {
   int64_t channels, in_h, in_w, out_h, out_w;
 };
@@ -25,14 +18,12 @@ struct Sizes {
 template <typename T>
 __global__ void adaptive_forward(int64_t total, Sizes s, Strides4 st, const T* in, T* out) {
   using Acc = cuda_acc_t<T>;
-  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t o = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; o < total;
-       o += stride) {
-    const int64_t j = o % s.out_w, i = (o / s.out_w) % s.out_h;
-    const int64_t c = (o / (s.out_w * s.out_h)) % s.channels;
-    const int64_t n = o / (s.out_w * s.out_h * s.channels);
-    const int64_t h0 = bin_start(i, s.in_h, s.out_h), h1 = bin_end(i, s.in_h, s.out_h);
-    const int64_t w0 = bin_start(j, s.in_w, s.out_w), w1 = bin_end(j, s.in_w, s.out_w);
+  for (int64_t o = grid_first(); o < total; o += grid_step()) {
+    const auto [n, c, i, j] = nchw_index(o, s.channels, s.out_h, s.out_w);
+    const int64_t h0 = adaptive_bin_start(i, s.in_h, s.out_h),
+                  h1 = adaptive_bin_end(i, s.in_h, s.out_h);
+    const int64_t w0 = adaptive_bin_start(j, s.in_w, s.out_w),
+                  w1 = adaptive_bin_end(j, s.in_w, s.out_w);
     Acc sum = 0;
     for (int64_t h = h0; h < h1; ++h) {
       for (int64_t w = w0; w < w1; ++w) sum += Acc(in[st.at(n, c, h, w)]);
@@ -51,21 +42,19 @@ __device__ void candidates(int64_t x, int64_t in, int64_t out, int64_t* first, i
 template <typename T>
 __global__ void adaptive_backward(int64_t total, Sizes s, Strides4 gs, const T* grad, T* out) {
   using Acc = cuda_acc_t<T>;
-  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t e = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; e < total;
-       e += stride) {
-    const int64_t w = e % s.in_w, h = (e / s.in_w) % s.in_h;
-    const int64_t c = (e / (s.in_w * s.in_h)) % s.channels;
-    const int64_t n = e / (s.in_w * s.in_h * s.channels);
+  for (int64_t e = grid_first(); e < total; e += grid_step()) {
+    const auto [n, c, h, w] = nchw_index(e, s.channels, s.in_h, s.in_w);
     int64_t i0, i1, j0, j1;
     candidates(h, s.in_h, s.out_h, &i0, &i1);
     candidates(w, s.in_w, s.out_w, &j0, &j1);
     Acc sum = 0;
     for (int64_t i = i0; i < i1; ++i) {
-      const int64_t h0 = bin_start(i, s.in_h, s.out_h), h1 = bin_end(i, s.in_h, s.out_h);
+      const int64_t h0 = adaptive_bin_start(i, s.in_h, s.out_h),
+                    h1 = adaptive_bin_end(i, s.in_h, s.out_h);
       if (h < h0 || h >= h1) continue;
       for (int64_t j = j0; j < j1; ++j) {
-        const int64_t w0 = bin_start(j, s.in_w, s.out_w), w1 = bin_end(j, s.in_w, s.out_w);
+        const int64_t w0 = adaptive_bin_start(j, s.in_w, s.out_w),
+                      w1 = adaptive_bin_end(j, s.in_w, s.out_w);
         if (w < w0 || w >= w1) continue;
         sum += Acc(grad[gs.at(n, c, i, j)]) / Acc((h1 - h0) * (w1 - w0));
       }
@@ -79,21 +68,15 @@ void forward_kernel(KernelContext& ctx) {
   autograd::NoGradGuard no_grad;
   const Tensor& input = ctx.input(0);
   const Shape shape = adaptive_avg_pool2d_output_shape(input.shape(), ctx.attrs());
-  const Tensor& given = ctx.output(0, shape, input.dtype());
-  Tensor out = pool_scratch_for(given);
-  const int64_t total = out.numel();
-  if (total > 0) {
-    const Sizes s{shape[1], input.size(2), input.size(3), shape[2], shape[3]};
-    cuda::DeviceGuard guard(input.device().index);
-    cudaStream_t stream = cuda::current_stream();
-    OSPREY_DISPATCH_FLOAT(input.dtype(), "adaptive_avg_pool2d", [&]<typename T>() {
-      adaptive_forward<T><<<cuda_detail::blocks_for(total), cuda_detail::kThreads, 0, stream>>>(
-          total, s, Strides4(input), static_cast<const T*>(input.raw_data()),
-          static_cast<T*>(out.raw_data()));
-      OSPREY_CUDA_LAUNCH_CHECK();
-    });
-  }
-  store_pool_output(given, out);
+  const Sizes s{shape[1], input.size(2), input.size(3), shape[2], shape[3]};
+  with_pool_output(ctx.output(0, shape, input.dtype()), input.device(), false,
+                   [&](const Tensor& out, cudaStream_t stream) {
+                     OSPREY_DISPATCH_FLOAT(input.dtype(), "adaptive_avg_pool2d", [&]<typename T>() {
+                       launch_per_element(adaptive_forward<T>, out.numel(), stream, s,
+                                          Strides4(input), static_cast<const T*>(input.raw_data()),
+                                          static_cast<T*>(out.raw_data()));
+                     });
+                   });
 }
 
 void backward_kernel(KernelContext& ctx) {
@@ -101,21 +84,16 @@ void backward_kernel(KernelContext& ctx) {
   autograd::NoGradGuard no_grad;
   const Tensor& grad = ctx.input(0);
   const Shape input_size = ctx.attrs().get_ints("input_size");
-  const Tensor& given = ctx.output(0, input_size, grad.dtype());
-  Tensor out = pool_scratch_for(given);
-  const int64_t total = out.numel();
-  if (total > 0) {
-    const Sizes s{input_size[1], input_size[2], input_size[3], grad.size(2), grad.size(3)};
-    cuda::DeviceGuard guard(grad.device().index);
-    cudaStream_t stream = cuda::current_stream();
-    OSPREY_DISPATCH_FLOAT(grad.dtype(), "adaptive_avg_pool2d_backward", [&]<typename T>() {
-      adaptive_backward<T><<<cuda_detail::blocks_for(total), cuda_detail::kThreads, 0, stream>>>(
-          total, s, Strides4(grad), static_cast<const T*>(grad.raw_data()),
-          static_cast<T*>(out.raw_data()));
-      OSPREY_CUDA_LAUNCH_CHECK();
-    });
-  }
-  store_pool_output(given, out);
+  const Sizes s{input_size[1], input_size[2], input_size[3], grad.size(2), grad.size(3)};
+  with_pool_output(
+      ctx.output(0, input_size, grad.dtype()), grad.device(), false,
+      [&](const Tensor& out, cudaStream_t stream) {
+        OSPREY_DISPATCH_FLOAT(grad.dtype(), "adaptive_avg_pool2d_backward", [&]<typename T>() {
+          launch_per_element(adaptive_backward<T>, out.numel(), stream, s, Strides4(grad),
+                             static_cast<const T*>(grad.raw_data()),
+                             static_cast<T*>(out.raw_data()));
+        });
+      });
 }
 
 const bool registered = [] {

@@ -1,10 +1,11 @@
 // CPU kernels of avg_pool2d and avg_pool2d_backward. reference: direct loops over every output
-// element and its window, reading inputs through their strides (any layout), writing contiguous
-// NCHW and accumulating in double; the backward scatter is serial. planes: the same arithmetic per
-// plane, in parallel (windows never leave their plane, so planes never race).
+// element and its window, plane after plane, reading inputs through their strides (any layout),
+// writing contiguous NCHW and accumulating in double; the backward scatter is serial. planes: the
+// same code with the planes in parallel (windows never leave their plane, so planes never race).
 #include <algorithm>
 #include <vector>
 
+#include "ops/common/cpu_output.h"
 #include "ops/common/op_helpers.h"
 #include "ops/pool/pool_geometry.h"
 #include "ops/reduce/reduce_util.h"
@@ -31,78 +32,18 @@ Window window_at(const Pool2d& g, int64_t i, int64_t j, bool count_include_pad) 
   return win;
 }
 
-void avg_pool_reference(KernelContext& ctx) {
+// Every plane's loops: the reference runs planes one after another, cpu/planes runs them in
+// parallel (windows never leave their plane, so planes never race and the sums are the same).
+void avg_pool_forward(KernelContext& ctx, bool parallel) {
   const Tensor& input = ctx.input(0);
   const Pool2d g = pool2d_geometry(ctx.attrs(), input.shape(), "avg_pool2d");
   const bool include_pad = ctx.attrs().get_bool("count_include_pad");
   const Tensor& out = ctx.output(0, g.output_shape(), input.dtype());
-  OSPREY_DISPATCH_FLOAT(input.dtype(), "avg_pool2d", [&]<typename T>() {
-    Tensor result = cpu_scratch_for(out);
-    T* dst = result.data<T>();
-    const T* src = input.data<T>();
-    const Shape& st = input.strides();
-    int64_t o = 0;
-    for (int64_t n = 0; n < g.batch; ++n) {
-      for (int64_t c = 0; c < g.channels; ++c) {
-        for (int64_t i = 0; i < g.out_h; ++i) {
-          for (int64_t j = 0; j < g.out_w; ++j, ++o) {
-            const Window win = window_at(g, i, j, include_pad);
-            double sum = 0.0;
-            for (int64_t h = win.h0; h < win.h1; ++h) {
-              for (int64_t w = win.w0; w < win.w1; ++w) sum += src[offset4(st, n, c, h, w)];
-            }
-            dst[o] = static_cast<T>(sum / win.divisor);
-          }
-        }
-      }
-    }
-    cpu_store<T>(out, result);
-  });
-}
-
-void avg_pool_backward_reference(KernelContext& ctx) {
-  const Tensor& grad = ctx.input(0);
-  const Shape input_size = ctx.attrs().get_ints("input_size");
-  const Pool2d g = pool2d_geometry(ctx.attrs(), input_size, "avg_pool2d_backward");
-  const bool include_pad = ctx.attrs().get_bool("count_include_pad");
-  const Tensor& out = ctx.output(0, input_size, grad.dtype());
-  OSPREY_DISPATCH_FLOAT(grad.dtype(), "avg_pool2d_backward", [&]<typename T>() {
-    std::vector<double> sums(static_cast<size_t>(shape_numel(input_size)), 0.0);
-    const T* src = grad.data<T>();
-    const Shape& gs = grad.strides();
-    for (int64_t n = 0; n < g.batch; ++n) {
-      for (int64_t c = 0; c < g.channels; ++c) {
-        double* plane = sums.data() + (n * g.channels + c) * g.in_h * g.in_w;
-        for (int64_t i = 0; i < g.out_h; ++i) {
-          for (int64_t j = 0; j < g.out_w; ++j) {
-            const Window win = window_at(g, i, j, include_pad);
-            const double share = src[offset4(gs, n, c, i, j)] / win.divisor;
-            for (int64_t h = win.h0; h < win.h1; ++h) {
-              for (int64_t w = win.w0; w < win.w1; ++w) plane[h * g.in_w + w] += share;
-            }
-          }
-        }
-      }
-    }
-    Tensor result = cpu_scratch_for(out);
-    std::copy(sums.begin(), sums.end(), result.data<T>());
-    cpu_store<T>(out, result);
-  });
-}
-
-// The reference's arithmetic (same order, double sums), with OpenMP over the N*C planes.
-void avg_pool_planes(KernelContext& ctx) {
-  const Tensor& input = ctx.input(0);
-  const Pool2d g = pool2d_geometry(ctx.attrs(), input.shape(), "avg_pool2d");
-  const bool include_pad = ctx.attrs().get_bool("count_include_pad");
-  const Tensor& out = ctx.output(0, g.output_shape(), input.dtype());
-  OSPREY_DISPATCH_FLOAT(input.dtype(), "avg_pool2d", [&]<typename T>() {
-    Tensor result = cpu_scratch_for(out);
-    T* dst = result.data<T>();
+  with_cpu_output(out, input.dtype(), "avg_pool2d", [&]<typename T>(T* dst) {
     const T* src = input.data<T>();
     const Shape& st = input.strides();
     const int64_t planes = g.batch * g.channels, plane_out = g.out_h * g.out_w;
-    for_each_plane(planes, planes * plane_out, [&](int64_t p) {
+    for_each_plane(planes, parallel ? planes * plane_out : 0, [&](int64_t p) {
       const T* in = src + offset4(st, p / g.channels, p % g.channels, 0, 0);
       T* o = dst + p * plane_out;
       for (int64_t i = 0; i < g.out_h; ++i) {
@@ -116,24 +57,21 @@ void avg_pool_planes(KernelContext& ctx) {
         }
       }
     });
-    cpu_store<T>(out, result);
   });
 }
 
-// Windows stay inside their plane, so planes scatter independently in parallel.
-void avg_pool_backward_planes(KernelContext& ctx) {
+// Each plane's gradient is summed in double, then stored in T.
+void avg_pool_backward(KernelContext& ctx, bool parallel) {
   const Tensor& grad = ctx.input(0);
   const Shape input_size = ctx.attrs().get_ints("input_size");
   const Pool2d g = pool2d_geometry(ctx.attrs(), input_size, "avg_pool2d_backward");
   const bool include_pad = ctx.attrs().get_bool("count_include_pad");
   const Tensor& out = ctx.output(0, input_size, grad.dtype());
-  OSPREY_DISPATCH_FLOAT(grad.dtype(), "avg_pool2d_backward", [&]<typename T>() {
-    Tensor result = cpu_scratch_for(out);
-    T* dst = result.data<T>();
+  with_cpu_output(out, grad.dtype(), "avg_pool2d_backward", [&]<typename T>(T* dst) {
     const T* src = grad.data<T>();
     const Shape& gs = grad.strides();
     const int64_t planes = g.batch * g.channels, plane = g.in_h * g.in_w;
-    for_each_plane(planes, planes * plane, [&](int64_t p) {
+    for_each_plane(planes, parallel ? planes * plane : 0, [&](int64_t p) {
       const int64_t n = p / g.channels, c = p % g.channels;
       std::vector<double> sums(static_cast<size_t>(plane), 0.0);
       for (int64_t i = 0; i < g.out_h; ++i) {
@@ -147,19 +85,26 @@ void avg_pool_backward_planes(KernelContext& ctx) {
       }
       std::copy(sums.begin(), sums.end(), dst + p * plane);
     });
-    cpu_store<T>(out, result);
   });
 }
 
 const bool registered = [] {
-  register_kernel("avg_pool2d", DeviceType::cpu, "reference", 0, avg_pool_reference, {},
-                  "direct loops over each window");
-  register_kernel("avg_pool2d_backward", DeviceType::cpu, "reference", 0,
-                  avg_pool_backward_reference, {}, "serial scatter of grad / divisor");
-  register_kernel("avg_pool2d", DeviceType::cpu, "planes", 10, avg_pool_planes, {},
-                  "direct loops, OpenMP over planes");
-  register_kernel("avg_pool2d_backward", DeviceType::cpu, "planes", 10, avg_pool_backward_planes,
-                  {}, "scatter of grad / divisor, OpenMP over planes");
+  register_kernel(
+      "avg_pool2d", DeviceType::cpu, "reference", 0,
+      [](KernelContext& ctx) { avg_pool_forward(ctx, false); }, {},
+      "direct loops over each window");
+  register_kernel(
+      "avg_pool2d_backward", DeviceType::cpu, "reference", 0,
+      [](KernelContext& ctx) { avg_pool_backward(ctx, false); }, {},
+      "serial scatter of grad / divisor");
+  register_kernel(
+      "avg_pool2d", DeviceType::cpu, "planes", 10,
+      [](KernelContext& ctx) { avg_pool_forward(ctx, true); }, {},
+      "direct loops, OpenMP over planes");
+  register_kernel(
+      "avg_pool2d_backward", DeviceType::cpu, "planes", 10,
+      [](KernelContext& ctx) { avg_pool_backward(ctx, true); }, {},
+      "scatter of grad / divisor, OpenMP over planes");
   return true;
 }();
 

@@ -32,12 +32,8 @@ template <typename T>
 __global__ void avg_pool_forward(int64_t total, Pool2d g, bool include_pad, Strides4 st,
                                  const T* in, T* out) {
   using Acc = cuda_acc_t<T>;
-  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t o = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; o < total;
-       o += stride) {
-    const int64_t j = o % g.out_w, i = (o / g.out_w) % g.out_h;
-    const int64_t c = (o / (g.out_w * g.out_h)) % g.channels;
-    const int64_t n = o / (g.out_w * g.out_h * g.channels);
+  for (int64_t o = grid_first(); o < total; o += grid_step()) {
+    const auto [n, c, i, j] = nchw_index(o, g.channels, g.out_h, g.out_w);
     const Window win = window_at(g, i, j, include_pad);
     Acc sum = 0;
     for (int64_t h = win.h0; h < win.h1; ++h) {
@@ -59,12 +55,8 @@ template <typename T>
 __global__ void avg_pool_backward(int64_t total, Pool2d g, bool include_pad, Strides4 gs,
                                   const T* grad, T* out) {
   using Acc = cuda_acc_t<T>;
-  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t e = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; e < total;
-       e += stride) {
-    const int64_t w = e % g.in_w, h = (e / g.in_w) % g.in_h;
-    const int64_t c = (e / (g.in_w * g.in_h)) % g.channels;
-    const int64_t n = e / (g.in_w * g.in_h * g.channels);
+  for (int64_t e = grid_first(); e < total; e += grid_step()) {
+    const auto [n, c, h, w] = nchw_index(e, g.channels, g.in_h, g.in_w);
     int64_t i0, i1, j0, j1;
     covering(h, g.kernel_h, g.stride_h, g.pad_h, g.out_h, &i0, &i1);
     covering(w, g.kernel_w, g.stride_w, g.pad_w, g.out_w, &j0, &j1);
@@ -85,20 +77,14 @@ void forward_kernel(KernelContext& ctx) {
   const Tensor& input = ctx.input(0);
   const Pool2d g = pool2d_geometry(ctx.attrs(), input.shape(), "avg_pool2d");
   const bool include_pad = ctx.attrs().get_bool("count_include_pad");
-  const Tensor& given = ctx.output(0, g.output_shape(), input.dtype());
-  Tensor out = pool_scratch_for(given);
-  const int64_t total = out.numel();
-  if (total > 0) {
-    cuda::DeviceGuard guard(input.device().index);
-    cudaStream_t stream = cuda::current_stream();
-    OSPREY_DISPATCH_FLOAT(input.dtype(), "avg_pool2d", [&]<typename T>() {
-      avg_pool_forward<T><<<cuda_detail::blocks_for(total), cuda_detail::kThreads, 0, stream>>>(
-          total, g, include_pad, Strides4(input), static_cast<const T*>(input.raw_data()),
-          static_cast<T*>(out.raw_data()));
-      OSPREY_CUDA_LAUNCH_CHECK();
-    });
-  }
-  store_pool_output(given, out);
+  with_pool_output(ctx.output(0, g.output_shape(), input.dtype()), input.device(), false,
+                   [&](const Tensor& out, cudaStream_t stream) {
+                     OSPREY_DISPATCH_FLOAT(input.dtype(), "avg_pool2d", [&]<typename T>() {
+                       launch_per_element(avg_pool_forward<T>, out.numel(), stream, g, include_pad,
+                                          Strides4(input), static_cast<const T*>(input.raw_data()),
+                                          static_cast<T*>(out.raw_data()));
+                     });
+                   });
 }
 
 void backward_kernel(KernelContext& ctx) {
@@ -108,20 +94,14 @@ void backward_kernel(KernelContext& ctx) {
   const Shape input_size = ctx.attrs().get_ints("input_size");
   const Pool2d g = pool2d_geometry(ctx.attrs(), input_size, "avg_pool2d_backward");
   const bool include_pad = ctx.attrs().get_bool("count_include_pad");
-  const Tensor& given = ctx.output(0, input_size, grad.dtype());
-  Tensor out = pool_scratch_for(given);
-  const int64_t total = out.numel();
-  if (total > 0) {
-    cuda::DeviceGuard guard(grad.device().index);
-    cudaStream_t stream = cuda::current_stream();
-    OSPREY_DISPATCH_FLOAT(grad.dtype(), "avg_pool2d_backward", [&]<typename T>() {
-      avg_pool_backward<T><<<cuda_detail::blocks_for(total), cuda_detail::kThreads, 0, stream>>>(
-          total, g, include_pad, Strides4(grad), static_cast<const T*>(grad.raw_data()),
-          static_cast<T*>(out.raw_data()));
-      OSPREY_CUDA_LAUNCH_CHECK();
-    });
-  }
-  store_pool_output(given, out);
+  with_pool_output(ctx.output(0, input_size, grad.dtype()), grad.device(), false,
+                   [&](const Tensor& out, cudaStream_t stream) {
+                     OSPREY_DISPATCH_FLOAT(grad.dtype(), "avg_pool2d_backward", [&]<typename T>() {
+                       launch_per_element(avg_pool_backward<T>, out.numel(), stream, g, include_pad,
+                                          Strides4(grad), static_cast<const T*>(grad.raw_data()),
+                                          static_cast<T*>(out.raw_data()));
+                     });
+                   });
 }
 
 const bool registered = [] {

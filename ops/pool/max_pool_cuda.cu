@@ -19,29 +19,20 @@ namespace {
 template <typename T>
 __global__ void max_pool_forward(int64_t total, Pool2d g, Strides4 st, const T* in, T* out,
                                  int64_t* indices) {
-  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t o = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; o < total;
-       o += stride) {
-    const int64_t j = o % g.out_w, i = (o / g.out_w) % g.out_h;
-    const int64_t c = (o / (g.out_w * g.out_h)) % g.channels,
-                  n = o / (g.out_w * g.out_h * g.channels);
-    T best = static_cast<T>(-INFINITY);
-    int64_t best_index = -1;  // stays -1 only if the window misses the input entirely
+  for (int64_t o = grid_first(); o < total; o += grid_step()) {
+    const auto [n, c, i, j] = nchw_index(o, g.channels, g.out_h, g.out_w);
+    WindowMax<T> m;
     for (int64_t a = 0; a < g.kernel_h; ++a) {
       const int64_t h = i * g.stride_h - g.pad_h + a * g.dilation_h;
       if (h < 0 || h >= g.in_h) continue;
       for (int64_t b = 0; b < g.kernel_w; ++b) {
         const int64_t w = j * g.stride_w - g.pad_w + b * g.dilation_w;
         if (w < 0 || w >= g.in_w) continue;
-        const T v = in[st.at(n, c, h, w)];
-        if (best_index < 0 || v > best || isnan(v)) {
-          best = v;
-          best_index = h * g.in_w + w;
-        }
+        m.add(in[st.at(n, c, h, w)], h * g.in_w + w);
       }
     }
-    out[o] = best;
-    indices[o] = best_index;
+    out[o] = m.best;
+    indices[o] = m.index;
   }
 }
 
@@ -49,11 +40,8 @@ template <typename T>
 __global__ void max_pool_backward(int64_t total, int64_t channels, int64_t out_h, int64_t out_w,
                                   int64_t plane, Strides4 gs, Strides4 is, const T* grad,
                                   const int64_t* indices, T* out) {
-  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t o = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; o < total;
-       o += stride) {
-    const int64_t j = o % out_w, i = (o / out_w) % out_h;
-    const int64_t c = (o / (out_w * out_h)) % channels, n = o / (out_w * out_h * channels);
+  for (int64_t o = grid_first(); o < total; o += grid_step()) {
+    const auto [n, c, i, j] = nchw_index(o, channels, out_h, out_w);
     const int64_t k = indices[is.at(n, c, i, j)];
     if (k < 0) continue;  // a window that held no input element
     cuda_check_index("max_pool2d_backward", "indices", k, plane);
@@ -74,10 +62,9 @@ void forward_kernel(KernelContext& ctx) {
     cuda::DeviceGuard guard(input.device().index);
     cudaStream_t stream = cuda::current_stream();
     OSPREY_DISPATCH_FLOAT(input.dtype(), "max_pool2d", [&]<typename T>() {
-      max_pool_forward<T><<<cuda_detail::blocks_for(total), cuda_detail::kThreads, 0, stream>>>(
-          total, g, Strides4(input), static_cast<const T*>(input.raw_data()),
-          static_cast<T*>(out.raw_data()), static_cast<int64_t*>(indices.raw_data()));
-      OSPREY_CUDA_LAUNCH_CHECK();
+      launch_per_element(max_pool_forward<T>, total, stream, g, Strides4(input),
+                         static_cast<const T*>(input.raw_data()), static_cast<T*>(out.raw_data()),
+                         static_cast<int64_t*>(indices.raw_data()));
     });
   }
   store_pool_output(given, out);
@@ -90,24 +77,18 @@ void backward_kernel(KernelContext& ctx) {
   const Tensor& grad = ctx.input(0);
   const Tensor& indices = ctx.input(1);
   const Shape input_size = ctx.attrs().get_ints("input_size");
-  const Tensor& given = ctx.output(0, input_size, grad.dtype());
-  Tensor out = pool_scratch_for(given);
-  if (out.numel() > 0) {
-    cuda::DeviceGuard guard(grad.device().index);
-    cudaStream_t stream = cuda::current_stream();
-    OSPREY_CUDA_CHECK(cudaMemsetAsync(out.raw_data(), 0, out.nbytes(), stream));
-    const int64_t total = grad.numel();
-    if (total > 0) {
-      OSPREY_DISPATCH_FLOAT(grad.dtype(), "max_pool2d_backward", [&]<typename T>() {
-        max_pool_backward<T><<<cuda_detail::blocks_for(total), cuda_detail::kThreads, 0, stream>>>(
-            total, grad.size(1), grad.size(2), grad.size(3), input_size[2] * input_size[3],
-            Strides4(grad), Strides4(indices), static_cast<const T*>(grad.raw_data()),
-            static_cast<const int64_t*>(indices.raw_data()), static_cast<T*>(out.raw_data()));
-        OSPREY_CUDA_LAUNCH_CHECK();
-      });
-    }
-  }
-  store_pool_output(given, out);
+  with_pool_output(ctx.output(0, input_size, grad.dtype()), grad.device(), true,
+                   [&](const Tensor& out, cudaStream_t stream) {
+                     if (grad.numel() == 0) return;
+                     OSPREY_DISPATCH_FLOAT(grad.dtype(), "max_pool2d_backward", [&]<typename T>() {
+                       launch_per_element(max_pool_backward<T>, grad.numel(), stream, grad.size(1),
+                                          grad.size(2), grad.size(3), input_size[2] * input_size[3],
+                                          Strides4(grad), Strides4(indices),
+                                          static_cast<const T*>(grad.raw_data()),
+                                          static_cast<const int64_t*>(indices.raw_data()),
+                                          static_cast<T*>(out.raw_data()));
+                     });
+                   });
 }
 
 // grad_output decides (indices are i64).

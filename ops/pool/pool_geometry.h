@@ -2,9 +2,11 @@
 // output size rule (see pool.h), and strided 4-d element access for the CPU kernels.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 
+#include "framework/core/macros.h"
 #include "framework/core/tensor.h"
 #include "framework/dispatch/attributes.h"
 
@@ -38,11 +40,11 @@ Shape image_size_attr(const dispatch::Attrs& attrs, const char* name, const char
 // adaptive_avg_pool2d's output shape [N, C, OH, OW] for `input` and its output_size attribute.
 Shape adaptive_avg_pool2d_output_shape(const Shape& input, const dispatch::Attrs& attrs);
 
-// Bin i of `out` over `in` elements: [floor(i*in/out), ceil((i+1)*in/out)).
-inline int64_t adaptive_bin_start(int64_t i, int64_t in, int64_t out) {
+// Bin i of `out` over `in` elements: [floor(i*in/out), ceil((i+1)*in/out)) (host and device).
+OSPREY_INLINE int64_t adaptive_bin_start(int64_t i, int64_t in, int64_t out) {
   return i * in / out;
 }
-inline int64_t adaptive_bin_end(int64_t i, int64_t in, int64_t out) {
+OSPREY_INLINE int64_t adaptive_bin_end(int64_t i, int64_t in, int64_t out) {
   return ((i + 1) * in + out - 1) / out;
 }
 
@@ -53,6 +55,21 @@ void for_each_plane(int64_t planes, int64_t work, Body body) {
 #pragma omp parallel for schedule(static) if (work > 4096)
   for (int64_t p = 0; p < planes; ++p) body(p);
 }
+
+// The running maximum of a max_pool2d window, for the CPU and CUDA kernels alike: the first
+// element seeds the search; NaN wins over numbers, as in PyTorch (v != v: v is NaN). index stays
+// -1 only if the window misses the input entirely.
+template <typename T>
+struct WindowMax {
+  T best = static_cast<T>(-INFINITY);
+  int64_t index = -1;
+  OSPREY_INLINE void add(T v, int64_t at) {
+    if (index < 0 || v > best || v != v) {
+      best = v;
+      index = at;
+    }
+  }
+};
 
 // Offset of element (n, c, h, w) of a 4-d tensor through its strides.
 inline int64_t offset4(const Shape& strides, int64_t n, int64_t c, int64_t h, int64_t w) {

@@ -7,48 +7,20 @@
 #include "framework/dispatch/registry.h"
 #include "ops/common/case_helpers.h"
 #include "ops/common/op_helpers.h"
+#include "ops/common/weighted_elementwise_loss.h"
 
 namespace osprey::ops {
 namespace {
 
-// Checks input/target/weight (at `first`, first + 1, first + 2) and the attributes.
-void check_common(const KernelContext& ctx, int first) {
+// The op's own attributes (operands, reduction and grad_output: weighted_loss::validate).
+void check_attrs(const KernelContext& ctx) {
   const char* op = ctx.op().schema.name.c_str();
-  const Tensor& input = ctx.input(first);
-  check_floating(ctx, first);
-  check_same_dtype(ctx);
-  const char* names[] = {"target", "weight"};
-  for (int i = 1; i <= 2; ++i) {
-    const Tensor& t = ctx.input(first + i);
-    if (!t.defined()) continue;
-    OSPREY_CHECK_KIND(shape, t.shape() == input.shape(), "{}: {} {} must have input's shape {}", op,
-                      names[i - 1], t.describe(), input.describe());
-  }
   const double alpha = ctx.attrs().get_float("alpha");
   OSPREY_CHECK(alpha < 0.0 || alpha <= 1.0,
                "{}: alpha must be in [0, 1] (or < 0 for no class balancing), got {}", op, alpha);
   const double gamma = ctx.attrs().get_float("gamma");
   OSPREY_CHECK(std::isfinite(gamma) && gamma >= 0.0, "{}: gamma must be finite and >= 0, got {}",
                op, gamma);
-  const std::string& reduction = ctx.attrs().get_string("reduction");
-  OSPREY_CHECK(reduction == "mean" || reduction == "sum" || reduction == "none",
-               "{}: reduction must be 'mean', 'sum' or 'none', got '{}'", op, reduction);
-}
-
-void validate_forward(const KernelContext& ctx) {
-  check_common(ctx, 0);
-}
-
-void validate_backward(const KernelContext& ctx) {
-  check_common(ctx, 1);
-  const char* op = ctx.op().schema.name.c_str();
-  const Tensor& g = ctx.input(0);
-  const bool none = ctx.attrs().get_string("reduction") == "none";
-  const Shape expected = none ? ctx.input(1).shape() : Shape{};
-  OSPREY_CHECK_KIND(shape, g.shape() == expected,
-                    "{}: grad_output {} must be shaped like the loss ({} for reduction '{}')", op,
-                    g.describe(), none ? "input's shape" : "a scalar",
-                    ctx.attrs().get_string("reduction"));
 }
 
 SigmoidFocalLossOptions options_of(const Attrs& attrs, Tensor weight) {
@@ -70,7 +42,7 @@ Attrs attrs_of(const std::string& reduction, double alpha = 0.25, double gamma =
   return Attrs{{"alpha", alpha}, {"gamma", gamma}, {"reduction", reduction}};
 }
 
-// Forward cases; the backward cases prepend a matching grad_output.
+// Forward cases; the backward op's cases prepend a matching grad_output (register_op_pair).
 std::vector<OpCase> forward_cases(DType dtype, uint64_t seed) {
   CaseRandom rng(seed);
   auto logits = [&](const Shape& s) { return rng.uniform(s, dtype, -3, 3); };
@@ -105,16 +77,6 @@ std::vector<OpCase> forward_cases(DType dtype, uint64_t seed) {
   };
 }
 
-std::vector<OpCase> backward_cases(DType dtype, uint64_t seed) {
-  CaseRandom rng(seed + 1);
-  std::vector<OpCase> cases = forward_cases(dtype, seed);
-  for (auto& c : cases) {
-    const bool none = c.attrs.get_string("reduction") == "none";
-    c.inputs.insert(c.inputs.begin(), rng.uniform(none ? c.inputs[0].shape() : Shape{}, dtype));
-  }
-  return cases;
-}
-
 std::vector<AttrSpec> attr_specs() {
   return {{"alpha", AttrType::real, 0.25, "weight of positives (1 - alpha: negatives); < 0: none"},
           {"gamma", AttrType::real, 2.0, "focusing exponent on (1 - p_t); 0: cross-entropy"},
@@ -122,30 +84,12 @@ std::vector<AttrSpec> attr_specs() {
 }
 
 const bool registered = [] {
-  auto& r = dispatch::Registry::instance();
-  InputSpec target{"target", false};
-  InputSpec weight{"weight", false, true};
-  OpDef forward;
-  forward.schema = {"sigmoid_focal_loss",
-                    {{"input"}, target, weight},
-                    attr_specs(),
-                    {{"output"}},
-                    "weighted sigmoid focal loss on logits (gamma 0, alpha < 0: binary "
-                    "cross-entropy)"};
-  forward.validate = validate_forward;
-  forward.backward = sigmoid_focal_loss_grad;
-  forward.cases = forward_cases;
-  r.add_op(std::move(forward));
-
-  OpDef backward;
-  backward.schema = {"sigmoid_focal_loss_backward",
-                     {{"grad_output"}, {"input"}, target, weight},
-                     attr_specs(),
-                     {{"grad_input"}},
-                     "the input gradient of sigmoid_focal_loss"};
-  backward.validate = validate_backward;
-  backward.cases = backward_cases;
-  r.add_op(std::move(backward));
+  weighted_loss::register_op_pair(
+      {"sigmoid_focal_loss", false, attr_specs(), check_attrs, sigmoid_focal_loss_grad,
+       forward_cases,
+       "weighted sigmoid focal loss on logits (gamma 0, alpha < 0: binary "
+       "cross-entropy)",
+       "the input gradient of sigmoid_focal_loss"});
   return true;
 }();
 

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "framework/core/macros.h"
+#include "framework/dispatch/attributes.h"
 
 namespace osprey::ops::focal {
 
@@ -49,5 +50,13 @@ struct Grad {
     return static_cast<T>(scale * static_cast<double>(g) * static_cast<double>(w) * k.a_t * d);
   }
 };
+
+// The functors of a call, from its attributes (host side; scale as in Grad).
+inline Loss loss_of(const dispatch::Attrs& attrs) {
+  return {attrs.get_float("alpha"), attrs.get_float("gamma")};
+}
+inline Grad grad_of(const dispatch::Attrs& attrs, double scale) {
+  return {attrs.get_float("alpha"), attrs.get_float("gamma"), scale};
+}
 
 }  // namespace osprey::ops::focal

@@ -7,46 +7,18 @@
 #include "framework/dispatch/registry.h"
 #include "ops/common/case_helpers.h"
 #include "ops/common/op_helpers.h"
+#include "ops/common/weighted_elementwise_loss.h"
 #include "ops/elementwise/elementwise.h"
 
 namespace osprey::ops {
 namespace {
 
-// Checks input/target/weight (at `first`, first + 1, first + 2) and the attributes.
-void check_common(const KernelContext& ctx, int first) {
+// The op's own attributes (operands, reduction and grad_output: weighted_loss::validate).
+void check_attrs(const KernelContext& ctx) {
   const char* op = ctx.op().schema.name.c_str();
-  const Tensor& input = ctx.input(first);
-  check_floating(ctx, first);
-  check_same_dtype(ctx);
-  const char* names[] = {"target", "weight"};
-  for (int i = 1; i <= 2; ++i) {
-    const Tensor& t = ctx.input(first + i);
-    if (!t.defined()) continue;
-    OSPREY_CHECK_KIND(shape, t.shape() == input.shape(), "{}: {} {} must have input's shape {}", op,
-                      names[i - 1], t.describe(), input.describe());
-  }
   const double beta = ctx.attrs().get_float("beta");
   OSPREY_CHECK(std::isfinite(beta) && beta >= 0.0, "{}: beta must be finite and >= 0, got {}", op,
                beta);
-  const std::string& reduction = ctx.attrs().get_string("reduction");
-  OSPREY_CHECK(reduction == "mean" || reduction == "sum" || reduction == "none",
-               "{}: reduction must be 'mean', 'sum' or 'none', got '{}'", op, reduction);
-}
-
-void validate_forward(const KernelContext& ctx) {
-  check_common(ctx, 0);
-}
-
-void validate_backward(const KernelContext& ctx) {
-  check_common(ctx, 1);
-  const char* op = ctx.op().schema.name.c_str();
-  const Tensor& g = ctx.input(0);
-  const bool none = ctx.attrs().get_string("reduction") == "none";
-  const Shape expected = none ? ctx.input(1).shape() : Shape{};
-  OSPREY_CHECK_KIND(shape, g.shape() == expected,
-                    "{}: grad_output {} must be shaped like the loss ({} for reduction '{}')", op,
-                    g.describe(), none ? "input's shape" : "a scalar",
-                    ctx.attrs().get_string("reduction"));
 }
 
 SmoothL1LossOptions options_of(const Attrs& attrs, Tensor weight) {
@@ -69,8 +41,8 @@ Attrs attrs_of(const std::string& reduction, double beta = 1.0) {
   return Attrs{{"beta", beta}, {"reduction", reduction}};
 }
 
-// Forward cases; the backward cases prepend a matching grad_output. Differences are drawn from
-// [-2, 2) so that both branches of the loss are exercised.
+// Forward cases; the backward op's cases prepend a matching grad_output (register_op_pair).
+// Differences are drawn from [-2, 2) so that both branches of the loss are exercised.
 std::vector<OpCase> forward_cases(DType dtype, uint64_t seed) {
   CaseRandom rng(seed);
   auto values = [&](const Shape& s) { return rng.uniform(s, dtype, -1, 1); };
@@ -99,44 +71,16 @@ std::vector<OpCase> forward_cases(DType dtype, uint64_t seed) {
   };
 }
 
-std::vector<OpCase> backward_cases(DType dtype, uint64_t seed) {
-  CaseRandom rng(seed + 1);
-  std::vector<OpCase> cases = forward_cases(dtype, seed);
-  for (auto& c : cases) {
-    const bool none = c.attrs.get_string("reduction") == "none";
-    c.inputs.insert(c.inputs.begin(), rng.uniform(none ? c.inputs[0].shape() : Shape{}, dtype));
-  }
-  return cases;
-}
-
 std::vector<AttrSpec> attr_specs() {
   return {{"beta", AttrType::real, 1.0, "|d| below which the loss is quadratic (0: L1)"},
           {"reduction", AttrType::string, std::string("mean"), "'mean', 'sum' or 'none'"}};
 }
 
 const bool registered = [] {
-  auto& r = dispatch::Registry::instance();
-  InputSpec weight{"weight", false, true};
-  OpDef forward;
-  forward.schema = {"smooth_l1_loss",
-                    {{"input"}, {"target"}, weight},
-                    attr_specs(),
-                    {{"output"}},
-                    "weighted smooth L1 (Huber) loss between input and target"};
-  forward.validate = validate_forward;
-  forward.backward = smooth_l1_loss_grad;
-  forward.cases = forward_cases;
-  r.add_op(std::move(forward));
-
-  OpDef backward;
-  backward.schema = {"smooth_l1_loss_backward",
-                     {{"grad_output"}, {"input"}, {"target"}, weight},
-                     attr_specs(),
-                     {{"grad_input"}},
-                     "s * w * huber'(input - target): the input gradient of smooth_l1_loss"};
-  backward.validate = validate_backward;
-  backward.cases = backward_cases;
-  r.add_op(std::move(backward));
+  weighted_loss::register_op_pair(
+      {"smooth_l1_loss", true, attr_specs(), check_attrs, smooth_l1_loss_grad, forward_cases,
+       "weighted smooth L1 (Huber) loss between input and target",
+       "s * w * huber'(input - target): the input gradient of smooth_l1_loss"});
   return true;
 }();
 

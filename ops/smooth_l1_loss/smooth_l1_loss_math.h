@@ -4,6 +4,7 @@
 #pragma once
 
 #include "framework/core/macros.h"
+#include "framework/dispatch/attributes.h"
 
 namespace osprey::ops::smooth_l1 {
 
@@ -31,5 +32,13 @@ struct Grad {
     return static_cast<T>(scale * static_cast<double>(g) * static_cast<double>(w) * slope);
   }
 };
+
+// The functors of a call, from its attributes (host side; scale as in Grad).
+inline Loss loss_of(const dispatch::Attrs& attrs) {
+  return {attrs.get_float("beta")};
+}
+inline Grad grad_of(const dispatch::Attrs& attrs, double scale) {
+  return {attrs.get_float("beta"), scale};
+}
 
 }  // namespace osprey::ops::smooth_l1

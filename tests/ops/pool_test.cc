@@ -38,6 +38,21 @@ TEST(MaxPool2d, FourByFourTwoByTwo) {
   });
 }
 
+// A NaN wins its window over every number (as in PyTorch), wherever it lies in the window.
+TEST(MaxPool2d, NanWinsItsWindow) {
+  const double nan = std::nan("");
+  Tensor x = image({1, nan, 2, 0, 3, 4, 8, 7, 9, 0, 1, 2, nan, 3, 5, nan}, {1, 1, 4, 4});
+  for_each_cpu_kernel("max_pool2d", [&] {
+    auto [y, idx] = ops::max_pool2d(x, {2});
+    const D v = y.to_vector<double>();
+    EXPECT_TRUE(std::isnan(v[0]));
+    EXPECT_EQ(v[1], 8);
+    EXPECT_TRUE(std::isnan(v[2]));
+    EXPECT_TRUE(std::isnan(v[3]));
+    EXPECT_EQ(idx.to_vector<int64_t>(), (I{1, 6, 12, 15}));
+  });
+}
+
 TEST(MaxPool2d, ChannelsLastAndStridedMatchContiguous) {
   D v;
   for (int i = 0; i < 2 * 3 * 4 * 5; ++i) v.push_back((i * 37) % 120);  // distinct
