@@ -5,6 +5,7 @@
 #include <cstring>
 #include <tuple>
 
+#include "data/detection/resize_normalise.h"
 #include "data/image/resize.h"
 #include "data/sample_random.h"
 #include "framework/core/error.h"
@@ -200,7 +201,8 @@ DetectionResult DetectionTransform::apply(const DetectionSample& sample, uint64_
 }
 
 DetectionResult DetectionTransform::apply(const DetectionSample& sample,
-                                          const DetectionChoice& choice) const {
+                                          const DetectionChoice& choice,
+                                          bool reference_pixels) const {
   const Image& input = sample.image;
   OSPREY_CHECK(input.width > 0 && input.height > 0 && (input.channels == 1 || input.channels == 3),
                "detection transform: expected a grey or RGB image, got {}x{}x{}", input.width,
@@ -248,10 +250,51 @@ DetectionResult DetectionTransform::apply(const DetectionSample& sample,
     result.objects.push_back(object);
     result.source_index.push_back(static_cast<int>(i));
   }
-  // The pixels: each step makes a new image only when it changes something; the flip happens
-  // while writing the output.
   const int out_w = round_up(std::max(choice.out_width, config_.pad_width), config_.pad_multiple);
   const int out_h = round_up(std::max(choice.out_height, config_.pad_height), config_.pad_multiple);
+  result.image = Tensor::empty({3, out_h, out_w}, DType::f32);
+  const bool photometric_jitter =
+      choice.brightness != 1.0f || choice.contrast != 1.0f || choice.saturation != 1.0f;
+  if (reference_pixels || photometric_jitter) {
+    write_reference_pixels(input, choice, out_h, out_w, result.image.data<float>());
+  } else {
+    Image rgb;
+    if (input.channels == 1) rgb = to_rgb(input);
+    const Image& image = input.channels == 1 ? rgb : input;
+    ChannelNormalise normalise;
+    normalise.value_scale = config_.value_scale;
+    normalise.pad_value = config_.pad_value;
+    for (int oc = 0; oc < 3; ++oc) {
+      normalise.source_channel[oc] = config_.bgr ? 2 - oc : oc;
+      normalise.mean[oc] = mean_of(oc);
+      normalise.inv_std[oc] = 1.0f / std_of(oc);
+    }
+    resize_flip_normalise(image, choice.crop ? choice.crop_x : 0, choice.crop ? choice.crop_y : 0,
+                          choice.crop ? choice.crop_width : image.width,
+                          choice.crop ? choice.crop_height : image.height, choice.out_width,
+                          choice.out_height, choice.flip, normalise, out_h, out_w,
+                          result.image.data<float>());
+  }
+  if (has_mask) {
+    Image mask = sample.mask;
+    if (choice.crop) {
+      mask = crop(mask, choice.crop_x, choice.crop_y, choice.crop_width, choice.crop_height);
+    }
+    mask = resize_nearest(mask, choice.out_width, choice.out_height);
+    result.mask = Tensor::empty({out_h, out_w}, DType::u8);
+    write_mask(mask, choice.flip, out_h, out_w, result.mask.data<uint8_t>());
+  }
+  result.valid_width = choice.out_width;
+  result.valid_height = choice.out_height;
+  result.scale_x = sx;
+  result.scale_y = sy;
+  return result;
+}
+
+void DetectionTransform::write_reference_pixels(const Image& input, const DetectionChoice& choice,
+                                                int out_h, int out_w, float* out) const {
+  // Each step makes a new image only when it changes something; the flip happens while writing
+  // the output.
   Image owned;
   const Image* image = &input;
   auto take = [&](Image next) {
@@ -269,22 +312,7 @@ DetectionResult DetectionTransform::apply(const DetectionSample& sample,
     if (image != &owned) take(*image);
     photometric(owned, choice.brightness, choice.contrast, choice.saturation);
   }
-  result.image = Tensor::empty({3, out_h, out_w}, DType::f32);
-  write_normalised(*image, choice.flip, out_h, out_w, result.image.data<float>());
-  if (has_mask) {
-    Image mask = sample.mask;
-    if (choice.crop) {
-      mask = crop(mask, choice.crop_x, choice.crop_y, choice.crop_width, choice.crop_height);
-    }
-    mask = resize_nearest(mask, choice.out_width, choice.out_height);
-    result.mask = Tensor::empty({out_h, out_w}, DType::u8);
-    write_mask(mask, choice.flip, out_h, out_w, result.mask.data<uint8_t>());
-  }
-  result.valid_width = choice.out_width;
-  result.valid_height = choice.out_height;
-  result.scale_x = sx;
-  result.scale_y = sy;
-  return result;
+  write_normalised(*image, choice.flip, out_h, out_w, out);
 }
 
 void DetectionTransform::write_normalised(const Image& image, bool flip, int out_h, int out_w,

@@ -94,7 +94,11 @@ class DetectionTransform {
   const DetectionTransformConfig& config() const { return config_; }
 
   DetectionChoice choose(uint64_t seed, int64_t epoch, int64_t index, int width, int height) const;
-  DetectionResult apply(const DetectionSample& sample, const DetectionChoice& choice) const;
+  // The pixels go through one fused resize/flip/normalise pass (resize_normalise.h) unless there
+  // is photometric jitter; `reference_pixels` forces the step-by-step path (crop, resize_bilinear,
+  // photometric, normalise table), which the fused pass must match (tests compare them).
+  DetectionResult apply(const DetectionSample& sample, const DetectionChoice& choice,
+                        bool reference_pixels = false) const;
   DetectionResult apply(const DetectionSample& sample, uint64_t seed, int64_t epoch,
                         int64_t index) const;
 
@@ -105,6 +109,9 @@ class DetectionTransform {
  private:
   float mean_of(int channel) const;
   float std_of(int channel) const;
+  // Crop, resize, photometric jitter and normalisation step by step (the reference pixel path).
+  void write_reference_pixels(const Image& input, const DetectionChoice& choice, int out_h,
+                              int out_w, float* out) const;
   // The 3-channel `image` (mirrored when `flip`) normalised into a 3×out_h×out_w canvas.
   void write_normalised(const Image& image, bool flip, int out_h, int out_w, float* out) const;
   DetectionTransformConfig config_;
