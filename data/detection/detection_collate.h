@@ -27,6 +27,7 @@ struct DetectionBatch {
   Tensor indices;    // i64 B: the dataset index of each sample
   int64_t dropped = 0;  // objects removed by the crops of this batch's samples
   int64_t clipped = 0;  // objects cut by the crops and kept
+  int64_t corrupt = 0;  // corrupt samples replaced by readable ones (CorruptSamplePolicy::skip)
   LoaderPosition position;
 };
 

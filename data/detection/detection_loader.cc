@@ -7,8 +7,9 @@
 
 namespace osprey::data {
 
-FileDetectionSource::FileDetectionSource(DetectionDataset dataset, DecodeOptions options)
-    : dataset_(std::move(dataset)), options_(options) {
+FileDetectionSource::FileDetectionSource(DetectionDataset dataset, DecodeOptions options,
+                                         CorruptSamplePolicy policy)
+    : dataset_(std::move(dataset)), options_(options), policy_(policy) {
   // The transforms take RGB images and index masks: these two options are not the caller's.
   options_.keep_grey = false;
   options_.keep_alpha = false;
@@ -23,6 +24,31 @@ std::string FileDetectionSource::resolve(const std::string& path) const {
 DetectionSample FileDetectionSource::sample(int64_t index) const {
   OSPREY_CHECK(index >= 0 && index < size(), "dataset '{}': no sample {} (it has {})",
                dataset_.name, index, size());
+  auto context = [&](Error& e, int64_t i) {
+    e.add_context(fmt::format("reading sample {} (id '{}') of dataset '{}'", i,
+                              dataset_.images[static_cast<size_t>(i)].id, dataset_.name));
+  };
+  try {
+    return read(index);
+  } catch (Error& e) {
+    context(e, index);
+    if (policy_ == CorruptSamplePolicy::strict) throw;
+    for (int64_t k = 1; k < size(); ++k) {
+      const int64_t other = (index + k) % size();
+      try {
+        DetectionSample sample = read(other);
+        sample.skipped = static_cast<int>(k);
+        sample.index = other;
+        return sample;
+      } catch (const Error&) {
+        // Also corrupt: keep looking; the requested sample's error is the one reported.
+      }
+    }
+    throw;
+  }
+}
+
+DetectionSample FileDetectionSource::read(int64_t index) const {
   const AnnotatedImage& entry = dataset_.images[static_cast<size_t>(index)];
   DetectionSample sample;
   const std::string path = resolve(entry.image_path);
@@ -83,15 +109,25 @@ DetectionBatch DetectionLoader::make_batch(LoaderPosition position) const {
       std::min<int64_t>(config_.batch_size, static_cast<int64_t>(order->size()) - begin);
   std::vector<DetectionResult> results;
   std::vector<int64_t> indices;
+  int64_t corrupt = 0;
   for (int64_t k = 0; k < count; ++k) {
     const int64_t index = (*order)[static_cast<size_t>(begin + k)];
-    results.push_back(
-        transform_.apply(source_->sample(index), config_.seed, position.epoch, index));
+    const DetectionSample sample = source_->sample(index);
+    results.push_back(transform_.apply(sample, config_.seed, position.epoch, index));
     indices.push_back(index);
+    corrupt += sample.skipped;
+    if (sample.index >= 0) indices.back() = sample.index;
   }
   DetectionBatch batch = collate_detection(results, indices, transform_.config().pad_multiple,
                                            transform_.config().pad_value);
   batch.position = position;
+  batch.corrupt = corrupt;
+  return batch;
+}
+
+std::optional<DetectionBatch> DetectionLoader::next() {
+  std::optional<DetectionBatch> batch = pipeline_->next();
+  if (batch) corrupt_samples_ += batch->corrupt;
   return batch;
 }
 

@@ -39,17 +39,30 @@ class DetectionSource {
 // 1/2, 1/4 or 1/8 size when that stays above the minimum — set both minimums to the transform's
 // smallest target side to skip decoding pixels the resize would throw away. Boxes are then scaled
 // to the decoded size and masks resized to it (nearest neighbour), so the sample stays consistent.
+// Corrupt samples: a sample whose files cannot be read or decoded (missing, empty, truncated,
+// corrupt, of another size than the annotation says) is, under
+//   strict: an error naming the file, with the dataset, sample index and id added as context;
+//   skip: replaced by the next readable sample in dataset order (index + 1, index + 2, ...,
+//         wrapping around) — a pure function of the index, so batches stay the same at any thread
+//         count — with DetectionSample::skipped counting the corrupt ones passed over. The loader
+//         adds these up per batch (DetectionBatch::corrupt) and in total (corrupt_samples()).
+//         When no sample is readable the error of the requested one is thrown.
+enum class CorruptSamplePolicy { strict, skip };
+
 class FileDetectionSource : public DetectionSource {
  public:
-  explicit FileDetectionSource(DetectionDataset dataset, DecodeOptions options = {});
+  explicit FileDetectionSource(DetectionDataset dataset, DecodeOptions options = {},
+                               CorruptSamplePolicy policy = CorruptSamplePolicy::strict);
   int64_t size() const override { return static_cast<int64_t>(dataset_.images.size()); }
   DetectionSample sample(int64_t index) const override;
   const DetectionDataset& dataset() const { return dataset_; }
 
  private:
   std::string resolve(const std::string& path) const;
+  DetectionSample read(int64_t index) const;  // strict: throws on a corrupt sample
   DetectionDataset dataset_;
   DecodeOptions options_;
+  CorruptSamplePolicy policy_;
 };
 
 class DetectionLoader {
@@ -63,7 +76,9 @@ class DetectionLoader {
 
   const LoaderConfig& config() const { return config_; }
   int64_t batches_per_epoch() const { return batches_per_epoch_; }
-  std::optional<DetectionBatch> next() { return pipeline_->next(); }
+  std::optional<DetectionBatch> next();
+  // Corrupt samples replaced (CorruptSamplePolicy::skip) in the batches next() has returned.
+  int64_t corrupt_samples() const { return corrupt_samples_; }
   LoaderPosition position() const { return pipeline_->position(); }
   void set_position(LoaderPosition position) { pipeline_->set_position(position); }
   // Batch `position` made on the calling thread, independent of the iteration state.
@@ -75,6 +90,7 @@ class DetectionLoader {
   LoaderConfig config_;
   int64_t batches_per_epoch_ = 0;
   EpochOrders orders_;
+  int64_t corrupt_samples_ = 0;
   std::unique_ptr<BatchPipeline<DetectionBatch>> pipeline_;  // last: its threads stop first
 };
 

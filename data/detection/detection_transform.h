@@ -74,6 +74,10 @@ struct DetectionSample {
   Image image;                  // 3-channel RGB (a 1-channel grey image is taken as R = G = B)
   std::vector<Object> objects;  // boxes in image pixels
   Image mask;                   // 1 channel, the image's size; empty when there is none
+  // Set by sources that replace corrupt samples (detection_loader.h): how many were passed over,
+  // and the dataset index actually read when that is not the one asked for (else -1).
+  int skipped = 0;
+  int64_t index = -1;
 };
 
 struct DetectionResult {
