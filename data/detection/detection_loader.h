@@ -10,13 +10,16 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 
 #include "data/batch_pipeline.h"
 #include "data/detection/annotation.h"
+#include "data/detection/batch_upload.h"
 #include "data/detection/detection_collate.h"
 #include "data/detection/detection_transform.h"
+#include "data/host_block_pool.h"
 #include "data/image/codec.h"
 #include "data/loader.h"
 
@@ -65,12 +68,20 @@ class FileDetectionSource : public DetectionSource {
   CorruptSamplePolicy policy_;
 };
 
+// Batches are written straight into reused host blocks (host_block_pool.h: no per-sample images
+// and no fresh pages per batch). With config.device a CUDA device, the blocks are pinned and each
+// batch is uploaded on a copy stream (batch_upload.h): next() returns device tensors that the
+// calling thread's current stream may use at once (it waits on the copy's event), and it starts
+// the upload of the following batch when that one is already made, so the upload overlaps the
+// compute the caller issues on this one. Call next() from one thread, the one issuing the compute.
 class DetectionLoader {
  public:
   // The batches are padded to the largest image of each batch, rounded up to the transform's
   // pad_multiple, with its pad_value.
   DetectionLoader(std::shared_ptr<const DetectionSource> source, DetectionTransform transform,
                   LoaderConfig config);
+  // Stops the workers (a batch being made is finished first), then waits for uploads in flight.
+  ~DetectionLoader();
   DetectionLoader(const DetectionLoader&) = delete;
   DetectionLoader& operator=(const DetectionLoader&) = delete;
 
@@ -79,10 +90,13 @@ class DetectionLoader {
   std::optional<DetectionBatch> next();
   // Corrupt samples replaced (CorruptSamplePolicy::skip) in the batches next() has returned.
   int64_t corrupt_samples() const { return corrupt_samples_; }
-  LoaderPosition position() const { return pipeline_->position(); }
-  void set_position(LoaderPosition position) { pipeline_->set_position(position); }
-  // Batch `position` made on the calling thread, independent of the iteration state.
+  LoaderPosition position() const;
+  void set_position(LoaderPosition position);
+  // Batch `position` made on the calling thread, independent of the iteration state (on the host).
   DetectionBatch make_batch(LoaderPosition position) const;
+  const HostBlockPool& host_pool() const { return *pool_; }
+  // The copy stream's uploader; nullptr on the CPU.
+  const BatchUploader* uploader() const { return uploader_.get(); }
 
  private:
   std::shared_ptr<const DetectionSource> source_;
@@ -91,6 +105,9 @@ class DetectionLoader {
   int64_t batches_per_epoch_ = 0;
   EpochOrders orders_;
   int64_t corrupt_samples_ = 0;
+  std::unique_ptr<HostBlockPool> pool_;
+  std::unique_ptr<BatchUploader> uploader_;
+  std::deque<BatchUploader::Upload> staged_;                 // uploads started, in batch order
   std::unique_ptr<BatchPipeline<DetectionBatch>> pipeline_;  // last: its threads stop first
 };
 

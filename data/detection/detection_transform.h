@@ -106,11 +106,23 @@ class DetectionTransform {
   DetectionResult apply(const DetectionSample& sample, uint64_t seed, int64_t epoch,
                         int64_t index) const;
 
+  // apply() in parts, for callers that place the pixels themselves (the loader writes them straight
+  // into its batch): the objects, scales, counts and valid size (image and mask undefined); the
+  // padded size apply() gives the image, (height, width); and the pixels written into a 3 × out_h
+  // × out_w canvas (at least canvas_size()) with its mask, when the sample has one and mask_out is
+  // given, into an out_h × out_w canvas — the image at the top left, the rest padding.
+  DetectionResult apply_boxes(const DetectionSample& sample, const DetectionChoice& choice) const;
+  std::pair<int, int> canvas_size(const DetectionChoice& choice) const;
+  void write_pixels(const DetectionSample& sample, const DetectionChoice& choice, int out_h,
+                    int out_w, float* image_out, uint8_t* mask_out,
+                    bool reference_pixels = false) const;
+
   // The resized size of a width × height image at jitter factor `jitter` for short_sides entry
   // `side_index` (the deterministic part of choose()).
   std::pair<int, int> resized_size(int width, int height, int side_index, float jitter) const;
 
  private:
+  void check(const DetectionSample& sample, const DetectionChoice& choice) const;
   float mean_of(int channel) const;
   float std_of(int channel) const;
   // Crop, resize, photometric jitter and normalisation step by step (the reference pixel path).
