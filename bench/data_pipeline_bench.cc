@@ -5,7 +5,8 @@
 // rate (goal >= 0.8), then the loader's peak resident memory at several prefetch depths.
 //
 // Each measurement runs in a forked child so that its peak RSS (getrusage ru_maxrss) is its own.
-// Rates are images per second of wall time, best of `rounds` passes; the CPU time per image is
+// A loader pass is one epoch of one loader kept across passes. Rates are images per second of wall
+// time, best of `rounds` passes; the CPU time per image is
 // printed too, because on a machine shared with other busy processes wall time is noisy.
 // The images are synthetic (bench/synthetic_photo.h), 500×375, JPEG quality 90.
 //   Usage: data_pipeline_bench [--images=N] [--rounds=R] [--workers=W]
@@ -48,10 +49,10 @@ struct Result {
   double peak_rss_mib = 0;
 };
 
-// Runs `pass` (which processes `images` images) `rounds` times in a forked child and reports the
-// best pass and the child's peak RSS.
-template <typename Pass>
-Result in_child(int rounds, int images, const Pass& pass) {
+// Runs the pass that `make_pass()` returns (it processes `images` images) `rounds` times in a
+// forked child and reports the best pass and the child's peak RSS.
+template <typename MakePass>
+Result in_child(int rounds, int images, const MakePass& make_pass) {
   int fds[2];
   if (pipe(fds) != 0) std::abort();
   const pid_t pid = fork();
@@ -59,6 +60,7 @@ Result in_child(int rounds, int images, const Pass& pass) {
     close(fds[0]);
     Result r;
     double best_wall = 1e9, best_cpu = 1e9;
+    auto pass = make_pass();
     for (int i = 0; i < rounds; ++i) {
       const double w0 = wall_seconds(), c0 = process_cpu_seconds();
       pass();
@@ -121,25 +123,30 @@ int main(int argc, char** argv) {
 
   // Raw decode: `workers` threads read and decode interleaved files.
   const Result decode = in_child(rounds, n, [&] {
-    std::vector<std::thread> threads;
-    for (int t = 0; t < workers; ++t) {
-      threads.emplace_back([&, t] {
-        for (int i = t; i < n; i += workers) {
-          const Image image = read_image((dir / dataset.images[i].image_path).string());
-          if (image.pixels[7] == 1) std::printf(" ");
-        }
-      });
-    }
-    for (std::thread& thread : threads) thread.join();
+    return [&] {
+      std::vector<std::thread> threads;
+      for (int t = 0; t < workers; ++t) {
+        threads.emplace_back([&, t] {
+          for (int i = t; i < n; i += workers) {
+            const Image image = read_image((dir / dataset.images[i].image_path).string());
+            if (image.pixels[7] == 1) std::printf(" ");
+          }
+        });
+      }
+      for (std::thread& thread : threads) thread.join();
+    };
   });
   auto loader_pass = [&](int64_t prefetch) {
+    // One loader, one epoch per pass: the steady state of training, threads and blocks warm.
     return in_child(rounds, n, [&] {
-      DetectionLoader loader(
+      auto loader = std::make_shared<DetectionLoader>(
           source, DetectionTransform(voc),
           LoaderConfig{.batch_size = 2, .workers = workers, .prefetch = prefetch, .seed = 1});
-      float sum = 0;
-      while (auto batch = loader.next()) sum += batch->images.data<float>()[0];
-      if (sum == 1.5f) std::printf(" ");
+      return [loader] {
+        float sum = 0;
+        while (auto batch = loader->next()) sum += batch->images.data<float>()[0];
+        if (sum == 1.5f) std::printf(" ");
+      };
     });
   };
   const Result loader = loader_pass(0);
