@@ -29,6 +29,9 @@ BatchUploader::~BatchUploader() {
 void BatchUploader::collect() {
   for (auto& slot : slots_) {
     if (slot->in_use && slot->storage.use_count() == 1) {
+      // A batch dropped before it was handed over (set_position) was never waited for: order its
+      // copy before the release too, so that a released block has no copy in flight either.
+      stream_->wait_current(*slot->copied);
       slot->released = stream_->record_current();
       slot->in_use = false;
     }
@@ -87,6 +90,7 @@ BatchUploader::Upload BatchUploader::upload(const DetectionBatch& host) {
   stream_->copy_to_device(slot.storage->data(), block->data(), nbytes);
   Upload out;
   out.copied = stream_->record();
+  slot.copied = out.copied;
   host_in_flight_.push_back({out.copied, block});
   for (Tensor* t : tensors) {
     *t = Tensor::from_storage(slot.storage, t->shape(), t->strides(), t->offset(), t->dtype());

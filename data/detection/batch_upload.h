@@ -51,6 +51,7 @@ class BatchUploader {
   struct Slot {
     std::shared_ptr<Storage> storage;
     std::unique_ptr<DeviceEvent> released;  // set when free: the consumer's last use of it
+    std::shared_ptr<DeviceEvent> copied;    // the last copy into it
     bool in_use = false;
   };
   struct HostInFlight {
