@@ -111,7 +111,8 @@ int main(int argc, char** argv) {
     const std::string name = "img" + std::to_string(i) + ".jpg";
     write_file_bytes((dir / name).string(),
                      encode_jpeg(osprey::bench::synthetic_photo(500, 375, i), 90));
-    dataset.images.push_back(AnnotatedImage{name, name, 500, 375, {Object{{40, 30, 300, 200}, 0}}});
+    dataset.images.push_back(
+        AnnotatedImage{name, name, 500, 375, {Object{{40, 30, 300, 200}, 0}}, ""});
   }
   auto source = std::make_shared<const FileDetectionSource>(dataset);
   const DetectionTransformConfig voc{.short_sides = {600},
