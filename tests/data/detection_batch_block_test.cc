@@ -1,8 +1,13 @@
 // Batches written straight into reused host blocks: the loader's batches equal collate_detection
 // over DetectionTransform::apply() (masks, crops, photometric jitter, odd sizes), every tensor of a
-// batch views one block, and the pool reuses blocks instead of allocating one per batch.
+// batch views one block, and the pool reuses blocks instead of allocating one per batch; the
+// pipeline says when its next batch is ready.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
+#include "data/batch_pipeline.h"
 #include "data/detection/detection_loader.h"
 
 namespace osprey::data {
@@ -115,6 +120,26 @@ TEST(HostBlockPool, ReusesFreedBlocksAndKeepsAtMostMaxFree) {
   EXPECT_EQ(pool.free_blocks(), 2u);                   // the third went back to the system
   std::shared_ptr<Storage> tiny = pool.acquire(1000);  // never a block far too large
   EXPECT_LT(tiny->nbytes(), 50000u);
+}
+
+// next_ready(), which the device loader uses to upload ahead without waiting: false while the batch
+// next() needs is not made (always, without workers), true once it is and at the epoch's end.
+TEST(BatchPipeline, NextReadySaysWhetherNextWouldWait) {
+  BatchPipeline<int64_t> serial(2, 0, 0, [](LoaderPosition p) { return p.batch; });
+  EXPECT_FALSE(serial.next_ready());
+  EXPECT_EQ(serial.next(), 0);
+  EXPECT_EQ(serial.next(), 1);
+  EXPECT_TRUE(serial.next_ready());  // the epoch is over: next() returns nullopt at once
+
+  BatchPipeline<int64_t> threaded(3, 1, 2, [](LoaderPosition p) { return 10 * p.batch; });
+  EXPECT_FALSE(threaded.next_ready());  // no worker has started yet
+  EXPECT_EQ(threaded.next(), 0);        // starts the worker, which then makes batch 1 ahead
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!threaded.next_ready() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_TRUE(threaded.next_ready());
+  EXPECT_EQ(threaded.next(), 10);
 }
 
 }  // namespace
