@@ -149,8 +149,10 @@ DetectionBatch DetectionLoader::make_batch(LoaderPosition position) const {
     indices.push_back(sample.index >= 0 ? sample.index : index);
     corrupt += sample.skipped;
     OSPREY_CHECK(sample.mask.empty() == samples[0].mask.empty(),
-                 "detection loader: sample {} (dataset index {}) {} but sample {} {}", k, index,
-                 sample.mask.empty() ? "has no mask" : "has a mask", (*order)[size_t(begin)],
+                 "detection loader: sample {} of batch {} (dataset index {}) {} but sample 0 "
+                 "(dataset index {}) {}",
+                 k, position.batch, index, sample.mask.empty() ? "has no mask" : "has a mask",
+                 (*order)[static_cast<size_t>(begin)],
                  samples[0].mask.empty() ? "has none" : "has one");
   }
   const int multiple = transform_.config().pad_multiple;
