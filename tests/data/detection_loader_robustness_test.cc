@@ -96,6 +96,26 @@ TEST_F(CorruptFiles, SkipPolicyWithNothingReadableIsTheRequestedSamplesError) {
   }
 }
 
+// Samples 0 and 2 have masks, 1 and 3 none.
+class MixedMaskSource : public DetectionSource {
+ public:
+  int64_t size() const override { return 4; }
+  DetectionSample sample(int64_t i) const override {
+    DetectionSample s;
+    s.image = Image(8, 6, 3);
+    if (i % 2 == 0) s.mask = Image(8, 6, 1);
+    return s;
+  }
+};
+
+TEST(DetectionLoaderErrors, SamplesWithAndWithoutMasksInOneBatch) {
+  DetectionLoader loader(std::make_shared<MixedMaskSource>(), DetectionTransform({}),
+                         LoaderConfig{.batch_size = 2, .shuffle = false});
+  testing::expect_error([&] { loader.next(); }, ErrorKind::value,
+                        "detection loader: sample 1 of batch 0 (dataset index 1) has no mask but "
+                        "sample 0 (dataset index 0) has one");
+}
+
 // Each sample takes 30 ms; counts the samples being made.
 class SlowSource : public DetectionSource {
  public:
