@@ -27,8 +27,17 @@ class HostBlockPool {
   HostBlockPool(const HostBlockPool&) = delete;
   HostBlockPool& operator=(const HostBlockPool&) = delete;
 
-  // A CPU storage of at least nbytes (a free block of at most twice that size, or a new one).
-  std::shared_ptr<Storage> acquire(size_t nbytes);
+  // At least nbytes of CPU memory from byte `offset` of `storage` on (64-byte aligned).
+  struct Block {
+    std::shared_ptr<Storage> storage;
+    size_t offset = 0;
+    size_t size = 0;  // usable bytes from offset
+    void* data() const { return static_cast<char*>(storage->data()) + offset; }
+  };
+  // A free block of at least nbytes and at most about twice that, or a new one. Pinned blocks are
+  // whole pages of their own (an offset past the allocation's first page boundary), since CUDA
+  // cannot register a page twice and the heap may put two blocks on one page.
+  Block acquire(size_t nbytes);
   bool pinned() const;
   size_t blocks_allocated() const;  // blocks ever allocated (for tests and benchmarks)
   size_t free_blocks() const;

@@ -79,21 +79,27 @@ BatchUploader::Upload BatchUploader::upload(const DetectionBatch& host) {
   DetectionBatch batch = host;
   const std::vector<Tensor*> tensors = batch_tensors(batch);
   const std::shared_ptr<Storage>& block = host.images.storage();
-  size_t nbytes = 0;
+  // The bytes [begin, end) of the block hold the batch; they go to the start of a device block.
+  size_t begin = block->nbytes(), end = 0;
   for (const Tensor* t : tensors) {
     OSPREY_CHECK_KIND(internal, t->storage() == block && t->is_contiguous(),
                       "batch upload: the batch's tensors must be contiguous views of one block");
-    nbytes =
-        std::max(nbytes, static_cast<size_t>(t->offset() + t->numel()) * dtype_size(t->dtype()));
+    const size_t start = static_cast<size_t>(t->offset()) * dtype_size(t->dtype());
+    begin = std::min(begin, start);
+    end = std::max(end, start + static_cast<size_t>(t->numel()) * dtype_size(t->dtype()));
   }
+  const size_t nbytes = end - begin;
   Slot& slot = slot_for(nbytes);
-  stream_->copy_to_device(slot.storage->data(), block->data(), nbytes);
+  stream_->copy_to_device(slot.storage->data(), static_cast<const char*>(block->data()) + begin,
+                          nbytes);
   Upload out;
   out.copied = stream_->record();
   slot.copied = out.copied;
   host_in_flight_.push_back({out.copied, block});
   for (Tensor* t : tensors) {
-    *t = Tensor::from_storage(slot.storage, t->shape(), t->strides(), t->offset(), t->dtype());
+    // begin is a multiple of 64 (allocate_detection_batch), so of every element size.
+    const int64_t offset = t->offset() - static_cast<int64_t>(begin / dtype_size(t->dtype()));
+    *t = Tensor::from_storage(slot.storage, t->shape(), t->strides(), offset, t->dtype());
   }
   out.batch = std::move(batch);
   return out;

@@ -30,13 +30,17 @@ DetectionBatch allocate_detection_batch(int64_t batch, int64_t height, int64_t w
     offsets.push_back(total);
     total += (static_cast<size_t>(shape_numel(p.shape)) * dtype_size(p.dtype) + 63) / 64 * 64;
   }
-  std::shared_ptr<Storage> block =
-      pool ? pool->acquire(total) : std::make_shared<Storage>(total, Device::cpu());
+  HostBlockPool::Block block;
+  if (pool) {
+    block = pool->acquire(total);
+  } else {
+    block.storage = std::make_shared<Storage>(total, Device::cpu());
+  }
   for (size_t i = 0; i < parts.size(); ++i) {
     const Part& p = parts[i];
-    *p.tensor =
-        Tensor::from_storage(block, p.shape, contiguous_strides(p.shape),
-                             static_cast<int64_t>(offsets[i] / dtype_size(p.dtype)), p.dtype);
+    *p.tensor = Tensor::from_storage(
+        block.storage, p.shape, contiguous_strides(p.shape),
+        static_cast<int64_t>((block.offset + offsets[i]) / dtype_size(p.dtype)), p.dtype);
   }
   std::fill(out.boxes.data<float>(), out.boxes.data<float>() + out.boxes.numel(), 0.0f);
   std::fill(out.classes.data<int64_t>(), out.classes.data<int64_t>() + out.classes.numel(),

@@ -104,22 +104,23 @@ TEST(HostBlockPool, ReusesFreedBlocksAndKeepsAtMostMaxFree) {
   HostBlockPool pool(2, false);
   void* first = nullptr;
   {
-    std::shared_ptr<Storage> a = pool.acquire(100000);
-    first = a->data();
-    EXPECT_GE(a->nbytes(), 100000u);
+    HostBlockPool::Block a = pool.acquire(100000);
+    first = a.data();
+    EXPECT_GE(a.size, 100000u);
+    EXPECT_LE(a.offset + a.size, a.storage->nbytes());
   }
   EXPECT_EQ(pool.free_blocks(), 1u);
-  std::shared_ptr<Storage> again = pool.acquire(90000);  // fits and is not oversized
-  EXPECT_EQ(again->data(), first);
-  std::shared_ptr<Storage> big = pool.acquire(1000000);  // the free list has nothing this large
+  HostBlockPool::Block again = pool.acquire(90000);  // fits and is not oversized
+  EXPECT_EQ(again.data(), first);
+  HostBlockPool::Block big = pool.acquire(1000000);  // the free list has nothing this large
   EXPECT_EQ(pool.blocks_allocated(), 2u);
   {
-    std::vector<std::shared_ptr<Storage>> more;
+    std::vector<HostBlockPool::Block> more;
     for (int i = 0; i < 3; ++i) more.push_back(pool.acquire(50000));
   }
-  EXPECT_EQ(pool.free_blocks(), 2u);                   // the third went back to the system
-  std::shared_ptr<Storage> tiny = pool.acquire(1000);  // never a block far too large
-  EXPECT_LT(tiny->nbytes(), 50000u);
+  EXPECT_EQ(pool.free_blocks(), 2u);               // the third went back to the system
+  HostBlockPool::Block tiny = pool.acquire(1000);  // never a block far too large
+  EXPECT_LT(tiny.size, 50000u);
 }
 
 // next_ready(), which the device loader uses to upload ahead without waiting: false while the batch
