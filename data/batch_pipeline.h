@@ -73,6 +73,16 @@ class BatchPipeline {
 
   int64_t batches_per_epoch() const { return batches_per_epoch_; }
   LoaderPosition position() const { return position_; }
+  int64_t capacity() const { return capacity_; }
+
+  // Whether next() would return without waiting: its batch is made (or the epoch is over). With no
+  // workers, false, since next() makes the batch itself.
+  bool next_ready() {
+    if (position_.batch >= batches_per_epoch_) return true;
+    if (threads_.empty()) return false;
+    std::lock_guard<std::mutex> lock(mutex_);
+    return ready_.count(flat_index(position_)) != 0;
+  }
 
   std::optional<B> next() {
     if (position_.batch >= batches_per_epoch_) {

@@ -39,6 +39,9 @@ struct LoaderConfig {
   int64_t workers = 0;     // threads making batches; 0: made synchronously inside next()
   int64_t prefetch = 0;    // batches in flight at most (see above); 0 means 2 per worker
   uint64_t seed = random::kDefaultSeed;  // drives the order and the augmentation
+  // DetectionLoader: a CUDA device gets each batch uploaded there from pinned host memory on a copy
+  // stream that overlaps compute (detection/batch_upload.h); the CPU keeps batches on the host.
+  Device device = Device::cpu();
 };
 
 struct Batch {

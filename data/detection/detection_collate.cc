@@ -7,9 +7,82 @@
 
 namespace osprey::data {
 
+DetectionBatch allocate_detection_batch(int64_t batch, int64_t height, int64_t width, int64_t most,
+                                        bool masks, HostBlockPool* pool) {
+  struct Part {
+    Tensor* tensor;
+    Shape shape;
+    DType dtype;
+  };
+  DetectionBatch out;
+  std::vector<Part> parts{{&out.images, {batch, 3, height, width}, DType::f32},
+                          {&out.image_sizes, {batch, 2}, DType::i64},
+                          {&out.boxes, {batch, most, 4}, DType::f32},
+                          {&out.classes, {batch, most}, DType::i64},
+                          {&out.difficult, {batch, most}, DType::u8},
+                          {&out.counts, {batch}, DType::i64},
+                          {&out.indices, {batch}, DType::i64}};
+  if (masks) parts.push_back({&out.masks, {batch, height, width}, DType::u8});
+  // Each tensor starts on a 64-byte boundary of the block.
+  std::vector<size_t> offsets;
+  size_t total = 0;
+  for (const Part& p : parts) {
+    offsets.push_back(total);
+    total += (static_cast<size_t>(shape_numel(p.shape)) * dtype_size(p.dtype) + 63) / 64 * 64;
+  }
+  HostBlockPool::Block block;
+  if (pool) {
+    block = pool->acquire(total);
+  } else {
+    block.storage = std::make_shared<Storage>(total, Device::cpu());
+  }
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const Part& p = parts[i];
+    *p.tensor = Tensor::from_storage(
+        block.storage, p.shape, contiguous_strides(p.shape),
+        static_cast<int64_t>((block.offset + offsets[i]) / dtype_size(p.dtype)), p.dtype);
+  }
+  std::fill(out.boxes.data<float>(), out.boxes.data<float>() + out.boxes.numel(), 0.0f);
+  std::fill(out.classes.data<int64_t>(), out.classes.data<int64_t>() + out.classes.numel(),
+            int64_t{-1});
+  std::fill(out.difficult.data<uint8_t>(), out.difficult.data<uint8_t>() + out.difficult.numel(),
+            uint8_t{0});
+  return out;
+}
+
+void write_objects(DetectionBatch& out, int64_t b, const DetectionResult& s, int64_t index) {
+  const int64_t most = out.boxes.size(1);
+  OSPREY_CHECK(
+      b >= 0 && b < out.counts.numel() && static_cast<int64_t>(s.objects.size()) <= most,
+      "write_objects: image {} with {} objects does not fit a batch of {} with room for {}", b,
+      s.objects.size(), out.counts.numel(), most);
+  out.image_sizes.data<int64_t>()[2 * b] = s.valid_height;
+  out.image_sizes.data<int64_t>()[2 * b + 1] = s.valid_width;
+  float* boxes = out.boxes.data<float>();
+  int64_t* classes = out.classes.data<int64_t>();
+  uint8_t* difficult = out.difficult.data<uint8_t>();
+  for (size_t k = 0; k < s.objects.size(); ++k) {
+    const Object& o = s.objects[k];
+    std::copy(o.box.begin(), o.box.end(), boxes + (b * most + static_cast<int64_t>(k)) * 4);
+    classes[b * most + static_cast<int64_t>(k)] = o.class_id;
+    difficult[b * most + static_cast<int64_t>(k)] = o.difficult ? 1 : 0;
+  }
+  out.counts.data<int64_t>()[b] = static_cast<int64_t>(s.objects.size());
+  out.indices.data<int64_t>()[b] = index;
+  out.dropped += s.dropped;
+  out.clipped += s.clipped;
+}
+
+std::vector<Tensor*> batch_tensors(DetectionBatch& batch) {
+  std::vector<Tensor*> tensors{&batch.images,    &batch.image_sizes, &batch.boxes,  &batch.classes,
+                               &batch.difficult, &batch.counts,      &batch.indices};
+  if (batch.masks.defined()) tensors.push_back(&batch.masks);
+  return tensors;
+}
+
 DetectionBatch collate_detection(const std::vector<DetectionResult>& samples,
                                  const std::vector<int64_t>& indices, int pad_multiple,
-                                 float pad_value) {
+                                 float pad_value, HostBlockPool* pool) {
   OSPREY_CHECK(!samples.empty() && samples.size() == indices.size(),
                "collate_detection: {} samples with {} indices (need at least one)", samples.size(),
                indices.size());
@@ -34,23 +107,9 @@ DetectionBatch collate_detection(const std::vector<DetectionResult>& samples,
     height = (height + pad_multiple - 1) / pad_multiple * pad_multiple;
     width = (width + pad_multiple - 1) / pad_multiple * pad_multiple;
   }
-  DetectionBatch out;
-  out.images = Tensor::empty({batch, 3, height, width}, DType::f32);
-  out.image_sizes = Tensor::empty({batch, 2}, DType::i64);
-  out.boxes = Tensor::empty({batch, most, 4}, DType::f32);
-  out.classes = Tensor::empty({batch, most}, DType::i64);
-  out.difficult = Tensor::empty({batch, most}, DType::u8);
-  out.counts = Tensor::empty({batch}, DType::i64);
-  out.indices = Tensor::empty({batch}, DType::i64);
-  if (masks) out.masks = Tensor::empty({batch, height, width}, DType::u8);
+  DetectionBatch out = allocate_detection_batch(batch, height, width, most, masks, pool);
   float* images = out.images.data<float>();
   std::fill(images, images + out.images.numel(), pad_value);
-  float* boxes = out.boxes.data<float>();
-  std::fill(boxes, boxes + out.boxes.numel(), 0.0f);
-  int64_t* classes = out.classes.data<int64_t>();
-  std::fill(classes, classes + out.classes.numel(), int64_t{-1});
-  uint8_t* difficult = out.difficult.data<uint8_t>();
-  std::fill(difficult, difficult + out.difficult.numel(), uint8_t{0});
   uint8_t* mask_data = masks ? out.masks.data<uint8_t>() : nullptr;
   if (masks) std::fill(mask_data, mask_data + out.masks.numel(), uint8_t{255});
   for (int64_t b = 0; b < batch; ++b) {
@@ -71,18 +130,7 @@ DetectionBatch collate_detection(const std::vector<DetectionResult>& samples,
                     static_cast<size_t>(s.mask.size(1)));
       }
     }
-    out.image_sizes.data<int64_t>()[2 * b] = s.valid_height;
-    out.image_sizes.data<int64_t>()[2 * b + 1] = s.valid_width;
-    for (size_t k = 0; k < s.objects.size(); ++k) {
-      const Object& o = s.objects[k];
-      std::copy(o.box.begin(), o.box.end(), boxes + (b * most + static_cast<int64_t>(k)) * 4);
-      classes[b * most + static_cast<int64_t>(k)] = o.class_id;
-      difficult[b * most + static_cast<int64_t>(k)] = o.difficult ? 1 : 0;
-    }
-    out.counts.data<int64_t>()[b] = static_cast<int64_t>(s.objects.size());
-    out.indices.data<int64_t>()[b] = indices[static_cast<size_t>(b)];
-    out.dropped += s.dropped;
-    out.clipped += s.clipped;
+    write_objects(out, b, s, indices[static_cast<size_t>(b)]);
   }
   return out;
 }

@@ -8,6 +8,7 @@
 
 #include "data/batch_pipeline.h"
 #include "data/detection/detection_transform.h"
+#include "data/host_block_pool.h"
 #include "framework/core/tensor.h"
 
 namespace osprey::data {
@@ -27,13 +28,28 @@ struct DetectionBatch {
   Tensor indices;    // i64 B: the dataset index of each sample
   int64_t dropped = 0;  // objects removed by the crops of this batch's samples
   int64_t clipped = 0;  // objects cut by the crops and kept
+  int64_t corrupt = 0;  // corrupt samples replaced by readable ones (CorruptSamplePolicy::skip)
   LoaderPosition position;
 };
 
 // Collates `samples` (taken from dataset indices `indices`); either every sample has a mask or
-// none.
+// none. The tensors are views of one host block, from `pool` when given.
 DetectionBatch collate_detection(const std::vector<DetectionResult>& samples,
                                  const std::vector<int64_t>& indices, int pad_multiple,
-                                 float pad_value);
+                                 float pad_value, HostBlockPool* pool = nullptr);
+
+// The tensors of a batch of `batch` images of height × width with room for `most` objects each,
+// as contiguous views of one host block (from `pool`, or new memory without one), so that one copy
+// uploads the whole batch. The box rows are padding (boxes 0, classes -1, difficult 0); images and
+// masks are left for the caller to write, padding included.
+DetectionBatch allocate_detection_batch(int64_t batch, int64_t height, int64_t width, int64_t most,
+                                        bool masks, HostBlockPool* pool);
+
+// Image b's size, objects (boxes, classes, flags, count), dataset index and crop counts, written
+// into a batch from allocate_detection_batch (its pixels are the caller's business).
+void write_objects(DetectionBatch& out, int64_t b, const DetectionResult& sample, int64_t index);
+
+// The defined tensors of `batch`, all views of one block when it came from the functions above.
+std::vector<Tensor*> batch_tensors(DetectionBatch& batch);
 
 }  // namespace osprey::data

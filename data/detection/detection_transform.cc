@@ -5,6 +5,7 @@
 #include <cstring>
 #include <tuple>
 
+#include "data/detection/resize_normalise.h"
 #include "data/image/resize.h"
 #include "data/sample_random.h"
 #include "framework/core/error.h"
@@ -199,8 +200,7 @@ DetectionResult DetectionTransform::apply(const DetectionSample& sample, uint64_
   return apply(sample, choose(seed, epoch, index, sample.image.width, sample.image.height));
 }
 
-DetectionResult DetectionTransform::apply(const DetectionSample& sample,
-                                          const DetectionChoice& choice) const {
+void DetectionTransform::check(const DetectionSample& sample, const DetectionChoice& choice) const {
   const Image& input = sample.image;
   OSPREY_CHECK(input.width > 0 && input.height > 0 && (input.channels == 1 || input.channels == 3),
                "detection transform: expected a grey or RGB image, got {}x{}x{}", input.width,
@@ -215,8 +215,31 @@ DetectionResult DetectionTransform::apply(const DetectionSample& sample,
   OSPREY_CHECK(choice.out_width > 0 && choice.out_height > 0,
                "detection transform: output size {}x{} must be positive", choice.out_width,
                choice.out_height);
+}
+
+std::pair<int, int> DetectionTransform::canvas_size(const DetectionChoice& choice) const {
+  return {round_up(std::max(choice.out_height, config_.pad_height), config_.pad_multiple),
+          round_up(std::max(choice.out_width, config_.pad_width), config_.pad_multiple)};
+}
+
+DetectionResult DetectionTransform::apply(const DetectionSample& sample,
+                                          const DetectionChoice& choice,
+                                          bool reference_pixels) const {
+  DetectionResult result = apply_boxes(sample, choice);
+  const auto [out_h, out_w] = canvas_size(choice);
+  result.image = Tensor::empty({3, out_h, out_w}, DType::f32);
+  if (!sample.mask.empty()) result.mask = Tensor::empty({out_h, out_w}, DType::u8);
+  write_pixels(sample, choice, out_h, out_w, result.image.data<float>(),
+               result.mask.defined() ? result.mask.data<uint8_t>() : nullptr, reference_pixels);
+  return result;
+}
+
+DetectionResult DetectionTransform::apply_boxes(const DetectionSample& sample,
+                                                const DetectionChoice& choice) const {
+  check(sample, choice);
+  const Image& input = sample.image;
   DetectionResult result;
-  // 1. Crop: the boxes here, the pixels below.
+  // 1. Crop: the boxes here, the pixels in write_pixels.
   float x0 = 0, y0 = 0, w = static_cast<float>(input.width), h = static_cast<float>(input.height);
   if (choice.crop) {
     x0 = static_cast<float>(choice.crop_x);
@@ -248,10 +271,57 @@ DetectionResult DetectionTransform::apply(const DetectionSample& sample,
     result.objects.push_back(object);
     result.source_index.push_back(static_cast<int>(i));
   }
-  // The pixels: each step makes a new image only when it changes something; the flip happens
-  // while writing the output.
-  const int out_w = round_up(std::max(choice.out_width, config_.pad_width), config_.pad_multiple);
-  const int out_h = round_up(std::max(choice.out_height, config_.pad_height), config_.pad_multiple);
+  result.valid_width = choice.out_width;
+  result.valid_height = choice.out_height;
+  result.scale_x = sx;
+  result.scale_y = sy;
+  return result;
+}
+
+void DetectionTransform::write_pixels(const DetectionSample& sample, const DetectionChoice& choice,
+                                      int out_h, int out_w, float* image_out, uint8_t* mask_out,
+                                      bool reference_pixels) const {
+  check(sample, choice);
+  const auto [min_h, min_w] = canvas_size(choice);
+  OSPREY_CHECK(out_h >= min_h && out_w >= min_w,
+               "detection transform: a {}x{} canvas is smaller than the sample's {}x{}", out_w,
+               out_h, min_w, min_h);
+  const Image& input = sample.image;
+  const bool photometric_jitter =
+      choice.brightness != 1.0f || choice.contrast != 1.0f || choice.saturation != 1.0f;
+  if (reference_pixels || photometric_jitter) {
+    write_reference_pixels(input, choice, out_h, out_w, image_out);
+  } else {
+    Image rgb;
+    if (input.channels == 1) rgb = to_rgb(input);
+    const Image& image = input.channels == 1 ? rgb : input;
+    ChannelNormalise normalise;
+    normalise.value_scale = config_.value_scale;
+    normalise.pad_value = config_.pad_value;
+    for (int oc = 0; oc < 3; ++oc) {
+      normalise.source_channel[oc] = config_.bgr ? 2 - oc : oc;
+      normalise.mean[oc] = mean_of(oc);
+      normalise.inv_std[oc] = 1.0f / std_of(oc);
+    }
+    resize_flip_normalise(image, choice.crop ? choice.crop_x : 0, choice.crop ? choice.crop_y : 0,
+                          choice.crop ? choice.crop_width : image.width,
+                          choice.crop ? choice.crop_height : image.height, choice.out_width,
+                          choice.out_height, choice.flip, normalise, out_h, out_w, image_out);
+  }
+  if (!sample.mask.empty() && mask_out) {
+    Image mask = sample.mask;
+    if (choice.crop) {
+      mask = crop(mask, choice.crop_x, choice.crop_y, choice.crop_width, choice.crop_height);
+    }
+    mask = resize_nearest(mask, choice.out_width, choice.out_height);
+    write_mask(mask, choice.flip, out_h, out_w, mask_out);
+  }
+}
+
+void DetectionTransform::write_reference_pixels(const Image& input, const DetectionChoice& choice,
+                                                int out_h, int out_w, float* out) const {
+  // Each step makes a new image only when it changes something; the flip happens while writing
+  // the output.
   Image owned;
   const Image* image = &input;
   auto take = [&](Image next) {
@@ -269,22 +339,7 @@ DetectionResult DetectionTransform::apply(const DetectionSample& sample,
     if (image != &owned) take(*image);
     photometric(owned, choice.brightness, choice.contrast, choice.saturation);
   }
-  result.image = Tensor::empty({3, out_h, out_w}, DType::f32);
-  write_normalised(*image, choice.flip, out_h, out_w, result.image.data<float>());
-  if (has_mask) {
-    Image mask = sample.mask;
-    if (choice.crop) {
-      mask = crop(mask, choice.crop_x, choice.crop_y, choice.crop_width, choice.crop_height);
-    }
-    mask = resize_nearest(mask, choice.out_width, choice.out_height);
-    result.mask = Tensor::empty({out_h, out_w}, DType::u8);
-    write_mask(mask, choice.flip, out_h, out_w, result.mask.data<uint8_t>());
-  }
-  result.valid_width = choice.out_width;
-  result.valid_height = choice.out_height;
-  result.scale_x = sx;
-  result.scale_y = sy;
-  return result;
+  write_normalised(*image, choice.flip, out_h, out_w, out);
 }
 
 void DetectionTransform::write_normalised(const Image& image, bool flip, int out_h, int out_w,

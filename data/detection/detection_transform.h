@@ -74,6 +74,10 @@ struct DetectionSample {
   Image image;                  // 3-channel RGB (a 1-channel grey image is taken as R = G = B)
   std::vector<Object> objects;  // boxes in image pixels
   Image mask;                   // 1 channel, the image's size; empty when there is none
+  // Set by sources that replace corrupt samples (detection_loader.h): how many were passed over,
+  // and the dataset index actually read when that is not the one asked for (else -1).
+  int skipped = 0;
+  int64_t index = -1;
 };
 
 struct DetectionResult {
@@ -94,17 +98,36 @@ class DetectionTransform {
   const DetectionTransformConfig& config() const { return config_; }
 
   DetectionChoice choose(uint64_t seed, int64_t epoch, int64_t index, int width, int height) const;
-  DetectionResult apply(const DetectionSample& sample, const DetectionChoice& choice) const;
+  // The pixels go through one fused resize/flip/normalise pass (resize_normalise.h) unless there
+  // is photometric jitter; `reference_pixels` forces the step-by-step path (crop, resize_bilinear,
+  // photometric, normalise table), which the fused pass must match (tests compare them).
+  DetectionResult apply(const DetectionSample& sample, const DetectionChoice& choice,
+                        bool reference_pixels = false) const;
   DetectionResult apply(const DetectionSample& sample, uint64_t seed, int64_t epoch,
                         int64_t index) const;
+
+  // apply() in parts, for callers that place the pixels themselves (the loader writes them straight
+  // into its batch): the objects, scales, counts and valid size (image and mask undefined); the
+  // padded size apply() gives the image, (height, width); and the pixels written into a 3 × out_h
+  // × out_w canvas (at least canvas_size()) with its mask, when the sample has one and mask_out is
+  // given, into an out_h × out_w canvas — the image at the top left, the rest padding.
+  DetectionResult apply_boxes(const DetectionSample& sample, const DetectionChoice& choice) const;
+  std::pair<int, int> canvas_size(const DetectionChoice& choice) const;
+  void write_pixels(const DetectionSample& sample, const DetectionChoice& choice, int out_h,
+                    int out_w, float* image_out, uint8_t* mask_out,
+                    bool reference_pixels = false) const;
 
   // The resized size of a width × height image at jitter factor `jitter` for short_sides entry
   // `side_index` (the deterministic part of choose()).
   std::pair<int, int> resized_size(int width, int height, int side_index, float jitter) const;
 
  private:
+  void check(const DetectionSample& sample, const DetectionChoice& choice) const;
   float mean_of(int channel) const;
   float std_of(int channel) const;
+  // Crop, resize, photometric jitter and normalisation step by step (the reference pixel path).
+  void write_reference_pixels(const Image& input, const DetectionChoice& choice, int out_h,
+                              int out_w, float* out) const;
   // The 3-channel `image` (mirrored when `flip`) normalised into a 3×out_h×out_w canvas.
   void write_normalised(const Image& image, bool flip, int out_h, int out_w, float* out) const;
   DetectionTransformConfig config_;

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "framework/core/device.h"
@@ -22,6 +23,36 @@ struct MemoryStats {
   int64_t num_cache_hits = 0;     // allocate() calls served from cached blocks
   int64_t num_device_allocs = 0;  // segments obtained from the device (cudaMalloc)
   int64_t num_device_frees = 0;   // segments returned to the device (cudaFree)
+};
+
+// A point in the work issued to a device stream (a CUDA event).
+class DeviceEvent {
+ public:
+  virtual ~DeviceEvent() = default;
+  virtual bool done() const = 0;         // everything before it has finished
+  virtual void synchronize() const = 0;  // the host waits for it
+};
+
+// Host-to-device copies on a stream of their own, so that uploading the next batch overlaps the
+// compute on the current one (data/detection/detection_loader.h). "Current stream" is the calling
+// thread's current stream of the device, where its kernels run.
+class UploadStream {
+ public:
+  virtual ~UploadStream() = default;
+  virtual Device device() const = 0;
+  // The work issued so far on the current stream.
+  virtual std::unique_ptr<DeviceEvent> record_current() = 0;
+  // The copies issued after this wait (on the device) for `event`.
+  virtual void wait(const DeviceEvent& event) = 0;
+  // Copies nbytes from host memory (pinned, for the copy to be asynchronous) to device memory on
+  // the copy stream; the host memory must stay untouched until an event recorded after it is done.
+  virtual void copy_to_device(void* dst, const void* src, size_t nbytes) = 0;
+  // The copies issued so far.
+  virtual std::unique_ptr<DeviceEvent> record() = 0;
+  // The current stream waits (on the device) for `event`.
+  virtual void wait_current(const DeviceEvent& event) = 0;
+  virtual const void* native_handle() const = 0;  // the cudaStream_t (for tests)
+  virtual size_t bytes_copied() const = 0;        // by copy_to_device, in total (for tests)
 };
 
 class Backend {
@@ -44,6 +75,13 @@ class Backend {
   virtual MemoryStats memory_stats(Device) const { return {}; }
   virtual void reset_peak_stats(Device) {}
   virtual void empty_cache(Device) {}
+  // Page-locks nbytes of host memory at ptr so that devices of this backend copy from it
+  // asynchronously; false when the backend cannot (the memory stays ordinary). Unpin before
+  // freeing it.
+  virtual bool pin_host(void*, size_t) { return false; }
+  virtual void unpin_host(void*) {}
+  // A copy stream of `device`; nullptr for backends without streams.
+  virtual std::unique_ptr<UploadStream> make_upload_stream(Device) { return nullptr; }
 };
 
 // Registered backends; CPU is always present. Throws a device error naming the build option when

@@ -1,13 +1,68 @@
 // The CUDA Backend: memory from each device's caching allocator, on the current stream; copies
 // through pinned staging (host) or cudaMemcpyPeerAsync (device to device). Registered at static
 // initialisation; with no driver or no device it reports 0 devices and allocates nothing.
+// Also pinned host memory and the copy streams of batch uploads (UploadStream).
 #include "framework/core/backend.h"
+
+#include <atomic>
 
 #include "framework/cuda/context.h"
 #include "framework/cuda/memory.h"
 
 namespace osprey::cuda {
 namespace {
+
+class CudaEvent final : public DeviceEvent {
+ public:
+  bool done() const override { return event.query(); }
+  void synchronize() const override { event.synchronize(); }
+  Event event;
+};
+
+const Event& cuda_event(const DeviceEvent& event) {
+  return static_cast<const CudaEvent&>(event).event;
+}
+
+// A non-blocking stream of its own: copies on it neither wait for nor hold up the compute streams
+// except where an event says so.
+class CudaUploadStream final : public UploadStream {
+ public:
+  explicit CudaUploadStream(int device) : device_(device), stream_(device) {}
+  Device device() const override { return Device::cuda(device_); }
+  std::unique_ptr<DeviceEvent> record_current() override {
+    DeviceGuard guard(device_);
+    auto event = std::make_unique<CudaEvent>();
+    event->event.record(current_stream(device_));
+    return event;
+  }
+  void wait(const DeviceEvent& event) override {
+    DeviceGuard guard(device_);
+    cuda_event(event).wait(stream_.get());
+  }
+  void copy_to_device(void* dst, const void* src, size_t nbytes) override {
+    if (nbytes == 0) return;
+    DeviceGuard guard(device_);
+    OSPREY_CUDA_CHECK(cudaMemcpyAsync(dst, src, nbytes, cudaMemcpyHostToDevice, stream_.get()));
+    bytes_ += nbytes;
+  }
+  std::unique_ptr<DeviceEvent> record() override {
+    DeviceGuard guard(device_);
+    auto event = std::make_unique<CudaEvent>();
+    event->event.record(stream_.get());
+    return event;
+  }
+  void wait_current(const DeviceEvent& event) override {
+    DeviceGuard guard(device_);
+    cuda_event(event).wait(current_stream(device_));
+  }
+  const void* native_handle() const override { return stream_.get(); }
+  size_t bytes_copied() const override { return bytes_; }
+
+ private:
+  int device_;
+  Stream stream_;
+  std::atomic<size_t> bytes_{0};
+};
 
 class CudaBackend final : public Backend {
  public:
@@ -73,6 +128,16 @@ class CudaBackend final : public Backend {
   void empty_cache(Device device) override {
     check(device);
     device_allocator(device.index).empty_cache();
+  }
+  bool pin_host(void* ptr, size_t nbytes) override {
+    if (cuda::device_count() == 0 || nbytes == 0) return false;
+    OSPREY_CUDA_CHECK(cudaHostRegister(ptr, nbytes, cudaHostRegisterDefault));
+    return true;
+  }
+  void unpin_host(void* ptr) override { OSPREY_CUDA_CHECK(cudaHostUnregister(ptr)); }
+  std::unique_ptr<UploadStream> make_upload_stream(Device device) override {
+    check(device);
+    return std::make_unique<CudaUploadStream>(device.index);
   }
 
  private:

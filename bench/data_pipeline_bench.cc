@@ -1,0 +1,172 @@
+// The detection loader against the decoder it is built on (issue 5's loader goal): the raw decode
+// rate of VOC-sized JPEGs on 2 threads against DetectionLoader with 2 workers running a VOC-like
+// pipeline — decode, resize to shorter side 600 (longer at most 1000), random flip, BGR mean
+// subtraction, collate batches of 2 padded to a multiple of 32 — printing loader rate / decode
+// rate (goal >= 0.8), then the loader's peak resident memory at several prefetch depths.
+//
+// Each measurement runs in a forked child so that its peak RSS (getrusage ru_maxrss) is its own.
+// A loader pass is one epoch of one loader kept across passes. Rates are images per second of wall
+// time, best of `rounds` passes; the CPU time per image is
+// printed too, because on a machine shared with other busy processes wall time is noisy.
+// The images are synthetic (bench/synthetic_photo.h), 500×375, JPEG quality 90.
+//   Usage: data_pipeline_bench [--images=N] [--rounds=R] [--workers=W]
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench/synthetic_photo.h"
+#include "data/detection/detection_loader.h"
+#include "data/image/codec.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace osprey::data;
+
+double wall_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+double process_cpu_seconds() {
+  timespec t;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+struct Result {
+  double images_per_second = 0;  // wall
+  double cpu_ms_per_image = 0;   // all threads of the process
+  double peak_rss_mib = 0;
+};
+
+// Runs the pass that `make_pass()` returns (it processes `images` images) `rounds` times in a
+// forked child and reports the best pass and the child's peak RSS.
+template <typename MakePass>
+Result in_child(int rounds, int images, const MakePass& make_pass) {
+  int fds[2];
+  if (pipe(fds) != 0) std::abort();
+  const pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    Result r;
+    double best_wall = 1e9, best_cpu = 1e9;
+    auto pass = make_pass();
+    for (int i = 0; i < rounds; ++i) {
+      const double w0 = wall_seconds(), c0 = process_cpu_seconds();
+      pass();
+      best_wall = std::min(best_wall, wall_seconds() - w0);
+      best_cpu = std::min(best_cpu, process_cpu_seconds() - c0);
+    }
+    rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    r.images_per_second = images / best_wall;
+    r.cpu_ms_per_image = best_cpu / images * 1e3;
+    r.peak_rss_mib = usage.ru_maxrss / 1024.0;
+    if (write(fds[1], &r, sizeof r) != sizeof r) _exit(1);
+    _exit(0);
+  }
+  close(fds[1]);
+  Result r;
+  const bool ok = read(fds[0], &r, sizeof r) == sizeof r;
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!ok || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    std::fprintf(stderr, "a benchmark child failed\n");
+    std::exit(1);
+  }
+  return r;
+}
+
+int flag(int argc, char** argv, const char* name, int fallback) {
+  const std::string prefix = std::string("--") + name + "=";
+  for (int i = 1; i < argc; ++i) {
+    if (std::strncmp(argv[i], prefix.c_str(), prefix.size()) == 0) {
+      return std::atoi(argv[i] + prefix.size());
+    }
+  }
+  return fallback;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int n = flag(argc, argv, "images", 64), rounds = flag(argc, argv, "rounds", 3);
+  const int workers = flag(argc, argv, "workers", 2);
+  const fs::path dir =
+      fs::temp_directory_path() / ("osprey_pipeline_bench_" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  DetectionDataset dataset{"synthetic-voc", dir.string(), {"thing"}, {}};
+  for (int i = 0; i < n; ++i) {
+    const std::string name = "img" + std::to_string(i) + ".jpg";
+    write_file_bytes((dir / name).string(),
+                     encode_jpeg(osprey::bench::synthetic_photo(500, 375, i), 90));
+    dataset.images.push_back(
+        AnnotatedImage{name, name, 500, 375, {Object{{40, 30, 300, 200}, 0}}, ""});
+  }
+  auto source = std::make_shared<const FileDetectionSource>(dataset);
+  const DetectionTransformConfig voc{.short_sides = {600},
+                                     .max_side = 1000,
+                                     .flip = true,
+                                     .bgr = true,
+                                     .mean = {103.939f, 116.779f, 123.68f},
+                                     .pad_multiple = 32};
+
+  // Raw decode: `workers` threads read and decode interleaved files.
+  const Result decode = in_child(rounds, n, [&] {
+    return [&] {
+      std::vector<std::thread> threads;
+      for (int t = 0; t < workers; ++t) {
+        threads.emplace_back([&, t] {
+          for (int i = t; i < n; i += workers) {
+            const Image image = read_image((dir / dataset.images[i].image_path).string());
+            if (image.pixels[7] == 1) std::printf(" ");
+          }
+        });
+      }
+      for (std::thread& thread : threads) thread.join();
+    };
+  });
+  auto loader_pass = [&](int64_t prefetch) {
+    // One loader, one epoch per pass: the steady state of training, threads and blocks warm.
+    return in_child(rounds, n, [&] {
+      auto loader = std::make_shared<DetectionLoader>(
+          source, DetectionTransform(voc),
+          LoaderConfig{.batch_size = 2, .workers = workers, .prefetch = prefetch, .seed = 1});
+      return [loader] {
+        float sum = 0;
+        while (auto batch = loader->next()) sum += batch->images.data<float>()[0];
+        if (sum == 1.5f) std::printf(" ");
+      };
+    });
+  };
+  const Result loader = loader_pass(0);
+  std::printf("%d synthetic VOC-sized JPEGs (500x375, q90), best of %d passes, %d threads\n", n,
+              rounds, workers);
+  std::printf("%-44s %10s %14s %12s\n", "", "images/s", "CPU ms/image", "peak RSS MiB");
+  std::printf("%-44s %10.1f %14.3f %12.1f\n", "raw decode", decode.images_per_second,
+              decode.cpu_ms_per_image, decode.peak_rss_mib);
+  std::printf("%-44s %10.1f %14.3f %12.1f\n", "loader (decode+resize+flip+norm+collate b2)",
+              loader.images_per_second, loader.cpu_ms_per_image, loader.peak_rss_mib);
+  std::printf("loader / raw decode: %.2f of the rate (goal >= 0.8); by CPU time per image %.2f\n\n",
+              loader.images_per_second / decode.images_per_second,
+              decode.cpu_ms_per_image / loader.cpu_ms_per_image);
+  std::printf("peak RSS against the prefetch depth (batches in flight at most, batch 2):\n");
+  for (int64_t depth : {2, 4, 8, 16}) {
+    const Result r = loader_pass(depth);
+    std::printf("  prefetch %2lld: %7.1f MiB  (%.1f images/s)\n", static_cast<long long>(depth),
+                r.peak_rss_mib, r.images_per_second);
+  }
+  fs::remove_all(dir);
+  return 0;
+}
