@@ -25,6 +25,9 @@
 namespace osprey::ops::segmented_nms {
 
 inline constexpr int kTile = 64;
+// The longest segment the CUDA scan takes: one removed bit per box in shared memory (47 KiB of the
+// 48 KiB a block may use without opting in). The mask holds segments * cap * words_for(cap) words.
+inline constexpr int64_t kMaxSegmentBoxes = 47 * 1024 * 8;
 
 OSPREY_INLINE int64_t words_for(int64_t boxes) {
   return (boxes + kTile - 1) / kTile;
