@@ -16,6 +16,8 @@
 #include <limits>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "framework/autograd/grad_mode.h"
 #include "framework/dispatch/registry.h"
 #include "ops/common/cuda_loops.cuh"
@@ -104,6 +106,23 @@ T* ptr(const Tensor& t) {
   return static_cast<T*>(t.raw_data());
 }
 
+// Error path only (after the flag word said so): the inputs copied to the host to name the first
+// NaN's image and anchor, as the CPU kernels do.
+[[noreturn]] void throw_first_nan(const Tensor& scores, const Tensor& deltas, int64_t a) {
+  OSPREY_DISPATCH_FLOAT(scores.dtype(), "rpn_proposals", [&]<typename T>() {
+    const std::vector<T> s = scores.cpu().to_vector<T>(), d = deltas.cpu().to_vector<T>();
+    for (size_t i = 0; i < s.size(); ++i) {
+      const unsigned flags = math::nan_flags(s[i], d.data() + 4 * i);
+      if (flags != 0) {
+        const auto k = static_cast<int64_t>(i);
+        math::check_nan_flags(flags, fmt::format(" (image {}, anchor {})", k / a, k % a));
+      }
+    }
+  });
+  OSPREY_THROW(internal,
+               "rpn_proposals: the device flagged a NaN input the host copy does not have");
+}
+
 void rpn_proposals_cuda(KernelContext& ctx) {
   check_cuda_operands(ctx);
   autograd::NoGradGuard no_grad;
@@ -180,7 +199,7 @@ void rpn_proposals_cuda(KernelContext& ctx) {
     OSPREY_CUDA_CHECK(cudaMemcpyAsync(&flags, ptr<int64_t>(survivors) + n, sizeof(flags),
                                       cudaMemcpyDeviceToHost, stream));
     OSPREY_CUDA_CHECK(cudaStreamSynchronize(stream));
-    math::check_nan_flags(static_cast<unsigned>(flags), "");
+    if (flags != 0) throw_first_nan(scores, deltas, a);
   }
   store(rois_given, rois);
   store(scores_given, kept_scores);
