@@ -12,10 +12,15 @@
 //      removed words of later blocks (8 independent loads per item, so no thread waits on one
 //      load per kept box). Kept indices and their count are written on the device; the mask
 //      never leaves it.
-// The host reads back only the count (4 bytes: the output's length). Work: n^2/2 IoUs spread
-// over the GPU, then n/64 short sequential steps; deterministic (no atomics).
+// Input values (nms's validate leaves them to this kernel for CUDA inputs): a check kernel reduces
+// the first bad box row (ops/common/box_value_check.h) and the first NaN score into two device
+// words (atomicMin), which ride with the kept count in ONE 24-byte read-back, the op's one host
+// synchronisation (the output's length). A bad input then throws the host check's error (op,
+// argument, row and values; the row is copied on that error path only). Work: n^2/2 IoUs spread
+// over the GPU, then n/64 short sequential steps; deterministic (the atomics are min / OR).
 #include "ops/common/box_checks.h"
 #include "ops/common/box_geometry.h"
+#include "ops/common/box_value_check.h"
 #include "ops/common/cuda_loops.cuh"
 #include "ops/nms/nms_cuda.h"
 #include "ops/sort/sort.h"
@@ -26,6 +31,21 @@ namespace {
 constexpr int kBlockBoxes = 64;
 constexpr int kScanThreads = 1024;
 constexpr int kChunk = 8;  // kept rows one scan thread loads before it ORs them
+
+// status[1] = the first row with a bad box, status[2] = the first NaN score; both start at all
+// ones (none), so atomicMin keeps the lowest offending index whatever the thread order.
+template <typename T>
+__global__ void find_bad_inputs(int64_t n, const T* boxes, int64_t stride0, int64_t stride1,
+                                const T* scores, int64_t score_stride, unsigned long long* status) {
+  const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += step) {
+    T b[4];
+    for (int c = 0; c < 4; ++c) b[c] = boxes[i * stride0 + c * stride1];
+    if (bad_box(b)) atomicMin(status + 1, static_cast<unsigned long long>(i));
+    const T s = scores[i * score_stride];
+    if (s != s) atomicMin(status + 2, static_cast<unsigned long long>(i));
+  }
+}
 
 template <typename T>
 __global__ void gather_sorted(int64_t n, const T* boxes, int64_t stride0, int64_t stride1,
@@ -135,13 +155,11 @@ __global__ void nms_scan(int64_t n, int64_t words, const uint64_t* mask, const i
 
 void nms_kernel(KernelContext& ctx) {
   check_cuda_operands(ctx);
-  const Tensor& boxes = ctx.input(0);
-  if (boxes.size(0) == 0) {
+  if (ctx.input(0).size(0) == 0) {
     ctx.output(0, {0}, DType::i64);
     return;
   }
-  Tensor keep = nms_cuda_keep(boxes, ctx.input(1), Tensor(), ctx.attrs().get_float("iou_threshold"),
-                              box_offset(ctx.attrs()));
+  Tensor keep = nms_cuda_keep(ctx, Tensor());
   ctx.output(0, keep.shape(), DType::i64).copy_(keep);
 }
 
@@ -158,8 +176,11 @@ const bool registered = [] {
 
 }  // namespace
 
-Tensor nms_cuda_keep(const Tensor& boxes, const Tensor& scores, const Tensor& groups,
-                     double iou_threshold, double offset) {
+Tensor nms_cuda_keep(const KernelContext& ctx, const Tensor& groups) {
+  const Tensor& boxes = ctx.input(0);
+  const Tensor& scores = ctx.input(1);
+  const double iou_threshold = ctx.attrs().get_float("iou_threshold");
+  const double offset = box_offset(ctx.attrs());
   const int64_t n = boxes.size(0);
   const int64_t words = (n + kBlockBoxes - 1) / kBlockBoxes;
   const Device device = boxes.device();
@@ -170,10 +191,18 @@ Tensor nms_cuda_keep(const Tensor& boxes, const Tensor& scores, const Tensor& gr
   Tensor sorted_groups = groups.defined() ? Tensor::empty({n}, DType::i64, device) : Tensor();
   Tensor mask = Tensor::empty({n * words}, DType::i64, device);
   Tensor keep = Tensor::empty({n}, DType::i64, device);
-  Tensor count = Tensor::empty({1}, DType::i64, device);
+  // status: [kept count, first bad box row, first NaN score] — read back together, once.
+  Tensor status = Tensor::empty({3}, DType::i64, device);
+  auto* status_ptr = status.data<int64_t>();
+  OSPREY_CUDA_CHECK(cudaMemsetAsync(status_ptr + 1, 0xff, 2 * sizeof(int64_t), stream));
   auto* order_ptr = order.data<int64_t>();  // sort's indices output is contiguous
   int64_t* group_out = groups.defined() ? sorted_groups.data<int64_t>() : nullptr;
   OSPREY_DISPATCH_FLOAT(boxes.dtype(), "nms", [&]<typename T>() {
+    find_bad_inputs<T><<<cuda_detail::blocks_for(n), cuda_detail::kThreads, 0, stream>>>(
+        n, static_cast<const T*>(boxes.raw_data()), boxes.stride(0), boxes.stride(1),
+        static_cast<const T*>(scores.raw_data()), scores.stride(0),
+        reinterpret_cast<unsigned long long*>(status_ptr));
+    OSPREY_CUDA_LAUNCH_CHECK();
     gather_sorted<T><<<cuda_detail::blocks_for(n), cuda_detail::kThreads, 0, stream>>>(
         n, static_cast<const T*>(boxes.raw_data()), boxes.stride(0), boxes.stride(1),
         groups.defined() ? groups.data<int64_t>() : nullptr,
@@ -187,14 +216,21 @@ Tensor nms_cuda_keep(const Tensor& boxes, const Tensor& scores, const Tensor& gr
   });
   nms_scan<<<1, kScanThreads, static_cast<size_t>(words) * sizeof(unsigned long long), stream>>>(
       n, words, reinterpret_cast<const uint64_t*>(mask.data<int64_t>()), order_ptr,
-      keep.data<int64_t>(), count.data<int64_t>());
+      keep.data<int64_t>(), status_ptr);
   OSPREY_CUDA_LAUNCH_CHECK();
-  // The one host synchronisation: the output's length.
-  int64_t kept = 0;
-  OSPREY_CUDA_CHECK(cudaMemcpyAsync(&kept, count.data<int64_t>(), sizeof(int64_t),
+  // The one host synchronisation: the output's length and the two input checks, 24 bytes.
+  int64_t host_status[3] = {0, -1, -1};
+  OSPREY_CUDA_CHECK(cudaMemcpyAsync(host_status, status_ptr, sizeof(host_status),
                                     cudaMemcpyDeviceToHost, stream));
   OSPREY_CUDA_CHECK(cudaStreamSynchronize(stream));
-  return keep.narrow(0, 0, kept);
+  const std::string& op = ctx.op().schema.name;
+  if (host_status[1] >= 0) {  // error path: copy the offending row to name its values
+    const std::vector<double> row =
+        boxes.narrow(0, host_status[1], 1).cpu().to(DType::f64).to_vector<double>();
+    throw_bad_box(op, ctx.op().schema.input_spec(0).name, host_status[1], row.data());
+  }
+  if (host_status[2] >= 0) throw_nan_score(op, ctx.op().schema.input_spec(1).name, host_status[2]);
+  return keep.narrow(0, 0, host_status[0]);
 }
 
 }  // namespace osprey::ops
