@@ -9,8 +9,10 @@
 //   4. segmented bitmask NMS (ops/nms/segmented_nms_cuda.cuh): ONE mask launch for all images'
 //      IoU tiles, ONE scan launch (a block per image) writing kept indices and counts;
 //   5. write kernel: the first post_nms_top_n kept boxes of each image and count[b], on the device.
-// The host reads back one 8-byte word once, after everything is queued: the NaN flags, so that a
-// NaN score or delta is still an argument error of this call. f32, f64.
+// Validate's value checks of anchors, image sizes and valid ranges also run here, on the device
+// (a check kernel ORs a flag), instead of host copies. The host reads back one 8-byte flag word
+// once, after everything is queued, so a bad value or a NaN score / delta is still an argument
+// error of this call; only then are inputs copied to name the argument and row. f32, f64.
 #include <cuda_runtime.h>
 
 #include <limits>
@@ -48,6 +50,22 @@ __global__ void decode_kernel(int64_t n, int64_t a, const T* anchors, const T* d
                                      math::for_image(p, valid_ranges, b), boxes + 4 * i, &rank);
     ranked[i] = keep ? rank : -std::numeric_limits<T>::infinity();
     if (keep) atomicAdd(survivors + b, 1ull);
+  }
+}
+
+// validate's value checks on the device: any bad anchor, image size or valid range sets
+// kBadInputValues in the flag word (the host names the row on the error path).
+template <typename T>
+__global__ void check_values_kernel(int64_t n, int64_t a, const T* anchors, const T* image_sizes,
+                                    const T* valid_ranges, unsigned long long* flags) {
+  const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  const int64_t count = n > a ? n : a;
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < count;
+       i += step) {
+    const bool bad = math::bad_input_values(
+        i < a ? anchors + 4 * i : nullptr, i < n ? image_sizes + 2 * i : nullptr,
+        i < n && valid_ranges != nullptr ? valid_ranges + 2 * i : nullptr);
+    if (bad) atomicOr(flags, static_cast<unsigned long long>(math::kBadInputValues));
   }
 }
 
@@ -147,11 +165,22 @@ void rpn_proposals_cuda(KernelContext& ctx) {
   zero(rois, stream);
   zero(kept_scores, stream);
   zero(count, stream);
+  // survivors[b]: boxes image b keeps; survivors[n]: the flag word (NaN inputs, bad values).
+  Tensor survivors = Tensor::empty({n + 1}, DType::i64, device);
+  zero(survivors, stream);
+  auto* flag_word = ptr<unsigned long long>(survivors) + n;
+  if (n > 0 || a > 0) {
+    OSPREY_DISPATCH_FLOAT(dtype, "rpn_proposals", [&]<typename T>() {
+      check_values_kernel<T>
+          <<<cuda_detail::blocks_for(std::max(n, a)), cuda_detail::kThreads, 0, stream>>>(
+              n, a, ptr<const T>(anchors), ptr<const T>(image_sizes),
+              ranges.defined() ? ptr<const T>(ranges) : nullptr, flag_word);
+      OSPREY_CUDA_LAUNCH_CHECK();
+    });
+  }
   if (n > 0 && a > 0) {
     Tensor boxes = Tensor::empty({n, a, 4}, dtype, device);
     Tensor ranked = Tensor::empty({n, a}, dtype, device);
-    Tensor survivors = Tensor::empty({n + 1}, DType::i64, device);
-    zero(survivors, stream);
     OSPREY_DISPATCH_FLOAT(dtype, "rpn_proposals", [&]<typename T>() {
       decode_kernel<T><<<cuda_detail::blocks_for(n * a), cuda_detail::kThreads, 0, stream>>>(
           n, a, ptr<const T>(anchors), ptr<const T>(deltas), ptr<const T>(scores),
@@ -194,11 +223,20 @@ void rpn_proposals_cuda(KernelContext& ctx) {
         OSPREY_CUDA_LAUNCH_CHECK();
       });
     }
-    // The one read-back, after every kernel is queued: the NaN flags (8 bytes).
+  }
+  if (n > 0 || a > 0) {
+    // The one read-back, after every kernel is queued: the flag word (8 bytes). Error path: the
+    // host checks name the argument and row, in validate's order, then the first NaN.
     unsigned long long flags = 0;
-    OSPREY_CUDA_CHECK(cudaMemcpyAsync(&flags, ptr<int64_t>(survivors) + n, sizeof(flags),
-                                      cudaMemcpyDeviceToHost, stream));
+    OSPREY_CUDA_CHECK(
+        cudaMemcpyAsync(&flags, flag_word, sizeof(flags), cudaMemcpyDeviceToHost, stream));
     OSPREY_CUDA_CHECK(cudaStreamSynchronize(stream));
+    if (flags & math::kBadInputValues) {
+      rpn_proposals_check_values(anchors, image_sizes, ranges);
+      OSPREY_THROW(internal,
+                   "rpn_proposals: the device flagged a bad anchor, image size or range "
+                   "value that the host check does not find");
+    }
     if (flags != 0) throw_first_nan(scores, deltas, a);
   }
   store(rois_given, rois);

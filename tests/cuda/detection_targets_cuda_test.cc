@@ -4,8 +4,11 @@
 // GPU calls. Skips without a GPU.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
 #include <random>
+#include <string>
 
 #include "framework/dispatch/registry.h"
 #include "framework/random/generator.h"
@@ -204,6 +207,52 @@ TEST(DetectionTargetsCuda, RpnProposalsNanScoreIsAnArgumentError) {
     EXPECT_NE(std::string(e.what()).find("'scores' contains NaN (image 1, anchor 5)"),
               std::string::npos)
         << e.what();
+  }
+}
+
+// Bad anchors, image sizes and valid ranges of CUDA inputs are found on the device (no host copy in
+// validate) and reported with the CPU call's message.
+TEST(DetectionTargetsCuda, RpnProposalsBadValuesGiveTheCpuErrors) {
+  OSPREY_SKIP_WITHOUT_GPU();
+  Tensor a = anchors(2);
+  const int64_t count = a.size(0);
+  Tensor scores =
+      Tensor::from_vector<double>(std::vector<double>(2 * count, 0.5), {2, count}).to(DType::f32);
+  Tensor deltas = Tensor::from_vector<double>(std::vector<double>(8 * count, 0.0), {2, count, 4})
+                      .to(DType::f32);
+  auto message = [](const std::function<void()>& call) {
+    try {
+      call();
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      return what.substr(std::min(what.size(), what.find("rpn_proposals: ")));
+    }
+    return std::string("no error");
+  };
+  std::vector<float> av = a.to_vector<float>();
+  std::vector<float> flipped = av, inf_anchor = av;
+  flipped[4 * 30 + 2] = flipped[4 * 30] - 5;
+  inf_anchor[4 * 17 + 1] = INFINITY;
+  const Tensor sizes = image_sizes(2, 64);
+  const Tensor bad_size = Tensor::from_vector<float>({64, 64, 64, -3}, {2, 2});
+  const Tensor ranges = Tensor::from_vector<float>({0, -1, NAN, 40}, {2, 2});
+  struct Case {
+    Tensor anchors, sizes, ranges;
+  };
+  const std::vector<Case> cases = {
+      {Tensor::from_vector<float>(flipped, a.shape()), sizes, Tensor()},
+      {Tensor::from_vector<float>(inf_anchor, a.shape()), sizes, Tensor()},
+      {a, bad_size, Tensor()},
+      {a, sizes, ranges}};
+  for (const Case& c : cases) {
+    const std::string cpu =
+        message([&] { ops::rpn_proposals(scores, deltas, c.anchors, c.sizes, {}, c.ranges); });
+    ASSERT_NE(cpu, "no error");
+    EXPECT_EQ(message([&] {
+                ops::rpn_proposals(on_gpu(scores), on_gpu(deltas), on_gpu(c.anchors),
+                                   on_gpu(c.sizes), {}, on_gpu(c.ranges));
+              }),
+              cpu);
   }
 }
 

@@ -6,6 +6,7 @@
 
 #include "framework/dispatch/registry.h"
 #include "ops/rpn_proposals/rpn_proposals.h"
+#include "ops/rpn_proposals/rpn_proposals_sizes.h"
 #include "tests/ops/kernel_loop.h"
 
 namespace osprey {
@@ -212,6 +213,40 @@ TEST(RpnProposals, SegmentedEqualsReferenceAtRpnScale) {
     EXPECT_EQ(doubles(actual.rois), doubles(expected.rois));
     EXPECT_EQ(doubles(actual.roi_scores), doubles(expected.roi_scores));
     EXPECT_GT(expected.count.to_vector<int64_t>()[0], 100);  // NMS had work to do
+  }
+}
+
+// The device value check (bad_input_values, run by the CUDA kernel instead of validate's host
+// copies) flags exactly what the host checks reject.
+TEST(RpnProposals, DeviceValueCheckAgreesWithHostChecks) {
+  namespace math = ops::rpn_proposal_math;
+  const double inf = INFINITY, nan = NAN;
+  const std::vector<std::vector<double>> anchors = {{0, 0, 10, 10}, {5, 5, 5, 5},   {10, 0, 9, 10},
+                                                    {0, 10, 10, 9}, {nan, 0, 1, 1}, {0, 0, inf, 1},
+                                                    {-inf, 0, 1, 1}};
+  for (const auto& b : anchors) {
+    const bool host_bad = error_message([&] {
+                            ops::rpn_proposals_check_values(values_of(b, {1, 4}),
+                                                            values_of({8, 8}, {1, 2}), Tensor());
+                          }) != "(no error)";
+    EXPECT_EQ(math::bad_input_values<double>(b.data(), nullptr, nullptr), host_bad) << b[0];
+  }
+  const std::vector<std::vector<double>> sizes = {{8, 8}, {0, 8}, {8, -1}, {nan, 8}, {8, inf}};
+  for (const auto& sz : sizes) {
+    const bool host_bad = error_message([&] {
+                            ops::rpn_proposals_check_values(values_of({0, 0, 1, 1}, {1, 4}),
+                                                            values_of(sz, {1, 2}), Tensor());
+                          }) != "(no error)";
+    EXPECT_EQ(math::bad_input_values<double>(nullptr, sz.data(), nullptr), host_bad) << sz[0];
+  }
+  const std::vector<std::vector<double>> ranges = {{0, -1}, {nan, 3}, {0, inf}, {2, 40}};
+  for (const auto& r : ranges) {
+    const bool host_bad =
+        error_message([&] {
+          ops::rpn_proposals_check_values(values_of({0, 0, 1, 1}, {1, 4}),
+                                          values_of({8, 8}, {1, 2}), values_of(r, {1, 2}));
+        }) != "(no error)";
+    EXPECT_EQ(math::bad_input_values<double>(nullptr, nullptr, r.data()), host_bad) << r[0];
   }
 }
 
