@@ -3,6 +3,7 @@
 
 #include "framework/core/tensor.h"
 #include "framework/dispatch/kernel.h"
+#include "ops/nms/segmented_nms.h"
 
 namespace osprey::ops {
 
@@ -14,8 +15,8 @@ namespace osprey::ops {
 // check's error naming the op, argument and first offending row.
 Tensor nms_cuda_keep(const dispatch::KernelContext& ctx, const Tensor& groups);
 
-// The most boxes nms_cuda_keep takes: its scan keeps one bit per box in shared memory (47 KiB of
-// the 48 KiB a block may use without opting in).
-inline constexpr int64_t kNmsCudaMaxBoxes = 47 * 1024 * 8;
+// The most boxes nms_cuda_keep takes: the segmented scan's limit (one removed bit per box in
+// shared memory).
+inline constexpr int64_t kNmsCudaMaxBoxes = segmented_nms::kMaxSegmentBoxes;
 
 }  // namespace osprey::ops

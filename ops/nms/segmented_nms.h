@@ -35,15 +35,25 @@ OSPREY_INLINE int64_t words_for(int64_t boxes) {
 
 // Word of row `a` (segment-local) over the column tile of `col_size` boxes starting at
 // `col_start` (coordinates in `col`, 4 per box); in the diagonal tile only boxes after a count.
+// With `col_groups` (the tile's group ids; batched_nms), only boxes of group `group_a` count.
 template <typename T>
 OSPREY_INLINE uint64_t row_word(const T* box_a, int64_t a, const T* col, int64_t col_start,
-                                int col_size, T threshold, T offset) {
+                                int col_size, T threshold, T offset,
+                                const int64_t* col_groups = nullptr, int64_t group_a = 0) {
   uint64_t bits = 0;
   const int first = a >= col_start ? static_cast<int>(a - col_start) + 1 : 0;
   for (int k = first; k < col_size; ++k) {
+    if (col_groups != nullptr && col_groups[k] != group_a) continue;
     if (box::iou(box_a, col + 4 * k, offset) > threshold) bits |= uint64_t{1} << k;
   }
   return bits;
+}
+
+// Segment s's length: lengths[s] clamped to cap, or cap when `lengths` is null (nms: one full
+// segment whose length the host knows).
+OSPREY_INLINE int64_t segment_length(const int64_t* lengths, int64_t s, int64_t cap) {
+  if (lengths == nullptr) return cap;
+  return lengths[s] < cap ? lengths[s] : cap;
 }
 
 // The kept bits of one block of `size` boxes whose removed bits (by earlier blocks) are `gone`;
@@ -59,14 +69,16 @@ OSPREY_INLINE uint64_t resolve_block(uint64_t gone, const uint64_t* diagonal, in
   return kept;
 }
 
-// Host mirror of the CUDA mask kernel: the same tiles, the same row_word calls.
+// Host mirror of the CUDA mask kernel: the same tiles, the same row_word calls. groups: null, or
+// one group id per box in the same layout as `boxes`.
 template <typename T>
-void mask_host(int64_t segments, int64_t cap, const int64_t* lengths, const T* boxes, T threshold,
-               T offset, uint64_t* mask) {
+void mask_host(int64_t segments, int64_t cap, const int64_t* lengths, const T* boxes,
+               const int64_t* groups, T threshold, T offset, uint64_t* mask) {
   const int64_t words = words_for(cap);
   for (int64_t s = 0; s < segments; ++s) {
-    const int64_t len = lengths[s];
+    const int64_t len = segment_length(lengths, s, cap);
     const T* seg = boxes + 4 * s * cap;
+    const int64_t* seg_groups = groups != nullptr ? groups + s * cap : nullptr;
     for (int64_t row_tile = 0; row_tile < words_for(len); ++row_tile) {
       for (int64_t col_tile = row_tile; col_tile < words_for(len); ++col_tile) {
         const int64_t col_start = col_tile * kTile;
@@ -74,7 +86,9 @@ void mask_host(int64_t segments, int64_t cap, const int64_t* lengths, const T* b
         const int64_t row_end = std::min<int64_t>(len, (row_tile + 1) * kTile);
         for (int64_t a = row_tile * kTile; a < row_end; ++a) {
           mask[(s * cap + a) * words + col_tile] =
-              row_word(seg + 4 * a, a, seg + 4 * col_start, col_start, col_size, threshold, offset);
+              row_word(seg + 4 * a, a, seg + 4 * col_start, col_start, col_size, threshold, offset,
+                       seg_groups != nullptr ? seg_groups + col_start : nullptr,
+                       seg_groups != nullptr ? seg_groups[a] : 0);
         }
       }
     }
@@ -82,13 +96,15 @@ void mask_host(int64_t segments, int64_t cap, const int64_t* lengths, const T* b
 }
 
 // Host mirror of the CUDA scan kernel (one segment per CUDA block; here one after another).
+// keep[s * cap + r] = order[s * cap + local] when `order` is given (nms: back to input indices),
+// else the segment-local index.
 inline void scan_host(int64_t segments, int64_t cap, const int64_t* lengths, const uint64_t* mask,
-                      int64_t* keep, int64_t* kept) {
+                      const int64_t* order, int64_t* keep, int64_t* kept) {
   const int64_t words = words_for(cap);
   std::vector<uint64_t> removed(static_cast<size_t>(words));
   uint64_t diagonal[kTile];
   for (int64_t s = 0; s < segments; ++s) {
-    const int64_t len = lengths[s], seg_words = words_for(len);
+    const int64_t len = segment_length(lengths, s, cap), seg_words = words_for(len);
     const uint64_t* rows = mask + s * cap * words;
     std::fill(removed.begin(), removed.end(), uint64_t{0});
     int64_t total = 0;
@@ -99,7 +115,7 @@ inline void scan_host(int64_t segments, int64_t cap, const int64_t* lengths, con
       const uint64_t bits = resolve_block(removed[block], diagonal, size);
       for (int k = 0; k < size; ++k) {
         if (!(bits >> k & 1)) continue;
-        keep[s * cap + total++] = start + k;
+        keep[s * cap + total++] = order != nullptr ? order[s * cap + start + k] : start + k;
         for (int64_t w = block + 1; w < seg_words; ++w) removed[w] |= rows[(start + k) * words + w];
       }
     }

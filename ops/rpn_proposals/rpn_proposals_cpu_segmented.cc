@@ -76,9 +76,10 @@ void rpn_proposals_segmented(KernelContext& ctx) {
     const T threshold = static_cast<T>(at.get_float("nms_iou"));
     std::vector<uint64_t> mask(static_cast<size_t>(n * cap * segmented_nms::words_for(cap)));
     std::vector<int64_t> keep(static_cast<size_t>(n * cap)), kept(static_cast<size_t>(n));
-    segmented_nms::mask_host(n, cap, lengths.data(), candidates.data(), threshold, p.offset,
-                             mask.data());
-    segmented_nms::scan_host(n, cap, lengths.data(), mask.data(), keep.data(), kept.data());
+    segmented_nms::mask_host(n, cap, lengths.data(), candidates.data(), nullptr, threshold,
+                             p.offset, mask.data());
+    segmented_nms::scan_host(n, cap, lengths.data(), mask.data(), nullptr, keep.data(),
+                             kept.data());
     // 5. the first post_nms_top_n kept boxes (the CUDA write kernel).
     for (int64_t b = 0; b < n; ++b) {
       const int64_t m = std::min(post, kept[b]);

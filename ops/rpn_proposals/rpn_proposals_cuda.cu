@@ -207,13 +207,15 @@ void rpn_proposals_cuda(KernelContext& ctx) {
         const dim3 grid(static_cast<unsigned>(words), static_cast<unsigned>(words),
                         static_cast<unsigned>(n));
         segmented_nms::segmented_nms_mask<T><<<grid, segmented_nms::kTile, 0, stream>>>(
-            cap, ptr<const int64_t>(lengths), ptr<const T>(candidates),
+            cap, ptr<const int64_t>(lengths), ptr<const T>(candidates), nullptr,
             static_cast<T>(at.get_float("nms_iou")), math::params<T>(at).offset, mask_ptr);
         OSPREY_CUDA_LAUNCH_CHECK();
       });
-      segmented_nms::segmented_nms_scan<<<static_cast<unsigned>(n), segmented_nms::kScanThreads,
-                                          static_cast<size_t>(words) * sizeof(uint64_t), stream>>>(
-          cap, ptr<const int64_t>(lengths), mask_ptr, ptr<int64_t>(keep), ptr<int64_t>(kept));
+      segmented_nms::segmented_nms_scan<segmented_nms::kScanThreads>
+          <<<static_cast<unsigned>(n), segmented_nms::kScanThreads,
+             static_cast<size_t>(words) * sizeof(uint64_t), stream>>>(
+              cap, ptr<const int64_t>(lengths), mask_ptr, nullptr, ptr<int64_t>(keep),
+              ptr<int64_t>(kept));
       OSPREY_CUDA_LAUNCH_CHECK();
       OSPREY_DISPATCH_FLOAT(dtype, "rpn_proposals", [&]<typename T>() {
         write_kernel<T><<<cuda_detail::blocks_for(n * post), cuda_detail::kThreads, 0, stream>>>(

@@ -4,6 +4,7 @@
 // borders, empty segments, and dense clusters so that many boxes are suppressed.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <vector>
 
@@ -34,8 +35,9 @@ void check_against_reference(const std::vector<int64_t>& lengths, int64_t cap, T
   const int64_t words = seg::words_for(cap);
   std::vector<uint64_t> mask(static_cast<size_t>(segments * cap * words), 0);
   std::vector<int64_t> keep(static_cast<size_t>(segments * cap), -1), kept(segments, -1);
-  seg::mask_host(segments, cap, lengths.data(), boxes.data(), threshold, offset, mask.data());
-  seg::scan_host(segments, cap, lengths.data(), mask.data(), keep.data(), kept.data());
+  seg::mask_host(segments, cap, lengths.data(), boxes.data(), nullptr, threshold, offset,
+                 mask.data());
+  seg::scan_host(segments, cap, lengths.data(), mask.data(), nullptr, keep.data(), kept.data());
   for (int64_t s = 0; s < segments; ++s) {
     const std::vector<int64_t> expected = ops::nms_cpu::greedy_reference(
         &boxes[4 * s * cap], &scores[s * cap], static_cast<const int64_t*>(nullptr), lengths[s],
@@ -54,6 +56,42 @@ TEST(SegmentedNms, MatchesGreedyReferencePerSegment) {
 TEST(SegmentedNms, LowThresholdSuppressesMostAndPlusOne) {
   check_against_reference<float>({500, 250, 3}, 500, 0.1f, 1.0f, 3);
   check_against_reference<double>({70, 70}, 70, 0.0, 0.0, 4);
+}
+
+// nms / batched_nms on CUDA: one full segment (lengths null), boxes in score order with groups,
+// kept indices mapped back through the order. Must equal the greedy reference on the unsorted
+// input, groups and ties included.
+TEST(SegmentedNms, OneSegmentWithGroupsAndOrderIsBatchedNms) {
+  for (int64_t n : {1, 64, 65, 700}) {
+    std::mt19937 gen(static_cast<uint32_t>(n));
+    std::uniform_int_distribution<int> corner(0, 100), side(1, 40), level(0, 9), group(0, 3);
+    std::vector<double> boxes, scores;
+    std::vector<int64_t> groups;
+    for (int64_t i = 0; i < n; ++i) {
+      const double x = corner(gen), y = corner(gen);
+      boxes.insert(boxes.end(), {x, y, x + side(gen), y + side(gen)});
+      scores.push_back(0.1 * level(gen));  // many ties: the order must resolve them by index
+      groups.push_back(group(gen));
+    }
+    const std::vector<int64_t> order = ops::nms_cpu::score_order(scores.data(), n);
+    std::vector<double> sorted(static_cast<size_t>(4 * n));
+    std::vector<int64_t> sorted_groups(static_cast<size_t>(n));
+    for (int64_t a = 0; a < n; ++a) {
+      std::copy_n(&boxes[4 * order[a]], 4, &sorted[4 * a]);
+      sorted_groups[a] = groups[order[a]];
+    }
+    for (bool grouped : {false, true}) {
+      std::vector<uint64_t> mask(static_cast<size_t>(n * seg::words_for(n)), 0);
+      std::vector<int64_t> keep(static_cast<size_t>(n), -1), kept(1, -1);
+      seg::mask_host(1, n, nullptr, sorted.data(), grouped ? sorted_groups.data() : nullptr, 0.3,
+                     0.0, mask.data());
+      seg::scan_host(1, n, nullptr, mask.data(), order.data(), keep.data(), kept.data());
+      const std::vector<int64_t> expected = ops::nms_cpu::greedy_reference(
+          boxes.data(), scores.data(), grouped ? groups.data() : nullptr, n, 0.3, 0.0);
+      keep.resize(static_cast<size_t>(kept[0]));
+      EXPECT_EQ(keep, expected) << "n " << n << " grouped " << grouped;
+    }
+  }
 }
 
 TEST(SegmentedNms, ResolveBlockKeepsInOrder) {
