@@ -33,6 +33,15 @@ OSPREY_INLINE int64_t words_for(int64_t boxes) {
   return (boxes + kTile - 1) / kTile;
 }
 
+// Segments per mask/scan launch pair: all of them unless their masks together would pass
+// kMaskBudgetBytes (rpn_proposals with pre_nms_top_n = 0: 21504 boxes, 58 MB a segment); the
+// next group of segments reuses the same mask buffer.
+inline constexpr int64_t kMaskBudgetBytes = int64_t{256} << 20;
+inline int64_t segments_per_launch(int64_t cap, int64_t segments) {
+  const int64_t per_segment = std::max<int64_t>(1, cap * words_for(cap) * 8);
+  return std::clamp<int64_t>(kMaskBudgetBytes / per_segment, 1, std::max<int64_t>(segments, 1));
+}
+
 // Word of row `a` (segment-local) over the column tile of `col_size` boxes starting at
 // `col_start` (coordinates in `col`, 4 per box); in the diagonal tile only boxes after a count.
 // With `col_groups` (the tile's group ids; batched_nms), only boxes of group `group_a` count.

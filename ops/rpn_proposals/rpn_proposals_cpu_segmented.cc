@@ -74,12 +74,17 @@ void rpn_proposals_segmented(KernelContext& ctx) {
     }
     // 4. segmented bitmask NMS over all images.
     const T threshold = static_cast<T>(at.get_float("nms_iou"));
-    std::vector<uint64_t> mask(static_cast<size_t>(n * cap * segmented_nms::words_for(cap)));
+    // Images in launch groups as on the GPU, the mask buffer reused by each group.
+    const int64_t group = segmented_nms::segments_per_launch(cap, n);
+    std::vector<uint64_t> mask(static_cast<size_t>(group * cap * segmented_nms::words_for(cap)));
     std::vector<int64_t> keep(static_cast<size_t>(n * cap)), kept(static_cast<size_t>(n));
-    segmented_nms::mask_host(n, cap, lengths.data(), candidates.data(), nullptr, threshold,
-                             p.offset, mask.data());
-    segmented_nms::scan_host(n, cap, lengths.data(), mask.data(), nullptr, keep.data(),
-                             kept.data());
+    for (int64_t b0 = 0; b0 < n; b0 += group) {
+      const int64_t images = std::min(group, n - b0);
+      segmented_nms::mask_host(images, cap, lengths.data() + b0, candidates.data() + 4 * b0 * cap,
+                               nullptr, threshold, p.offset, mask.data());
+      segmented_nms::scan_host(images, cap, lengths.data() + b0, mask.data(), nullptr,
+                               keep.data() + b0 * cap, kept.data() + b0);
+    }
     // 5. the first post_nms_top_n kept boxes (the CUDA write kernel).
     for (int64_t b = 0; b < n; ++b) {
       const int64_t m = std::min(post, kept[b]);

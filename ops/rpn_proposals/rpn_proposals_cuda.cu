@@ -7,7 +7,8 @@
 //   3. gather kernel: image b's first min(survivors[b], cap) boxes into segment b of a (N, cap)
 //      layout (cap = pre_nms_top_n, or A), their count into lengths[b];
 //   4. segmented bitmask NMS (ops/nms/segmented_nms_cuda.cuh): ONE mask launch for all images'
-//      IoU tiles, ONE scan launch (a block per image) writing kept indices and counts;
+//      IoU tiles, ONE scan launch (a block per image) writing kept indices and counts (images
+//      split into groups only when their masks would pass 256 MiB: pre_nms_top_n = 0);
 //   5. write kernel: the first post_nms_top_n kept boxes of each image and count[b], on the device.
 // Validate's value checks of anchors, image sizes and valid ranges also run here, on the device
 // (a check kernel ORs a flag), instead of host copies. The host reads back one 8-byte flag word
@@ -191,10 +192,13 @@ void rpn_proposals_cuda(KernelContext& ctx) {
     const Tensor order = sort(ranked, 1, /*descending=*/true, /*stable=*/true).second.contiguous();
     if (post > 0) {
       const int64_t words = segmented_nms::words_for(cap);
+      // Images per mask/scan launch pair (all 16 of the issue's batch; fewer for pre_nms_top_n =
+      // 0).
+      const int64_t group = segmented_nms::segments_per_launch(cap, n);
       Tensor candidates = Tensor::empty({n, cap, 4}, dtype, device);
       Tensor candidate_scores = Tensor::empty({n, cap}, dtype, device);
       Tensor lengths = Tensor::empty({n}, DType::i64, device);
-      Tensor mask = Tensor::empty({n * cap * words}, DType::i64, device);
+      Tensor mask = Tensor::empty({group * cap * words}, DType::i64, device);
       Tensor keep = Tensor::empty({n, cap}, DType::i64, device);
       Tensor kept = Tensor::empty({n}, DType::i64, device);
       auto* mask_ptr = reinterpret_cast<uint64_t*>(ptr<int64_t>(mask));
@@ -204,19 +208,25 @@ void rpn_proposals_cuda(KernelContext& ctx) {
             ptr<const T>(boxes), ptr<const T>(ranked), ptr<T>(candidates), ptr<T>(candidate_scores),
             ptr<int64_t>(lengths));
         OSPREY_CUDA_LAUNCH_CHECK();
-        const dim3 grid(static_cast<unsigned>(words), static_cast<unsigned>(words),
-                        static_cast<unsigned>(n));
-        segmented_nms::segmented_nms_mask<T><<<grid, segmented_nms::kTile, 0, stream>>>(
-            cap, ptr<const int64_t>(lengths), ptr<const T>(candidates), nullptr,
-            static_cast<T>(at.get_float("nms_iou")), math::params<T>(at).offset, mask_ptr);
-        OSPREY_CUDA_LAUNCH_CHECK();
       });
-      segmented_nms::segmented_nms_scan<segmented_nms::kScanThreads>
-          <<<static_cast<unsigned>(n), segmented_nms::kScanThreads,
-             static_cast<size_t>(words) * sizeof(uint64_t), stream>>>(
-              cap, ptr<const int64_t>(lengths), mask_ptr, nullptr, ptr<int64_t>(keep),
-              ptr<int64_t>(kept));
-      OSPREY_CUDA_LAUNCH_CHECK();
+      for (int64_t b0 = 0; b0 < n; b0 += group) {
+        const int64_t images = std::min(group, n - b0);
+        const int64_t* seg_lengths = ptr<const int64_t>(lengths) + b0;
+        OSPREY_DISPATCH_FLOAT(dtype, "rpn_proposals", [&]<typename T>() {
+          const dim3 grid(static_cast<unsigned>(words), static_cast<unsigned>(words),
+                          static_cast<unsigned>(images));
+          segmented_nms::segmented_nms_mask<T><<<grid, segmented_nms::kTile, 0, stream>>>(
+              cap, seg_lengths, ptr<const T>(candidates) + 4 * b0 * cap, nullptr,
+              static_cast<T>(at.get_float("nms_iou")), math::params<T>(at).offset, mask_ptr);
+          OSPREY_CUDA_LAUNCH_CHECK();
+        });
+        segmented_nms::segmented_nms_scan<segmented_nms::kScanThreads>
+            <<<static_cast<unsigned>(images), segmented_nms::kScanThreads,
+               static_cast<size_t>(words) * sizeof(uint64_t), stream>>>(
+                cap, seg_lengths, mask_ptr, nullptr, ptr<int64_t>(keep) + b0 * cap,
+                ptr<int64_t>(kept) + b0);
+        OSPREY_CUDA_LAUNCH_CHECK();
+      }
       OSPREY_DISPATCH_FLOAT(dtype, "rpn_proposals", [&]<typename T>() {
         write_kernel<T><<<cuda_detail::blocks_for(n * post), cuda_detail::kThreads, 0, stream>>>(
             n, cap, post, ptr<const int64_t>(kept), ptr<const int64_t>(keep),

@@ -38,6 +38,24 @@ void check_against_reference(const std::vector<int64_t>& lengths, int64_t cap, T
   seg::mask_host(segments, cap, lengths.data(), boxes.data(), nullptr, threshold, offset,
                  mask.data());
   seg::scan_host(segments, cap, lengths.data(), mask.data(), nullptr, keep.data(), kept.data());
+  // The same in launch groups of `group` segments (pointer offsets, one reused mask buffer), as
+  // rpn_proposals does when the masks pass the memory budget.
+  for (int64_t group : {int64_t{1}, int64_t{3}}) {
+    std::vector<uint64_t> group_mask(static_cast<size_t>(group * cap * words), 0);
+    std::vector<int64_t> group_keep(keep.size(), -1), group_kept(kept.size(), -1);
+    for (int64_t s0 = 0; s0 < segments; s0 += group) {
+      const int64_t count = std::min(group, segments - s0);
+      seg::mask_host(count, cap, lengths.data() + s0, boxes.data() + 4 * s0 * cap, nullptr,
+                     threshold, offset, group_mask.data());
+      seg::scan_host(count, cap, lengths.data() + s0, group_mask.data(), nullptr,
+                     group_keep.data() + s0 * cap, group_kept.data() + s0);
+    }
+    EXPECT_EQ(group_kept, kept) << "group " << group;
+    for (int64_t s = 0; s < segments; ++s) {
+      EXPECT_TRUE(std::equal(keep.begin() + s * cap, keep.begin() + s * cap + kept[s],
+                             group_keep.begin() + s * cap));
+    }
+  }
   for (int64_t s = 0; s < segments; ++s) {
     const std::vector<int64_t> expected = ops::nms_cpu::greedy_reference(
         &boxes[4 * s * cap], &scores[s * cap], static_cast<const int64_t*>(nullptr), lengths[s],
@@ -92,6 +110,13 @@ TEST(SegmentedNms, OneSegmentWithGroupsAndOrderIsBatchedNms) {
       EXPECT_EQ(keep, expected) << "n " << n << " grouped " << grouped;
     }
   }
+}
+
+TEST(SegmentedNms, SegmentsPerLaunchKeepTheMaskInBudget) {
+  EXPECT_EQ(seg::segments_per_launch(6000, 16), 16);  // the batch: 72 MB, one launch
+  EXPECT_EQ(seg::segments_per_launch(21504, 16), 4);  // every anchor: 58 MB an image
+  EXPECT_EQ(seg::segments_per_launch(385024, 2), 1);
+  EXPECT_EQ(seg::segments_per_launch(0, 0), 1);
 }
 
 TEST(SegmentedNms, ResolveBlockKeepsInOrder) {
