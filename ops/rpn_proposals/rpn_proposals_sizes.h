@@ -1,4 +1,5 @@
-// Host-side attribute reading of rpn_proposals shared by both kernels.
+// Host-side helpers of rpn_proposals shared by its kernels: attribute reading, the NaN and value
+// errors.
 #pragma once
 
 #include <string>
