@@ -29,6 +29,9 @@ namespace osprey::ops {
 namespace {
 
 namespace seg = segmented_nms;
+// The single segment's scan block: 1024 threads (rpn_proposals runs a block per image with
+// fewer); more threads share the OR of kept rows into later words of up to 12000-box inputs.
+constexpr int kScanThreads = 1024;
 
 // status[1] = the first row with a bad box, status[2] = the first NaN score; both start at all
 // ones (none), so atomicMin keeps the lowest offending index whatever the thread order.
@@ -119,8 +122,8 @@ Tensor nms_cuda_keep(const KernelContext& ctx, const Tensor& groups) {
         static_cast<T>(offset), reinterpret_cast<uint64_t*>(mask.data<int64_t>()));
     OSPREY_CUDA_LAUNCH_CHECK();
   });
-  seg::segmented_nms_scan<segmented_nms::kScanThreads>
-      <<<1, seg::kScanThreads, static_cast<size_t>(words) * sizeof(uint64_t), stream>>>(
+  seg::segmented_nms_scan<kScanThreads>
+      <<<1, kScanThreads, static_cast<size_t>(words) * sizeof(uint64_t), stream>>>(
           n, nullptr, reinterpret_cast<const uint64_t*>(mask.data<int64_t>()), order_ptr,
           keep.data<int64_t>(), status_ptr);
   OSPREY_CUDA_LAUNCH_CHECK();
