@@ -8,10 +8,12 @@
 namespace osprey::ops {
 namespace {
 
+// CUDA inputs: box and score values are checked by the CUDA kernel on the device (nms_cuda.cu).
 void validate_batched_nms(const KernelContext& ctx) {
-  check_boxes(ctx, 0);
+  const bool host_values = !kernel_checks_values(ctx);
+  check_boxes(ctx, 0, host_values);
   const int64_t n = ctx.input(0).size(0);
-  check_box_scores(ctx, 1, 0, n);
+  check_box_scores(ctx, 1, 0, n, host_values);
   const Tensor& idxs = ctx.input(2);
   OSPREY_CHECK_KIND(dtype, idxs.dtype() == DType::i64, "batched_nms: 'idxs' must be i64, got {}",
                     idxs.describe());

@@ -1,6 +1,7 @@
 // CUDA kernel of batched_nms: nms's device bitmask algorithm (ops/nms/nms_cuda.cu) with the
 // group test in the mask kernel (a bit only for boxes of the same group), so the result is the
-// CPU reference's exactly and no coordinate offsets are needed.
+// CPU reference's exactly and no coordinate offsets are needed. Box and score values are checked
+// on the device by nms_cuda_keep (the validate skips them for CUDA inputs).
 #include "ops/common/box_checks.h"
 #include "ops/common/cuda_loops.cuh"
 #include "ops/nms/nms_cuda.h"
@@ -10,13 +11,11 @@ namespace {
 
 void batched_nms_kernel(KernelContext& ctx) {
   check_cuda_operands(ctx);
-  const Tensor& boxes = ctx.input(0);
-  if (boxes.size(0) == 0) {
+  if (ctx.input(0).size(0) == 0) {
     ctx.output(0, {0}, DType::i64);
     return;
   }
-  Tensor keep = nms_cuda_keep(boxes, ctx.input(1), ctx.input(2),
-                              ctx.attrs().get_float("iou_threshold"), box_offset(ctx.attrs()));
+  Tensor keep = nms_cuda_keep(ctx, ctx.input(2));
   ctx.output(0, keep.shape(), DType::i64).copy_(keep);
 }
 

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "framework/autograd/grad_mode.h"
+#include "ops/common/box_value_check.h"
 
 namespace osprey::ops {
 namespace {
@@ -40,23 +41,40 @@ void check_no_nan(const KernelContext& ctx, int i) {
   }
 }
 
-void check_boxes(const KernelContext& ctx, int i) {
+void throw_bad_box(const std::string& op, const std::string& arg, int64_t row, const double* b) {
+  OSPREY_CHECK(!std::isnan(b[0]) && !std::isnan(b[1]) && !std::isnan(b[2]) && !std::isnan(b[3]),
+               "{}: '{}' box {} has a NaN coordinate ({}, {}, {}, {})", op, arg, row, b[0], b[1],
+               b[2], b[3]);
+  OSPREY_THROW(value,
+               "{}: '{}' box {} = ({}, {}, {}, {}) has x2 < x1 or y2 < y1 (boxes are x1, y1, x2, "
+               "y2)",
+               op, arg, row, b[0], b[1], b[2], b[3]);
+}
+
+void throw_nan_score(const std::string& op, const std::string& arg, int64_t index) {
+  OSPREY_THROW(value, "{}: '{}' has NaN at index {}", op, arg, index);
+}
+
+bool kernel_checks_values(const KernelContext& ctx) {
+  for (int i = 0; i < ctx.num_inputs(); ++i) {
+    if (ctx.input(i).defined() && !ctx.input(i).device().is_cuda()) return false;
+  }
+  return true;
+}
+
+void check_boxes(const KernelContext& ctx, int i, bool values) {
   check_shape_n4(ctx, i);
+  if (!values) return;
   const std::vector<double> v = host_values(ctx.input(i));
-  const std::string& op = ctx.op().schema.name;
   for (size_t r = 0; r * 4 < v.size(); ++r) {
-    const double* b = v.data() + r * 4;
-    OSPREY_CHECK(!std::isnan(b[0]) && !std::isnan(b[1]) && !std::isnan(b[2]) && !std::isnan(b[3]),
-                 "{}: '{}' box {} has a NaN coordinate ({}, {}, {}, {})", op, arg_name(ctx, i), r,
-                 b[0], b[1], b[2], b[3]);
-    OSPREY_CHECK(b[2] >= b[0] && b[3] >= b[1],
-                 "{}: '{}' box {} = ({}, {}, {}, {}) has x2 < x1 or y2 < y1 (boxes are x1, y1, x2, "
-                 "y2)",
-                 op, arg_name(ctx, i), r, b[0], b[1], b[2], b[3]);
+    if (bad_box(v.data() + r * 4)) {
+      throw_bad_box(ctx.op().schema.name, arg_name(ctx, i), static_cast<int64_t>(r),
+                    v.data() + r * 4);
+    }
   }
 }
 
-void check_box_scores(const KernelContext& ctx, int i, int like, int64_t n) {
+void check_box_scores(const KernelContext& ctx, int i, int like, int64_t n, bool values) {
   const Tensor& t = ctx.input(i);
   const std::string& op = ctx.op().schema.name;
   OSPREY_CHECK_KIND(dtype, t.dtype() == ctx.input(like).dtype(),
@@ -66,9 +84,10 @@ void check_box_scores(const KernelContext& ctx, int i, int like, int64_t n) {
                     "{}: '{}' must have shape [{}] (one per box of '{}' {}), got {}", op,
                     arg_name(ctx, i), n, arg_name(ctx, like), ctx.input(like).describe(),
                     t.describe());
+  if (!values) return;
   const std::vector<double> v = host_values(t);
   for (size_t k = 0; k < v.size(); ++k) {
-    OSPREY_CHECK(!std::isnan(v[k]), "{}: '{}' has NaN at index {}", op, arg_name(ctx, i), k);
+    if (std::isnan(v[k])) throw_nan_score(op, arg_name(ctx, i), static_cast<int64_t>(k));
   }
 }
 

@@ -8,15 +8,20 @@
 namespace osprey::ops {
 
 void check_rois(const Tensor& rois, DType dtype, int64_t batch, const std::string& feature_map,
-                const char* op) {
+                const char* op, bool values) {
   OSPREY_CHECK_KIND(shape, rois.dim() == 2 && rois.size(1) == 5,
                     "{}: rois must be K × 5 (batch_index, x1, y1, x2, y2), got {}", op,
                     rois.describe());
   OSPREY_CHECK_KIND(dtype, rois.dtype() == dtype, "{}: rois {} must have the dtype of {}", op,
                     rois.describe(), feature_map);
-  if (rois.size(0) == 0) return;
-  const std::vector<double> v = rois.to_vector<double>();
-  for (int64_t k = 0; k < rois.size(0); ++k) {
+  if (values && rois.size(0) > 0)
+    check_roi_values(rois.to_vector<double>(), batch, feature_map, op);
+}
+
+void check_roi_values(const std::vector<double>& v, int64_t batch, const std::string& feature_map,
+                      const char* op) {
+  const auto rows = static_cast<int64_t>(v.size() / 5);
+  for (int64_t k = 0; k < rows; ++k) {
     const double* r = v.data() + 5 * k;
     bool finite = true;
     for (int i = 0; i < 5; ++i) finite = finite && std::isfinite(r[i]);

@@ -4,7 +4,9 @@
 // rois is K × 5, one row (batch_index, x1, y1, x2, y2) per RoI in input-image pixels (the
 // feature map's pixels times 1 / spatial_scale), of the feature map's floating dtype; K may be 0.
 // Every value must be finite, batch_index an integer in [0, N) for a feature map of N images, and
-// x1 ≤ x2, y1 ≤ y2. Values are read on the host (device RoIs are copied: K × 5 numbers).
+// x1 ≤ x2, y1 ≤ y2. Values are read on the host (device RoIs are copied: K × 5 numbers), except
+// in the backward ops on CUDA: their kernels copy the RoIs to the host anyway (to group them by
+// image) and check that copy with check_roi_values, so validate passes values = false there.
 #pragma once
 
 #include <cstdint>
@@ -17,8 +19,12 @@ namespace osprey::ops {
 
 // Throws an error naming `op`, the argument `rois`, the offending row and its values. `dtype` and
 // `batch` are the feature map's; `feature_map` describes it in messages ("input f32[2, 3, 8, 8]").
+// values = false: shape and dtype only (the caller checks the values with check_roi_values).
 void check_rois(const Tensor& rois, DType dtype, int64_t batch, const std::string& feature_map,
-                const char* op);
+                const char* op, bool values = true);
+// The value part of check_rois on RoIs already on the host (row-major K × 5).
+void check_roi_values(const std::vector<double>& rois, int64_t batch,
+                      const std::string& feature_map, const char* op);
 
 // The RoIs of each image, in RoI order: ids[start[n] .. start[n + 1]) belong to image n.
 struct RoisByImage {

@@ -8,9 +8,11 @@
 namespace osprey::ops {
 namespace {
 
+// CUDA inputs: the values are checked by the CUDA kernel on the device (nms_cuda.cu), no sync here.
 void validate_nms(const KernelContext& ctx) {
-  check_boxes(ctx, 0);
-  check_box_scores(ctx, 1, 0, ctx.input(0).size(0));
+  const bool host_values = !kernel_checks_values(ctx);
+  check_boxes(ctx, 0, host_values);
+  check_box_scores(ctx, 1, 0, ctx.input(0).size(0), host_values);
 }
 
 // Boxes that all overlap one another: a chain where each suppresses the next.

@@ -10,6 +10,9 @@
 // IoU follows ops/common/box_geometry.h: legacy_plus_one=true is the +1 pixel convention of
 // py-faster-rcnn / SNIPER (width = x2 - x1 + 1); two degenerate boxes have IoU 0.
 // Not differentiable (the output is indices). Zero boxes give an empty `keep`.
+// CUDA (nms/cuda/bitmask): the bitmask algorithm on the device end to end; box and score values
+// are checked there too, and the first bad row rides with the kept count in the op's one read-back
+// (the output's length), so a GPU call makes one host synchronisation and reports the CPU errors.
 #pragma once
 
 #include "framework/core/tensor.h"

@@ -53,7 +53,9 @@ void validate_backward(const KernelContext& ctx) {
                     "{}: input_size must be (N, C, H, W) with H, W > 0, got {}", op,
                     shape_str(input_size));
   const RoiAlignParams p = RoiAlignParams::from(ctx.attrs(), op);
-  check_rois(rois, grad.dtype(), input_size[0], "grad_output " + grad.describe(), op);
+  // CUDA: the kernel checks the values on the host copy it makes to group the RoIs by image.
+  const bool host_values = !(grad.device().is_cuda() && rois.device().is_cuda());
+  check_rois(rois, grad.dtype(), input_size[0], "grad_output " + grad.describe(), op, host_values);
   const Shape want = p.output_shape(rois.size(0), input_size[1]);
   OSPREY_CHECK_KIND(shape, grad.shape() == want,
                     "{}: grad_output {} must be {} (K rois × C × output_size) for rois {} and "

@@ -52,7 +52,9 @@ void validate_backward(const KernelContext& ctx) {
   OSPREY_CHECK_KIND(
       shape, size.size() == 4 && size[0] >= 0 && size[1] >= 0 && size[2] > 0 && size[3] > 0,
       "{}: input_size must be (N, C, H, W) with H, W > 0, got {}", op, shape_str(size));
-  check_rois(rois, grad.dtype(), size[0], "grad_output " + grad.describe(), op);
+  // CUDA: the kernel checks the values on the host copy it makes to group the RoIs by image.
+  const bool host_values = !(grad.device().is_cuda() && rois.device().is_cuda());
+  check_rois(rois, grad.dtype(), size[0], "grad_output " + grad.describe(), op, host_values);
   OSPREY_CHECK_KIND(shape,
                     grad.dim() == 4 && grad.size(0) == rois.size(0) && grad.size(1) == size[1],
                     "{}: grad_output {} must be (K rois, C, PH, PW) for rois {} and input_size {}",

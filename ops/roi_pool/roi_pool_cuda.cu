@@ -118,10 +118,14 @@ void backward(KernelContext& ctx) {
   const Tensor argmax = ctx.input(2).contiguous();
   const Shape size = ctx.attrs().get_ints("input_size");
   Tensor& out = ctx.output(0, size, grad.dtype(), format_of(ctx.input(0)));
+  // The one host copy of the RoIs: validate left their values to this check (roi_check.h).
+  const std::vector<double> host_rois = rois.to_vector<double>();
+  check_roi_values(host_rois, size[0], "grad_output " + ctx.input(0).describe(),
+                   "roi_pool_backward");
   if (out.numel() == 0) return;
   const Tensor res = dense_like(out);
   const int64_t K = rois.size(0), N = size[0];
-  const RoisByImage groups = rois_by_image(rois.to_vector<double>(), N);
+  const RoisByImage groups = rois_by_image(host_rois, N);
   const Device device = grad.device();
   const Tensor start = Tensor::from_vector<int64_t>(groups.start, {N + 1}, device);
   const Tensor ids = Tensor::from_vector<int64_t>(K > 0 ? groups.ids : std::vector<int64_t>{0},

@@ -2,10 +2,12 @@
 #include "ops/rpn_proposals/rpn_proposals.h"
 
 #include "framework/dispatch/registry.h"
+#include "ops/common/box_checks.h"
 #include "ops/common/case_helpers.h"
 #include "ops/common/op_helpers.h"
 #include "ops/common/target_cases.h"
 #include "ops/common/target_checks.h"
+#include "ops/rpn_proposals/rpn_proposals_sizes.h"
 
 namespace osprey::ops {
 namespace {
@@ -29,13 +31,14 @@ void validate_rpn_proposals(const KernelContext& ctx) {
   check_float_like(kOp, "deltas", deltas, anchors);
   check_shape(kOp, "image_sizes", image_sizes, {n, 2});
   check_float_like(kOp, "image_sizes", image_sizes, anchors);
-  check_box_values(kOp, "anchors", anchors);
-  check_image_sizes(kOp, "image_sizes", image_sizes);
+  // CUDA inputs: the value checks run on the device inside the kernel (rpn_proposals_cuda.cu),
+  // whose one read-back carries their flag; it calls rpn_proposals_check_values on the error path.
+  const bool host_values = !kernel_checks_values(ctx);
   if (valid_ranges.defined()) {
     check_shape(kOp, "valid_ranges", valid_ranges, {n, 2});
     check_float_like(kOp, "valid_ranges", valid_ranges, anchors);
-    check_finite(kOp, "valid_ranges", valid_ranges);
   }
+  if (host_values) rpn_proposals_check_values(anchors, image_sizes, valid_ranges);
   const Attrs& at = ctx.attrs();
   OSPREY_CHECK(at.get_int("pre_nms_top_n") >= 0 && at.get_int("post_nms_top_n") >= 0,
                "{}: pre_nms_top_n = {} and post_nms_top_n = {} must be >= 0", kOp,
@@ -129,6 +132,14 @@ const bool registered = [] {
 }();
 
 }  // namespace
+
+void rpn_proposals_check_values(const Tensor& anchors, const Tensor& image_sizes,
+                                const Tensor& valid_ranges) {
+  using namespace target_checks;
+  check_box_values(kOp, "anchors", anchors);
+  check_image_sizes(kOp, "image_sizes", image_sizes);
+  if (valid_ranges.defined()) check_finite(kOp, "valid_ranges", valid_ranges);
+}
 
 RpnProposals rpn_proposals(const Tensor& scores, const Tensor& deltas, const Tensor& anchors,
                            const Tensor& image_sizes, const RpnProposalOptions& options,

@@ -19,13 +19,18 @@
 //      the valid_range_lo/hi attributes;
 //   4. the remaining boxes ordered by decreasing score (ties: lower anchor index first), the first
 //      pre_nms_top_n kept (0 = all, as SNIPER's multi_proposal_target);
-//   5. greedy NMS at IoU > nms_iou through the `nms` op (ops/nms/nms.h; dispatched, so CUDA
-//      inputs use the CUDA nms);
+//   5. greedy NMS at IoU > nms_iou (ops/nms/nms.h semantics). cpu/reference calls the `nms` op per
+//      image; cuda/device (and its host mirror cpu/segmented) runs ONE segmented bitmask NMS over
+//      all images (ops/nms/segmented_nms.h: one mask launch, one scan launch with a block per
+//      image), with no host round trip between the steps;
 //   6. the first post_nms_top_n survivors, by decreasing score.
 // Output layout: image b's proposals are rois[b, :count[b]] with their scores in
 // roi_scores[b, :count[b]], best first; rows count[b] .. P − 1 are padding (zero boxes, score 0).
-// This is the layout proposal_targets takes (rois, roi_count). A NaN score or delta is an argument
-// error (found while decoding, so a CUDA call reports it without an extra copy). Outputs are not
+// This is the layout proposal_targets takes (rois, roi_count); on CUDA `count` is computed and kept
+// on the device. A NaN score or delta is an argument error (found while decoding). For CUDA inputs
+// the value checks of anchors, image sizes and valid ranges also run on the device: the call reads
+// back one 8-byte flag word, once, after all its kernels are queued, and reports the same errors
+// as a CPU call. Outputs are not
 // differentiable. f32 and f64.
 #pragma once
 

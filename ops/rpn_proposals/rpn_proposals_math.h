@@ -25,6 +25,31 @@ OSPREY_INLINE Params<T> for_image(Params<T> p, const T* valid_ranges, int64_t b)
 }
 
 // NaN in a score (bit 1) or in a delta (bit 2): both kernels report them as argument errors.
+// The flag word's bit for a bad anchor, image size or valid range (validate's host value checks,
+// which the CUDA kernel runs on the device instead; nan_flags() uses bits 1 and 2).
+inline constexpr unsigned kBadInputValues = 4u;
+
+// False for NaN and ±inf (inf − inf is NaN), on host and device alike.
+template <typename T>
+OSPREY_INLINE bool finite(T v) {
+  return v - v == T(0);
+}
+
+// Whether anchor `anchor` (when `anchor` is not null), image size `size` and valid range `range`
+// (each when not null) fail validate's value checks: finite, x2 >= x1, y2 >= y1, sizes > 0.
+template <typename T>
+OSPREY_INLINE bool bad_input_values(const T* anchor, const T* size, const T* range) {
+  bool bad = false;
+  if (anchor != nullptr) {
+    bad = !(finite(anchor[0]) && finite(anchor[1]) && finite(anchor[2]) && finite(anchor[3]) &&
+            anchor[2] >= anchor[0] && anchor[3] >= anchor[1]);
+  }
+  if (size != nullptr)
+    bad = bad || !(finite(size[0]) && size[0] > T(0) && finite(size[1]) && size[1] > T(0));
+  if (range != nullptr) bad = bad || !(finite(range[0]) && finite(range[1]));
+  return bad;
+}
+
 template <typename T>
 OSPREY_INLINE unsigned nan_flags(T score, const T* delta) {
   const bool bad_delta =

@@ -1,9 +1,11 @@
-// Host-side attribute reading of rpn_proposals shared by both kernels.
+// Host-side helpers of rpn_proposals shared by its kernels: attribute reading, the NaN and value
+// errors.
 #pragma once
 
 #include <string>
 
 #include "framework/core/error.h"
+#include "framework/core/tensor.h"
 #include "framework/dispatch/attributes.h"
 #include "ops/rpn_proposals/rpn_proposals_math.h"
 
@@ -23,3 +25,13 @@ inline void check_nan_flags(unsigned flags, const std::string& where) {
 }
 
 }  // namespace osprey::ops::rpn_proposal_math
+
+namespace osprey::ops {
+
+// The value checks of rpn_proposals' validate (anchors finite with x2 >= x1, y2 >= y1; image sizes
+// finite > 0; valid ranges finite), on the host. The CUDA kernel runs them only when its device
+// check flagged a bad value, so the error is the CPU call's (argument, row, values).
+void rpn_proposals_check_values(const Tensor& anchors, const Tensor& image_sizes,
+                                const Tensor& valid_ranges);
+
+}  // namespace osprey::ops

@@ -6,7 +6,10 @@
 // a GPU.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <functional>
 #include <random>
+#include <string>
 
 #include "ops/anchor_grid/anchor_grid.h"
 #include "ops/batched_nms/batched_nms.h"
@@ -117,6 +120,51 @@ TEST(SoftNmsCuda, MatchesCpu) {
   EXPECT_TRUE(gkeep.device().is_cuda());
   EXPECT_EQ(gkeep.to_vector<int64_t>(), keep.to_vector<int64_t>());
   EXPECT_EQ(gscores.to_vector<float>(), scores.to_vector<float>());
+}
+
+// Bad values in GPU inputs: nms and batched_nms check them on the device (no host copy before the
+// kernel) and throw the CPU check's message, naming the op, the argument and the FIRST offending
+// row, whichever thread found a later one first.
+TEST(NmsCuda, BadValuesGiveTheCpuErrors) {
+  OSPREY_SKIP_WITHOUT_GPU();
+  auto message = [](const std::function<void()>& call) {
+    try {
+      call();
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      const size_t at = what.find("nms: ");  // from the op name on (no file / line prefix)
+      return at == std::string::npos ? what : what.substr(at);
+    }
+    return std::string("no error");
+  };
+  RandomBoxes r = random_boxes(3000, 9, DType::f32);
+  std::vector<float> b = r.boxes.to_vector<float>(), s = r.scores.to_vector<float>();
+  std::vector<float> nan_box = b, flipped = b, nan_score = s;
+  nan_box[4 * 2500 + 1] = std::nanf("");
+  nan_box[4 * 2900 + 3] = std::nanf("");
+  flipped[4 * 1234 + 2] = flipped[4 * 1234] - 1;
+  nan_score[777] = std::nanf("");
+  nan_score[2999] = std::nanf("");
+  const auto boxes = [](const std::vector<float>& v) {
+    return Tensor::from_vector<float>(v, {static_cast<int64_t>(v.size() / 4), 4});
+  };
+  const auto scores = [](const std::vector<float>& v) {
+    return Tensor::from_vector<float>(v, {static_cast<int64_t>(v.size())});
+  };
+  const Tensor groups = r.groups;
+  const std::vector<std::pair<Tensor, Tensor>> bad = {
+      {boxes(nan_box), r.scores}, {boxes(flipped), r.scores}, {r.boxes, scores(nan_score)}};
+  for (const auto& [bx, sc] : bad) {
+    const std::string cpu = message([&] { ops::nms(bx, sc, 0.5); });
+    ASSERT_NE(cpu, "no error");
+    EXPECT_EQ(message([&] { ops::nms(bx.to(Device::cuda()), sc.to(Device::cuda()), 0.5); }), cpu);
+    const std::string cpu_batched = message([&] { ops::batched_nms(bx, sc, groups, 0.5); });
+    EXPECT_EQ(message([&] {
+                ops::batched_nms(bx.to(Device::cuda()), sc.to(Device::cuda()),
+                                 groups.to(Device::cuda()), 0.5);
+              }),
+              cpu_batched);
+  }
 }
 
 }  // namespace

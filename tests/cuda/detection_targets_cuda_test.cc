@@ -4,8 +4,13 @@
 // GPU calls. Skips without a GPU.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <functional>
 #include <random>
+#include <string>
 
+#include "framework/dispatch/registry.h"
 #include "framework/random/generator.h"
 #include "ops/anchor_targets/anchor_targets.h"
 #include "ops/proposal_targets/proposal_targets.h"
@@ -138,6 +143,116 @@ TEST(DetectionTargetsCuda, RpnProposalsMatchCpu) {
     expect_same(gpu.count, cpu.count, kExact, "count");
     expect_same(gpu.rois, cpu.rois, testing::tolerance_for(DType::f32), "rois");
     expect_same(gpu.roi_scores, cpu.roi_scores, kExact, "roi_scores");
+  }
+}
+
+// The batch: 16 chips of 512 x 512, 21504 anchors each, pre-NMS 6000, 300 kept, through
+// the segmented NMS (all images in one mask and one scan launch). Chips of different sizes and
+// valid ranges give segments of different lengths; cpu/segmented runs the same algorithm on the
+// host and cpu/reference the per-image nms op: the GPU must equal both.
+TEST(DetectionTargetsCuda, RpnProposalsSixteenChipsSegmentedMatchCpu) {
+  OSPREY_SKIP_WITHOUT_GPU();
+  std::mt19937_64 rng(11);
+  const int64_t n = 16;
+  Tensor a = anchors(32);
+  const int64_t count = a.size(0);
+  std::uniform_real_distribution<double> unit(0, 1), delta(-0.3, 0.3);
+  std::vector<double> s(n * count), d(n * count * 4), sz(2 * n), ranges(2 * n);
+  for (auto& v : s) v = unit(rng);
+  for (auto& v : d) v = delta(rng);
+  for (int64_t b = 0; b < n; ++b) {
+    sz[2 * b] = 512 - 20 * b, sz[2 * b + 1] = 512 - 7 * b;
+    ranges[2 * b] = b % 3 == 0 ? 0 : 16 * b, ranges[2 * b + 1] = b % 4 == 0 ? -1 : 64 + 24 * b;
+  }
+  Tensor scores = Tensor::from_vector<double>(s, {n, count}).to(DType::f32);
+  Tensor deltas = Tensor::from_vector<double>(d, {n, count, 4}).to(DType::f32);
+  Tensor sizes = Tensor::from_vector<double>(sz, {n, 2}).to(DType::f32);
+  Tensor valid = Tensor::from_vector<double>(ranges, {n, 2}).to(DType::f32);
+  for (bool legacy : {false, true}) {
+    ops::RpnProposalOptions o;
+    o.pre_nms_top_n = 6000;
+    o.post_nms_top_n = 300;
+    o.legacy_plus_one = legacy;
+    auto cpu = ops::rpn_proposals(scores, deltas, a, sizes, o, valid);
+    auto& registry = dispatch::Registry::instance();
+    registry.set_override("rpn_proposals", DeviceType::cpu, "segmented");
+    auto segmented = ops::rpn_proposals(scores, deltas, a, sizes, o, valid);
+    registry.clear_override("rpn_proposals", DeviceType::cpu);
+    expect_same(segmented.count, cpu.count, kExact, "cpu/segmented count");
+    expect_same(segmented.rois, cpu.rois, kExact, "cpu/segmented rois");
+    auto gpu = ops::rpn_proposals(on_gpu(scores), on_gpu(deltas), on_gpu(a), on_gpu(sizes), o,
+                                  on_gpu(valid));
+    EXPECT_TRUE(gpu.count.device().is_cuda());
+    expect_same(gpu.count, cpu.count, kExact, "count");
+    expect_same(gpu.rois, cpu.rois, testing::tolerance_for(DType::f32), "rois");
+    expect_same(gpu.roi_scores, cpu.roi_scores, kExact, "roi_scores");
+  }
+}
+
+// A NaN score is still an argument error of the CUDA call, located as on the CPU (the flag word
+// is the call's one read-back; the location is found on the error path only).
+TEST(DetectionTargetsCuda, RpnProposalsNanScoreIsAnArgumentError) {
+  OSPREY_SKIP_WITHOUT_GPU();
+  Tensor a = anchors(2);
+  const int64_t count = a.size(0);
+  std::vector<double> s(2 * count, 0.5);
+  s[count + 5] = std::nan("");
+  Tensor scores = Tensor::from_vector<double>(s, {2, count}).to(DType::f32);
+  Tensor deltas = Tensor::from_vector<double>(std::vector<double>(8 * count, 0.0), {2, count, 4})
+                      .to(DType::f32);
+  try {
+    ops::rpn_proposals(on_gpu(scores), on_gpu(deltas), on_gpu(a), on_gpu(image_sizes(2, 64)));
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'scores' contains NaN (image 1, anchor 5)"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+// Bad anchors, image sizes and valid ranges of CUDA inputs are found on the device (no host copy in
+// validate) and reported with the CPU call's message.
+TEST(DetectionTargetsCuda, RpnProposalsBadValuesGiveTheCpuErrors) {
+  OSPREY_SKIP_WITHOUT_GPU();
+  Tensor a = anchors(2);
+  const int64_t count = a.size(0);
+  Tensor scores =
+      Tensor::from_vector<double>(std::vector<double>(2 * count, 0.5), {2, count}).to(DType::f32);
+  Tensor deltas = Tensor::from_vector<double>(std::vector<double>(8 * count, 0.0), {2, count, 4})
+                      .to(DType::f32);
+  auto message = [](const std::function<void()>& call) {
+    try {
+      call();
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      return what.substr(std::min(what.size(), what.find("rpn_proposals: ")));
+    }
+    return std::string("no error");
+  };
+  std::vector<float> av = a.to_vector<float>();
+  std::vector<float> flipped = av, inf_anchor = av;
+  flipped[4 * 30 + 2] = flipped[4 * 30] - 5;
+  inf_anchor[4 * 17 + 1] = INFINITY;
+  const Tensor sizes = image_sizes(2, 64);
+  const Tensor bad_size = Tensor::from_vector<float>({64, 64, 64, -3}, {2, 2});
+  const Tensor ranges = Tensor::from_vector<float>({0, -1, NAN, 40}, {2, 2});
+  struct Case {
+    Tensor anchors, sizes, ranges;
+  };
+  const std::vector<Case> cases = {
+      {Tensor::from_vector<float>(flipped, a.shape()), sizes, Tensor()},
+      {Tensor::from_vector<float>(inf_anchor, a.shape()), sizes, Tensor()},
+      {a, bad_size, Tensor()},
+      {a, sizes, ranges}};
+  for (const Case& c : cases) {
+    const std::string cpu =
+        message([&] { ops::rpn_proposals(scores, deltas, c.anchors, c.sizes, {}, c.ranges); });
+    ASSERT_NE(cpu, "no error");
+    EXPECT_EQ(message([&] {
+                ops::rpn_proposals(on_gpu(scores), on_gpu(deltas), on_gpu(c.anchors),
+                                   on_gpu(c.sizes), {}, on_gpu(c.ranges));
+              }),
+              cpu);
   }
 }
 

@@ -3,7 +3,10 @@
 // kernels giving bitwise equal gradients on two runs. Skips without a GPU.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
+#include <functional>
+#include <string>
 
 #include "framework/dispatch/registry.h"
 #include "ops/common/case_helpers.h"
@@ -82,6 +85,49 @@ TEST(RoiPoolCuda, MatchesCpuAndBackwardIsDeterministic) {
   EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0);
   auto g = Tensor::from_vector<float>(a, o.input.shape());
   EXPECT_EQ(testing::compare(g, want_grad, testing::tolerance_for(DType::f32)), "");
+}
+
+// The backward ops on CUDA check RoI values on the host copy their kernels make to group RoIs by
+// image (validate skips its own copy): bad RoIs give the CPU call's message.
+TEST(RoiBackwardCuda, BadRoisGiveTheCpuErrors) {
+  OSPREY_SKIP_WITHOUT_GPU();
+  auto message = [](const std::function<void()>& call) {
+    try {
+      call();
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      const size_t at = what.find("roi_");
+      return at == std::string::npos ? what : what.substr(at);
+    }
+    return std::string("no error");
+  };
+  const Tensor grad =
+      Tensor::from_vector<float>(std::vector<float>(3 * 2 * 2 * 2, 1.0f), {3, 2, 2, 2});
+  const Tensor argmax =
+      Tensor::from_vector<int64_t>(std::vector<int64_t>(3 * 2 * 2 * 2, 0), {3, 2, 2, 2});
+  const std::vector<std::vector<float>> bad = {
+      {0, 1, 1, 6, 6, 1, 1, 1, 6, 6, 2, 1, 1, 6, 6},               // batch index 2 of 2 images
+      {0, 1, 1, 6, 6, 1, 5, 1, 2, 6, 0, 1, 1, 6, 6},               // x1 > x2
+      {0, 1, 1, 6, 6, 0, 1, 1, 6, 6, 0.5f, 1, 1, 6, 6},            // fractional batch index
+      {0, 1, 1, 6, 6, 0, 1, 1, std::nanf(""), 6, 0, 1, 1, 6, 6}};  // NaN
+  for (const auto& v : bad) {
+    const Tensor rois = Tensor::from_vector<float>(v, {3, 5});
+    const auto align = [&](const Tensor& g, const Tensor& r) {
+      ops::roi_align_backward(g, r, {2, 2, 8, 8}, {2, 2}, 1.0, 2, false);
+    };
+    const std::string cpu = message([&] { align(grad, rois); });
+    ASSERT_NE(cpu, "no error");
+    EXPECT_EQ(message([&] { align(grad.to(Device::cuda()), rois.to(Device::cuda())); }), cpu);
+    const auto pool = [&](const Tensor& g, const Tensor& r, const Tensor& m) {
+      ops::roi_pool_backward(g, r, m, {2, 2, 8, 8});
+    };
+    const std::string cpu_pool = message([&] { pool(grad, rois, argmax); });
+    ASSERT_NE(cpu_pool, "no error");
+    EXPECT_EQ(message([&] {
+                pool(grad.to(Device::cuda()), rois.to(Device::cuda()), argmax.to(Device::cuda()));
+              }),
+              cpu_pool);
+  }
 }
 
 }  // namespace

@@ -4,7 +4,9 @@
 
 #include <cmath>
 
+#include "framework/dispatch/registry.h"
 #include "ops/rpn_proposals/rpn_proposals.h"
+#include "ops/rpn_proposals/rpn_proposals_sizes.h"
 #include "tests/ops/kernel_loop.h"
 
 namespace osprey {
@@ -161,6 +163,91 @@ TEST(RpnProposals, BadArgumentsNameTheOpAndArgument) {
   RpnProposalOptions o;
   o.nms_iou = 1.5;
   EXPECT_TRUE(has(call(s, d, a, size, o), "'nms_iou' = 1.5"));
+}
+
+// cpu/segmented (the CUDA kernel's algorithm: one segmented bitmask NMS over all images) against
+// cpu/reference (per-image nms op) at RPN scale: 4 chips of 384 x 384, 21 anchors x 24 x 24,
+// pre-NMS 3000 (segments of 47 tiles, some shorter after the size filter), 300 kept, per-chip
+// valid ranges and sizes, both pixel conventions.
+TEST(RpnProposals, SegmentedEqualsReferenceAtRpnScale) {
+  const int64_t n = 4, map = 24;
+  std::vector<double> av;
+  for (int64_t y = 0; y < map; ++y) {
+    for (int64_t x = 0; x < map; ++x) {
+      for (double side : {32.0, 64.0, 112.0, 160.0, 208.0, 256.0, 384.0}) {
+        for (double ratio : {0.5, 1.0, 2.0}) {
+          const double w = side / std::sqrt(ratio), h = side * std::sqrt(ratio);
+          const double cx = 16 * x + 8, cy = 16 * y + 8;
+          av.insert(av.end(), {cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2});
+        }
+      }
+    }
+  }
+  const auto a = static_cast<int64_t>(av.size() / 4);
+  std::vector<double> sv(n * a), dv(n * a * 4);
+  uint64_t state = 12345;
+  auto next = [&] {  // a small LCG: the test needs spread values, not quality randomness
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<double>(state >> 11) / 9007199254740992.0;
+  };
+  for (auto& v : sv) v = next();
+  for (auto& v : dv) v = 0.6 * next() - 0.3;
+  const Tensor scores = values_of(sv, {n, a}, DType::f32);
+  const Tensor deltas = values_of(dv, {n, a, 4}, DType::f32);
+  const Tensor anchors = values_of(av, {a, 4}, DType::f32);
+  const Tensor sizes = values_of({384, 384, 300, 384, 384, 250, 200, 200}, {n, 2}, DType::f32);
+  const Tensor ranges = values_of({0, -1, 32, 160, 0, 96, 64, -1}, {n, 2}, DType::f32);
+  for (bool legacy : {false, true}) {
+    RpnProposalOptions o;
+    o.pre_nms_top_n = 3000;
+    o.post_nms_top_n = 300;
+    o.legacy_plus_one = legacy;
+    auto& registry = dispatch::Registry::instance();
+    registry.set_override("rpn_proposals", DeviceType::cpu, "reference");
+    const ops::RpnProposals expected =
+        ops::rpn_proposals(scores, deltas, anchors, sizes, o, ranges);
+    registry.set_override("rpn_proposals", DeviceType::cpu, "segmented");
+    const ops::RpnProposals actual = ops::rpn_proposals(scores, deltas, anchors, sizes, o, ranges);
+    registry.clear_override("rpn_proposals", DeviceType::cpu);
+    EXPECT_EQ(actual.count.to_vector<int64_t>(), expected.count.to_vector<int64_t>());
+    EXPECT_EQ(doubles(actual.rois), doubles(expected.rois));
+    EXPECT_EQ(doubles(actual.roi_scores), doubles(expected.roi_scores));
+    EXPECT_GT(expected.count.to_vector<int64_t>()[0], 100);  // NMS had work to do
+  }
+}
+
+// The device value check (bad_input_values, run by the CUDA kernel instead of validate's host
+// copies) flags exactly what the host checks reject.
+TEST(RpnProposals, DeviceValueCheckAgreesWithHostChecks) {
+  namespace math = ops::rpn_proposal_math;
+  const double inf = INFINITY, nan = NAN;
+  const std::vector<std::vector<double>> anchors = {{0, 0, 10, 10}, {5, 5, 5, 5},   {10, 0, 9, 10},
+                                                    {0, 10, 10, 9}, {nan, 0, 1, 1}, {0, 0, inf, 1},
+                                                    {-inf, 0, 1, 1}};
+  for (const auto& b : anchors) {
+    const bool host_bad = error_message([&] {
+                            ops::rpn_proposals_check_values(values_of(b, {1, 4}),
+                                                            values_of({8, 8}, {1, 2}), Tensor());
+                          }) != "(no error)";
+    EXPECT_EQ(math::bad_input_values<double>(b.data(), nullptr, nullptr), host_bad) << b[0];
+  }
+  const std::vector<std::vector<double>> sizes = {{8, 8}, {0, 8}, {8, -1}, {nan, 8}, {8, inf}};
+  for (const auto& sz : sizes) {
+    const bool host_bad = error_message([&] {
+                            ops::rpn_proposals_check_values(values_of({0, 0, 1, 1}, {1, 4}),
+                                                            values_of(sz, {1, 2}), Tensor());
+                          }) != "(no error)";
+    EXPECT_EQ(math::bad_input_values<double>(nullptr, sz.data(), nullptr), host_bad) << sz[0];
+  }
+  const std::vector<std::vector<double>> ranges = {{0, -1}, {nan, 3}, {0, inf}, {2, 40}};
+  for (const auto& r : ranges) {
+    const bool host_bad =
+        error_message([&] {
+          ops::rpn_proposals_check_values(values_of({0, 0, 1, 1}, {1, 4}),
+                                          values_of({8, 8}, {1, 2}), values_of(r, {1, 2}));
+        }) != "(no error)";
+    EXPECT_EQ(math::bad_input_values<double>(nullptr, nullptr, r.data()), host_bad) << r[0];
+  }
 }
 
 }  // namespace
