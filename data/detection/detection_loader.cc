@@ -61,9 +61,13 @@ DetectionSample FileDetectionSource::read(int64_t index) const {
                     entry.id, stats.source_width, stats.source_height, entry.width, entry.height);
   sample.objects = entry.objects;
   const bool scaled = stats.scale_denom != 1;
-  if (scaled) {
-    const float sx = static_cast<float>(sample.image.width) / stats.source_width;
-    const float sy = static_cast<float>(sample.image.height) / stats.source_height;
+  if (scaled || entry.normalized_boxes) {
+    // Boxes in fractions of the image (OpenImages) scale by the decoded size itself; boxes in
+    // source pixels by the DCT scaling factor.
+    const float sx =
+        static_cast<float>(sample.image.width) / (entry.normalized_boxes ? 1 : stats.source_width);
+    const float sy = static_cast<float>(sample.image.height) /
+                     (entry.normalized_boxes ? 1 : stats.source_height);
     for (Object& o : sample.objects) {
       o.box = {o.box[0] * sx, o.box[1] * sy, o.box[2] * sx, o.box[3] * sy};
     }

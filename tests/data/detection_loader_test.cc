@@ -181,5 +181,19 @@ TEST_F(FileSource, DctScaledDecodingScalesBoxesAndMasks) {
   EXPECT_NEAR(s.image.at(20, 25, 0), 30, 8);
 }
 
+TEST_F(FileSource, NormalizedBoxesBecomePixelsOfTheDecodedImage) {
+  write_file_bytes(path("a.jpg"), encode_jpeg(Image(64, 48, 3), 95));
+  DetectionDataset dataset{"toy", dir_.string(), {"thing"}, {}};
+  AnnotatedImage entry{"a", "a.jpg", 0, 0, {Object{{0.25f, 0.5f, 0.75f, 1.0f}, 0}}, ""};
+  entry.normalized_boxes = true;  // as the OpenImages reader gives them
+  dataset.images.push_back(entry);
+  EXPECT_EQ(FileDetectionSource(dataset).sample(0).objects[0].box,
+            (std::array<float, 4>{16, 24, 48, 48}));
+  DecodeOptions options;
+  options.min_width = options.min_height = 20;  // decoded at 1/2: 32×24
+  EXPECT_EQ(FileDetectionSource(dataset, options).sample(0).objects[0].box,
+            (std::array<float, 4>{8, 12, 24, 24}));
+}
+
 }  // namespace
 }  // namespace osprey::data
