@@ -33,6 +33,11 @@ inline int64_t take_flag(int& argc, char** argv, const char* flag, int64_t fallb
   return std::stoll(take_flag(argc, argv, flag, std::to_string(fallback)));
 }
 
+// bench/reference/<name>: the PyTorch reference scripts, found from any working directory.
+inline std::string reference_script(const std::string& name) {
+  return std::string(OSPREY_SOURCE_DIR) + "/bench/reference/" + name;
+}
+
 inline double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v.empty() ? 0.0 : v[v.size() / 2];

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_support.h"
 #include "framework/autograd/grad_mode.h"
 #include "framework/dispatch/registry.h"
 #include "ops/activation/activation.h"
@@ -174,9 +175,7 @@ std::map<std::string, double> parse_flat_json(const std::string& text) {
 }
 
 std::map<std::string, double> run_torch() {
-  // Next to this source file (CMake compiles it by absolute path).
-  std::string script = __FILE__;
-  script = script.substr(0, script.find_last_of('/') + 1) + "reference/torch_memory_ops.py";
+  const std::string script = osprey::bench::reference_script("torch_memory_ops.py");
   FILE* pipe = popen(("/usr/bin/python3 " + script + " 2>/dev/null").c_str(), "r");
   if (!pipe) return {};
   std::string text;

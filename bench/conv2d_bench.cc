@@ -193,8 +193,7 @@ std::map<std::string, TorchTime> torch_times(const std::vector<ConvShape>& shape
         i ? ", " : "", s.name, s.n, s.c, s.h, s.w, s.o, s.k, s.stride, s.padding, s.groups);
   }
   spec += "]}";
-  std::string script = __FILE__;
-  script = script.substr(0, script.rfind('/') + 1) + "reference/torch_cpu_reference.py";
+  const std::string script = osprey::bench::reference_script("torch_cpu_reference.py");
   const std::string cmd = fmt::format("/usr/bin/python3 '{}' '{}' 2>&1", script, spec);
   std::map<std::string, TorchTime> out;
   FILE* pipe = popen(cmd.c_str(), "r");

@@ -78,23 +78,10 @@ Timing time_calls(int64_t reps, const std::function<Tensor()>& call,
   return t;
 }
 
-// bench/reference/torch_nms.py. __FILE__ is relative to the build directory when the build uses
-// relative paths (Ninja does), and this program lives in <build>/bench/.
-std::string reference_script() {
-  std::string dir = __FILE__;
-  dir = dir.substr(0, dir.rfind('/') + 1);
-  if (!dir.empty() && dir[0] != '/') {
-    std::string exe = std::filesystem::read_symlink("/proc/self/exe").string();
-    exe = exe.substr(0, exe.rfind('/'));            // <build>/bench
-    dir = exe.substr(0, exe.rfind('/') + 1) + dir;  // <build>/ + relative source dir
-  }
-  return dir + "reference/torch_nms.py";
-}
-
 // torchvision's time; its kept indices land in `keep_path`.
 Timing torchvision_time(const Problem& p, const std::string& device, int64_t threads, double iou,
                         int64_t reps, const std::string& keep_path) {
-  const std::string script = reference_script();
+  const std::string script = osprey::bench::reference_script("torch_nms.py");
   const std::string cmd =
       fmt::format("/usr/bin/python3 '{}' '{}' '{}' {} {} {} {} '{}' 2>&1", script, p.boxes_path,
                   p.scores_path, device, threads, iou, reps, keep_path);

@@ -45,11 +45,6 @@ struct Operands {
   Tensor x, rois, grad;
 };
 
-std::string& program_path() {
-  static std::string path;
-  return path;
-}
-
 Operands& operands() {
   static Operands o;
   return o;
@@ -126,28 +121,13 @@ double number_after(const std::string& text, const char* key) {
   return at == std::string::npos ? 0.0 : std::stod(text.substr(at + std::strlen(key) + 4));
 }
 
-// The reference script beside this file: __FILE__ is relative to the build directory under
-// Ninja, so also try the working directory and the directory two above the executable's.
-std::string reference_script() {
-  namespace fs = std::filesystem;
-  const std::string here = __FILE__;
-  const std::string name = "reference/torch_roi_align.py";
-  const fs::path exe = fs::absolute(fs::path(program_path()));
-  for (const fs::path& p :
-       {fs::path(here.substr(0, here.rfind('/') + 1) + name), fs::path("bench/" + name),
-        exe.parent_path().parent_path().parent_path() / "bench" / name}) {
-    if (fs::exists(p)) return p.string();
-  }
-  return "bench/" + name;
-}
-
 TorchTimes torch_times(const std::string& device, int64_t n, int64_t c, int64_t hw,
                        int64_t per_image, int64_t threads, int64_t reps) {
   const std::string spec = fmt::format(
       R"({{"device": "{}", "threads": {}, "n": {}, "c": {}, "hw": {}, "rois_per_image": {}, )"
       R"("size": {}, "scale": {}, "sampling": 2, "reps": {}}})",
       device, threads, n, c, hw, per_image, kOut, kScale, reps);
-  const std::string script = reference_script();
+  const std::string script = osprey::bench::reference_script("torch_roi_align.py");
   // Debian's torch on the CPU machine; on the GPU machine the python3 on PATH has CUDA torch.
   const std::string python = device == "cpu" && std::filesystem::exists("/usr/bin/python3")
                                  ? "/usr/bin/python3"
@@ -187,7 +167,6 @@ using osprey::bench::take_flag;
 
 int main(int argc, char** argv) {
   osprey::use_passive_openmp_wait(argv);
-  program_path() = argv[0];
   const std::string device = take_flag(argc, argv, "--device", std::string("cpu"));
   const bool cuda = device == "cuda";
   const int64_t n = take_flag(argc, argv, "--batch", cuda ? 8 : 2);

@@ -61,6 +61,7 @@
 #include <tuple>
 #include <vector>
 
+#include "bench/bench_support.h"
 #include "framework/core/backend.h"
 #include "framework/core/tensor.h"
 #include "framework/core/thread_environment.h"
@@ -236,10 +237,7 @@ std::optional<double> json_number(const std::string& json, const std::string& ke
 
 std::string find_script(const Args& args, const std::string& name) {
   if (!args.script.empty()) return args.script;
-  const std::filesystem::path beside_source =
-      std::filesystem::path(__FILE__).parent_path() / "reference" / name;
-  if (std::filesystem::exists(beside_source)) return beside_source.string();
-  return (std::filesystem::path("bench") / "reference" / name).string();
+  return osprey::bench::reference_script(name);
 }
 
 // Runs the command, echoes its output indented, and collects its result lines: "RESULT {json}"

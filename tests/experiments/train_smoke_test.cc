@@ -24,7 +24,7 @@ TEST_P(TrainSmoke, FashionMnistLossFalls) {
   if (!fs::exists(data::kFashionMnistDefaultDir)) {
     GTEST_SKIP() << data::kFashionMnistDefaultDir << " is absent (install dataset-fashion-mnist)";
   }
-  fs::path specs = fs::path(__FILE__).parent_path() / ".." / ".." / "experiments" / "specs";
+  fs::path specs = fs::path(OSPREY_SOURCE_DIR) / "experiments" / "specs";
   proto::Experiment spec = experiments::load_spec_file((specs / GetParam()).string());
   fs::path run = fs::temp_directory_path() / ("osprey_train_" + spec.name());
   fs::remove_all(run);

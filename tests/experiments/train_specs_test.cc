@@ -15,7 +15,7 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path specs_dir() {
-  return fs::path(__FILE__).parent_path() / ".." / ".." / "experiments" / "specs";
+  return fs::path(OSPREY_SOURCE_DIR) / "experiments" / "specs";
 }
 
 proto::Experiment load(const std::string& name) {
