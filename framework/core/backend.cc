@@ -4,28 +4,28 @@
 #include <cstring>
 #include <new>
 
+#include "framework/core/cpu_caching_allocator.h"
 #include "framework/core/error.h"
 #include "framework/core/storage.h"
 
 namespace osprey {
 namespace {
 
-// Host memory, 64-byte aligned so that AVX-512 loads of a whole tensor start on a cache line.
+// Host memory, 64-byte aligned so that AVX-512 loads of a whole tensor start on a cache line,
+// from the CPU caching allocator.
 class CpuBackend final : public Backend {
  public:
   DeviceType type() const override { return DeviceType::cpu; }
   int device_count() const override { return 1; }
-  void* allocate(size_t nbytes, Device) override {
-    size_t rounded = (nbytes + 63) / 64 * 64;
-    void* ptr = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
-    if (!ptr) OSPREY_THROW(value, "out of host memory allocating {} bytes", nbytes);
-    return ptr;
-  }
-  void deallocate(void* ptr, size_t, Device) override { std::free(ptr); }
+  void* allocate(size_t nbytes, Device) override { return cpu_allocator().allocate(nbytes); }
+  void deallocate(void* ptr, size_t, Device) override { cpu_allocator().deallocate(ptr); }
   void copy(void* dst, Device, const void* src, Device, size_t nbytes) override {
     if (nbytes) std::memcpy(dst, src, nbytes);
   }
   void synchronize(Device) override {}
+  MemoryStats memory_stats(Device) const override { return cpu_allocator().stats(); }
+  void reset_peak_stats(Device) override { cpu_allocator().reset_peak_stats(); }
+  void empty_cache(Device) override { cpu_allocator().empty_cache(); }
 };
 
 Backend*& slot(DeviceType type) {
@@ -34,6 +34,14 @@ Backend*& slot(DeviceType type) {
 }
 
 }  // namespace
+
+CpuCachingAllocator& cpu_allocator() {
+  // Never destroyed: tensors held in static objects may release their storage after every other
+  // static is gone, and the system takes the cached blocks back at exit anyway.
+  static CpuCachingAllocator* allocator =
+      new CpuCachingAllocator(CpuCachingAllocator::cache_limit_from_environment());
+  return *allocator;
+}
 
 Backend& backend(DeviceType type) {
   if (type == DeviceType::cpu && !slot(type)) {
