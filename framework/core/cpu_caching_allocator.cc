@@ -5,6 +5,13 @@
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#include <sanitizer/asan_interface.h>
+#endif
+#endif
 
 #include <algorithm>
 #include <bit>
@@ -18,16 +25,35 @@ namespace osprey {
 namespace {
 
 #if defined(__SANITIZE_ADDRESS__)
-constexpr bool kAddressSanitizer = true;
+#define OSPREY_ASAN 1
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
+#define OSPREY_ASAN 1
+#endif
+#endif
+
+#if defined(OSPREY_ASAN)
 constexpr bool kAddressSanitizer = true;
 #else
 constexpr bool kAddressSanitizer = false;
 #endif
+
+// Under ASan a cached block is poisoned, so a use after free still fails when the cache is on.
+void poison(void* ptr, size_t size) {
+#if defined(OSPREY_ASAN)
+  __asan_poison_memory_region(ptr, size);
 #else
-constexpr bool kAddressSanitizer = false;
+  (void)ptr, (void)size;
 #endif
+}
+
+void unpoison(void* ptr, size_t size) {
+#if defined(OSPREY_ASAN)
+  __asan_unpoison_memory_region(ptr, size);
+#else
+  (void)ptr, (void)size;
+#endif
+}
 
 size_t round_up(size_t n, size_t multiple) {
   return (n + multiple - 1) / multiple * multiple;
@@ -130,6 +156,7 @@ void* CpuCachingAllocator::allocate(size_t nbytes) {
       by_size_.erase(it);
       by_age_.erase(cached);
       cached_bytes_ -= block;
+      unpoison(ptr, block);
       in_use_.emplace(ptr, block);
       ++stats_.num_cache_hits;
       stats_.allocated += static_cast<int64_t>(block);
@@ -175,6 +202,7 @@ void CpuCachingAllocator::deallocate(void* ptr) {
       released.push_back(ptr);
       stats_.reserved -= static_cast<int64_t>(size);
     } else {
+      poison(ptr, size);
       by_age_.push_back(Cached{ptr, size});
       by_size_.emplace(size, std::prev(by_age_.end()));
       cached_bytes_ += size;
@@ -205,7 +233,7 @@ void CpuCachingAllocator::evict_to(size_t limit, std::vector<void*>& released) {
 }
 
 void CpuCachingAllocator::free_all(const std::vector<void*>& blocks) {
-  for (void* ptr : blocks) std::free(ptr);
+  for (void* ptr : blocks) std::free(ptr);  // free() accepts poisoned blocks
   if (blocks.empty()) return;
   std::lock_guard lock(mutex_);
   stats_.num_device_frees += static_cast<int64_t>(blocks.size());

@@ -18,7 +18,8 @@
 //
 // The cap is OSPREY_CPU_CACHE_BYTES (bytes, optional suffix K, M or G; 0 disables caching), by
 // default a quarter of physical memory. Under AddressSanitizer the default is 0, so that ASan
-// still sees each tensor's use after free; setting the variable turns the cache back on there.
+// sees each tensor's use after free as such; setting the variable turns the cache back on there,
+// and cached blocks are then poisoned, so a use after free still fails (as use-after-poison).
 #pragma once
 
 #include <cstddef>
