@@ -124,6 +124,9 @@ CpuCachingAllocator::~CpuCachingAllocator() {
 }
 
 size_t CpuCachingAllocator::size_class(size_t nbytes) {
+  // Rounding a request near SIZE_MAX would wrap around to a tiny block.
+  OSPREY_CHECK_KIND(value, nbytes <= (size_t{1} << 60),
+                    "out of host memory: a request of {} bytes is beyond any machine", nbytes);
   if (nbytes == 0) return kAlignment;
   if (nbytes < kSmallLimit) return round_up(nbytes, kAlignment);
   // 8 classes per power of two: the step is 1/8 of the largest power of two not above nbytes.

@@ -167,14 +167,15 @@ TEST(CpuCachingAllocator, ZeroSizeAndAlignment) {
   }
 }
 
-TEST(CpuCachingAllocator, DoubleFreeAndForeignPointersAreErrors) {
+TEST(CpuCachingAllocator, DoubleFreeForeignPointersAndHugeRequestsAreErrors) {
   CpuCachingAllocator alloc(64 * kMiB);
   void* a = alloc.allocate(256);
   alloc.deallocate(a);
   EXPECT_THROW(alloc.deallocate(a), Error);
   int local = 0;
   EXPECT_THROW(alloc.deallocate(&local), Error);
-  alloc.deallocate(nullptr);  // a no-op, like free
+  EXPECT_THROW(alloc.allocate(~size_t{0} - 10), Error);  // would round around to a tiny block
+  alloc.deallocate(nullptr);                             // a no-op, like free
 }
 
 TEST(CpuCachingAllocator, ConcurrentAllocateAndFree) {
