@@ -1,46 +1,31 @@
 #include "framework/core/backend.h"
 
-#include <malloc.h>
-
 #include <cstdlib>
 #include <cstring>
 #include <new>
 
+#include "framework/core/cpu_caching_allocator.h"
 #include "framework/core/error.h"
 #include "framework/core/storage.h"
 
 namespace osprey {
 namespace {
 
-// Host memory, 64-byte aligned so that AVX-512 loads of a whole tensor start on a cache line.
+// Host memory, 64-byte aligned so that AVX-512 loads of a whole tensor start on a cache line,
+// from the CPU caching allocator.
 class CpuBackend final : public Backend {
  public:
-  CpuBackend() {
-#if defined(__GLIBC__)
-    // A training step frees and reallocates the same large activations every step. glibc serves
-    // blocks above its mmap threshold with fresh mappings and trims the heap's top on free, so
-    // each step faulted its activations in (zeroed pages) again: ~90k page faults and ~12% of a
-    // ResNet-50 batch-8 step's CPU time (docs/performance.md). Serving blocks up to 32 MiB
-    // (glibc's largest threshold) from the heap and not trimming it keeps freed blocks for
-    // reuse, as a caching allocator would; the heap then holds the peak working set.
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);
-    mallopt(M_TOP_PAD, 64 << 20);
-#endif
-  }
   DeviceType type() const override { return DeviceType::cpu; }
   int device_count() const override { return 1; }
-  void* allocate(size_t nbytes, Device) override {
-    size_t rounded = (nbytes + 63) / 64 * 64;
-    void* ptr = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
-    if (!ptr) OSPREY_THROW(value, "out of host memory allocating {} bytes", nbytes);
-    return ptr;
-  }
-  void deallocate(void* ptr, size_t, Device) override { std::free(ptr); }
+  void* allocate(size_t nbytes, Device) override { return cpu_allocator().allocate(nbytes); }
+  void deallocate(void* ptr, size_t, Device) override { cpu_allocator().deallocate(ptr); }
   void copy(void* dst, Device, const void* src, Device, size_t nbytes) override {
     if (nbytes) std::memcpy(dst, src, nbytes);
   }
   void synchronize(Device) override {}
+  MemoryStats memory_stats(Device) const override { return cpu_allocator().stats(); }
+  void reset_peak_stats(Device) override { cpu_allocator().reset_peak_stats(); }
+  void empty_cache(Device) override { cpu_allocator().empty_cache(); }
 };
 
 Backend*& slot(DeviceType type) {
@@ -49,6 +34,14 @@ Backend*& slot(DeviceType type) {
 }
 
 }  // namespace
+
+CpuCachingAllocator& cpu_allocator() {
+  // Never destroyed: tensors held in static objects may release their storage after every other
+  // static is gone, and the system takes the cached blocks back at exit anyway.
+  static CpuCachingAllocator* allocator =
+      new CpuCachingAllocator(CpuCachingAllocator::cache_limit_from_environment());
+  return *allocator;
+}
 
 Backend& backend(DeviceType type) {
   if (type == DeviceType::cpu && !slot(type)) {
