@@ -5,7 +5,8 @@
 // Formats and what `path` is (detection tries them in this order):
 //   voc           a VOC root (has Annotations/ and ImageSets/); split default "trainval";
 //                 several roots: "VOC2007,VOC2012" with one split for all or one per root
-//                 ("trainval,trainval"), see voc.h
+//                 ("trainval,trainval"), see voc.h; classes: `classes`, else the first
+//                 root's classes.txt (one name per line, as make-dataset writes), else VOC's 20
 //   coco          an instances JSON file, or a folder with annotations/instances_<split>.json
 //                 (the only one when split is empty); images: image_dir, else the folder's
 //                 <split>/ (train2017/) when it exists

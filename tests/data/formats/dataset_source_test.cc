@@ -13,6 +13,7 @@ namespace {
 using testing::error_message;
 using testing::voc_image;
 using testing::write_text;
+namespace fs = std::filesystem;
 
 class DatasetSourceTest : public testing::TempDirTest {
  protected:
@@ -48,6 +49,27 @@ TEST_F(DatasetSourceTest, DetectsEveryLayout) {
   EXPECT_EQ(detect_dataset_format(path("list.txt")), "list");
   EXPECT_NE(error_message([&] { detect_dataset_format(path("nothing")); }).find("does not exist"),
             std::string::npos);
+}
+
+TEST_F(DatasetSourceTest, VocRootWithItsOwnClassesTxt) {
+  // The layout osprey make-dataset writes: VOC files plus classes.txt with the set's own names.
+  const std::vector<std::string> names = {"tshirt", "trouser"};
+  const fs::path root = dir_ / "scenes";
+  fs::create_directories(root / "Annotations");
+  AnnotatedImage image = voc_image("1", 8, 8, {testing::object(1, 1, 1, 4, 4)});
+  write_voc_annotation((root / "Annotations" / "1.xml").string(), image, names);
+  write_text(root / "JPEGImages" / "1.jpg", "");
+  write_text(root / "ImageSets" / "Main" / "trainval.txt", "1\n");
+  write_text(root / "classes.txt", "tshirt\ntrouser\n");
+  ReadReport report;
+  std::vector<int> classes;
+  const DatasetInfo info =
+      for_each_dataset_image({.path = root.string()}, {}, report, [&](const AnnotatedImage& a) {
+        for (const Object& o : a.objects) classes.push_back(o.class_id);
+      });
+  EXPECT_EQ(info.class_names, names);
+  EXPECT_EQ(classes, std::vector<int>{1});
+  EXPECT_EQ(report.total(), 0);
 }
 
 TEST_F(DatasetSourceTest, ReadsThroughOneEntryPoint) {
