@@ -2,10 +2,10 @@
 #include "ops/anchor_targets/anchor_targets.h"
 
 #include "framework/dispatch/registry.h"
-#include "ops/common/target_cases.h"
-#include "ops/common/target_checks.h"
 #include "ops/common/case_helpers.h"
 #include "ops/common/op_helpers.h"
+#include "ops/common/target_cases.h"
+#include "ops/common/target_checks.h"
 
 namespace osprey::ops {
 namespace {
