@@ -76,7 +76,8 @@ struct DeltaWeights {
 
 // Deltas (dx, dy, dw, dh) that move `reference` onto `target`.
 template <typename T>
-OSPREY_INLINE void encode(const T* reference, const T* target, const DeltaWeights<T>& w, T offset, T* delta) {
+OSPREY_INLINE void encode(const T* reference, const T* target, const DeltaWeights<T>& w, T offset,
+                          T* delta) {
   const T rw = width(reference, offset), rh = height(reference, offset);
   const T rx = reference[0] + T(0.5) * (rw - offset), ry = reference[1] + T(0.5) * (rh - offset);
   const T tw = width(target, offset), th = height(target, offset);
@@ -89,7 +90,8 @@ OSPREY_INLINE void encode(const T* reference, const T* target, const DeltaWeight
 
 // The box `delta` moves `reference` onto (the inverse of encode).
 template <typename T>
-OSPREY_INLINE void decode(const T* reference, const T* delta, const DeltaWeights<T>& w, T offset, T* out) {
+OSPREY_INLINE void decode(const T* reference, const T* delta, const DeltaWeights<T>& w, T offset,
+                          T* out) {
   const T rw = width(reference, offset), rh = height(reference, offset);
   const T rx = reference[0] + T(0.5) * (rw - offset), ry = reference[1] + T(0.5) * (rh - offset);
   const T cx = delta[0] / w.wx * rw + rx, cy = delta[1] / w.wy * rh + ry;
