@@ -12,7 +12,7 @@ packages=(
   libfmt-dev             # formatting (g++ 12 has no <format>)
   libcli11-dev           # command line
   libgtest-dev libbenchmark-dev  # tests and benchmarks
-  libjpeg62-turbo-dev libpng-dev  # image decoding/encoding (libjpeg-turbo's libjpeg API, libpng)
+  libjpeg-dev libpng-dev  # image decoding/encoding (libjpeg-turbo's libjpeg API on Debian and Ubuntu, libpng)
   libexpat1-dev          # VOC / ImageNet-Loc XML annotations
   nlohmann-json3-dev     # COCO instances JSON
   libdnnl-dev            # oneDNN: the optional cpu/onednn conv2d kernels (built when found)
