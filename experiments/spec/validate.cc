@@ -3,6 +3,7 @@
 #include <map>
 #include <mutex>
 
+#include "experiments/spec/detection_data.h"
 #include "experiments/spec/kernel_overrides.h"
 #include "framework/core/error.h"
 
@@ -40,8 +41,15 @@ std::string at(const std::string& path, int index) {
   return fmt::format("{}[{}]", path, index);
 }
 
-void check_data(Checker& c, const std::string& p, const proto::DataSpec& data) {
-  if (data.dataset().empty()) c.fail(p + ".dataset", "must be set");
+void check_data(Checker& c, const std::string& p, const proto::DataSpec& data,
+                std::vector<std::string>& problems) {
+  if (data.has_detection()) {
+    if (!data.dataset().empty())
+      c.fail(p + ".dataset", "set either dataset or detection (got both)");
+    detection_data_problems(data.detection(), p + ".detection", problems);
+  } else if (data.dataset().empty()) {
+    c.fail(p + ".dataset", "must be set");
+  }
   c.positive(p + ".batch_size", data.batch_size());
   c.non_negative(p + ".workers", data.workers());
   c.non_negative(p + ".limit", data.limit());
@@ -167,9 +175,9 @@ std::vector<std::string> spec_problems(const proto::Experiment& spec) {
   if (!spec.has_train_data()) {
     c.fail("train_data", "must be set");
   } else {
-    check_data(c, "train_data", spec.train_data());
+    check_data(c, "train_data", spec.train_data(), problems);
   }
-  if (spec.has_test_data()) check_data(c, "test_data", spec.test_data());
+  if (spec.has_test_data()) check_data(c, "test_data", spec.test_data(), problems);
   if (!spec.has_solver()) {
     c.fail("solver", "must be set (with max_iter or epochs)");
   } else {
