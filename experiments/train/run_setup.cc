@@ -46,6 +46,10 @@ uint64_t derive_seed(uint64_t seed, std::string_view role) {
 
 std::shared_ptr<const data::Dataset> make_dataset(const proto::DataSpec& spec,
                                                   const std::string& field) {
+  OSPREY_CHECK(!spec.has_detection(),
+               "{}.detection: osprey train trains classifiers; detection training is not built yet "
+               "(the spec's detection data can be read with osprey dataset stats)",
+               field);
   OSPREY_CHECK(spec.dataset() == "fashion_mnist",
                "{}.dataset: unknown dataset '{}' (known: fashion_mnist)", field, spec.dataset());
   OSPREY_CHECK(spec.split() == "train" || spec.split() == "test",

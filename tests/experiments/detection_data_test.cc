@@ -10,6 +10,7 @@
 
 #include "experiments/spec/spec.h"
 #include "experiments/spec/validate.h"
+#include "experiments/train/run_setup.h"
 #include "temp_dir.h"
 #include "tests/data/formats/formats_test_support.h"
 
@@ -119,5 +120,17 @@ TEST_F(DetectionDataFromSpec, BadFieldsAreReportedByFieldPath) {
       problems.end());
 }
 
+TEST(DetectionDataInTrain, ClassificationTrainingSaysDetectionIsNotBuiltYet) {
+  proto::DataSpec data;
+  data.mutable_detection()->add_path("VOC2007");
+  try {
+    make_dataset(data, "train_data");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("train_data.detection: osprey train trains classifiers"),
+              std::string::npos)
+        << e.what();
+  }
+}
 }  // namespace
 }  // namespace osprey::experiments
