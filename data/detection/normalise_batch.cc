@@ -42,8 +42,9 @@ Tensor normalise_batch(const Tensor& images, const std::vector<float>& mean,
       mean, 0.0f, device, [](float v) { return v; }, "mean");
   const Tensor inv_stds = channel_values(
       std, 1.0f, device, [](float v) { return 1.0f / v; }, "std");
-  const Tensor scale = Tensor::from_vector<float>({value_scale}, {1}).to(device);
-  x = ops::mul(ops::sub(ops::mul(x, scale), means), inv_stds);
+  // A value_scale of 1 is skipped (v · 1 is v): one pass over the batch fewer.
+  if (value_scale != 1.0f) x = ops::mul(x, Tensor::from_vector<float>({value_scale}, {1}, device));
+  x = ops::mul(ops::sub(x, means), inv_stds);
   if (!image_sizes.defined()) return x;
   const int64_t batch = images.size(0), height = images.size(2), width = images.size(3);
   OSPREY_CHECK_KIND(shape,
