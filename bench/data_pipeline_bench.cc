@@ -2,7 +2,10 @@
 // rate of VOC-sized JPEGs on 2 threads against DetectionLoader with 2 workers running a VOC-like
 // pipeline — decode, resize to shorter side 600 (longer at most 1000), random flip, BGR mean
 // subtraction, collate batches of 2 padded to a multiple of 32 — printing loader rate / decode
-// rate (goal >= 0.8), then the loader's peak resident memory at several prefetch depths.
+// rate (goal >= 0.8), then the same loader in the transform's u8_images mode (8-bit RGB batches,
+// no CPU normalisation) against the same decode rate, with the CPU cost of normalise_batch per
+// image measured on its own (on a GPU it runs there instead), then the f32 loader's peak resident
+// memory at several prefetch depths.
 //
 // Each measurement runs in a forked child so that its peak RSS (getrusage ru_maxrss) is its own.
 // A loader pass is one epoch of one loader kept across passes. Rates are images per second of wall
@@ -26,6 +29,7 @@
 
 #include "bench/synthetic_photo.h"
 #include "data/detection/detection_loader.h"
+#include "data/detection/normalise_batch.h"
 #include "data/image/codec.h"
 
 namespace {
@@ -137,20 +141,40 @@ int main(int argc, char** argv) {
       for (std::thread& thread : threads) thread.join();
     };
   });
-  auto loader_pass = [&](int64_t prefetch) {
+  DetectionTransformConfig voc_u8 = voc;
+  voc_u8.u8_images = true;
+  auto loader_pass = [&](int64_t prefetch, const DetectionTransformConfig& config) {
     // One loader, one epoch per pass: the steady state of training, threads and blocks warm.
     return in_child(rounds, n, [&] {
       auto loader = std::make_shared<DetectionLoader>(
-          source, DetectionTransform(voc),
+          source, DetectionTransform(config),
           LoaderConfig{.batch_size = 2, .workers = workers, .prefetch = prefetch, .seed = 1});
       return [loader] {
-        float sum = 0;
-        while (auto batch = loader->next()) sum += batch->images.data<float>()[0];
-        if (sum == 1.5f) std::printf(" ");
+        double sum = 0;
+        while (auto batch = loader->next()) {
+          sum += batch->images.dtype() == osprey::DType::u8 ? batch->images.data<uint8_t>()[0]
+                                                            : batch->images.data<float>()[0];
+        }
+        if (sum == 1.5) std::printf(" ");
       };
     });
   };
-  const Result loader = loader_pass(0);
+  const Result loader = loader_pass(0, voc);
+  const Result loader_u8 = loader_pass(0, voc_u8);
+  // normalise_batch on the CPU over u8 batches of the loader's shape (2×3×608×800: 500×375 at
+  // shorter side 600, padded to 32), `n` images per pass, on the calling thread.
+  const Result normalise = in_child(rounds, n, [&] {
+    auto loader = std::make_shared<DetectionLoader>(
+        source, DetectionTransform(voc_u8), LoaderConfig{.batch_size = 2, .workers = 0, .seed = 1});
+    auto batch = std::make_shared<DetectionBatch>(*loader->next());
+    return [batch, voc_u8, n] {
+      float sum = 0;
+      for (int i = 0; i < n; i += 2) {
+        sum += normalise_batch(batch->images, voc_u8, batch->image_sizes).data<float>()[0];
+      }
+      if (sum == 1.5f) std::printf(" ");
+    };
+  });
   std::printf("%d synthetic VOC-sized JPEGs (500x375, q90), best of %d passes, %d threads\n", n,
               rounds, workers);
   std::printf("%-44s %10s %14s %12s\n", "", "images/s", "CPU ms/image", "peak RSS MiB");
@@ -158,12 +182,23 @@ int main(int argc, char** argv) {
               decode.cpu_ms_per_image, decode.peak_rss_mib);
   std::printf("%-44s %10.1f %14.3f %12.1f\n", "loader (decode+resize+flip+norm+collate b2)",
               loader.images_per_second, loader.cpu_ms_per_image, loader.peak_rss_mib);
-  std::printf("loader / raw decode: %.2f of the rate (goal >= 0.8); by CPU time per image %.2f\n\n",
+  std::printf("loader / raw decode: %.2f of the rate (goal >= 0.8); by CPU time per image %.2f\n",
               loader.images_per_second / decode.images_per_second,
               decode.cpu_ms_per_image / loader.cpu_ms_per_image);
+  std::printf("%-44s %10.1f %14.3f %12.1f\n", "loader u8 (decode+resize+flip+collate b2)",
+              loader_u8.images_per_second, loader_u8.cpu_ms_per_image, loader_u8.peak_rss_mib);
+  std::printf(
+      "u8 loader / raw decode: %.2f of the rate (goal >= 0.8); by CPU time per image %.2f\n",
+      loader_u8.images_per_second / decode.images_per_second,
+      decode.cpu_ms_per_image / loader_u8.cpu_ms_per_image);
+  std::printf("%-44s %10.1f %14.3f\n", "normalise_batch on the CPU (ops, not in above)",
+              normalise.images_per_second, normalise.cpu_ms_per_image);
+  std::printf(
+      "  (the u8 batches still need normalise_batch: on the GPU after the upload, or the\n"
+      "   CPU cost above per image when training on the CPU)\n\n");
   std::printf("peak RSS against the prefetch depth (batches in flight at most, batch 2):\n");
   for (int64_t depth : {2, 4, 8, 16}) {
-    const Result r = loader_pass(depth);
+    const Result r = loader_pass(depth, voc);
     std::printf("  prefetch %2lld: %7.1f MiB  (%.1f images/s)\n", static_cast<long long>(depth),
                 r.peak_rss_mib, r.images_per_second);
   }

@@ -8,14 +8,17 @@
 namespace osprey::data {
 
 DetectionBatch allocate_detection_batch(int64_t batch, int64_t height, int64_t width, int64_t most,
-                                        bool masks, HostBlockPool* pool) {
+                                        bool masks, HostBlockPool* pool, DType image_dtype) {
+  OSPREY_CHECK(image_dtype == DType::f32 || image_dtype == DType::u8,
+               "allocate_detection_batch: images must be f32 or u8, got {}",
+               dtype_name(image_dtype));
   struct Part {
     Tensor* tensor;
     Shape shape;
     DType dtype;
   };
   DetectionBatch out;
-  std::vector<Part> parts{{&out.images, {batch, 3, height, width}, DType::f32},
+  std::vector<Part> parts{{&out.images, {batch, 3, height, width}, image_dtype},
                           {&out.image_sizes, {batch, 2}, DType::i64},
                           {&out.boxes, {batch, most, 4}, DType::f32},
                           {&out.classes, {batch, most}, DType::i64},
@@ -88,6 +91,7 @@ DetectionBatch collate_detection(const std::vector<DetectionResult>& samples,
                indices.size());
   const int64_t batch = static_cast<int64_t>(samples.size());
   const bool masks = samples[0].mask.defined();
+  const DType dtype = samples[0].image.dtype();
   int64_t height = 0, width = 0, most = 0;
   for (size_t i = 0; i < samples.size(); ++i) {
     const DetectionResult& s = samples[i];
@@ -95,6 +99,11 @@ DetectionBatch collate_detection(const std::vector<DetectionResult>& samples,
                       "collate_detection: sample {} (dataset index {}) has image {}, expected "
                       "3×H×W",
                       i, indices[i], shape_str(s.image.shape()));
+    OSPREY_CHECK_KIND(dtype,
+                      s.image.dtype() == dtype && (dtype == DType::f32 || dtype == DType::u8),
+                      "collate_detection: sample {} (dataset index {}) has a {} image, sample 0 "
+                      "a {} one (both f32 or both u8 needed)",
+                      i, indices[i], dtype_name(s.image.dtype()), dtype_name(dtype));
     OSPREY_CHECK(s.mask.defined() == masks,
                  "collate_detection: sample {} (dataset index {}) {} but sample 0 {}", i,
                  indices[i], s.mask.defined() ? "has a mask" : "has no mask",
@@ -107,20 +116,26 @@ DetectionBatch collate_detection(const std::vector<DetectionResult>& samples,
     height = (height + pad_multiple - 1) / pad_multiple * pad_multiple;
     width = (width + pad_multiple - 1) / pad_multiple * pad_multiple;
   }
-  DetectionBatch out = allocate_detection_batch(batch, height, width, most, masks, pool);
-  float* images = out.images.data<float>();
-  std::fill(images, images + out.images.numel(), pad_value);
+  DetectionBatch out = allocate_detection_batch(batch, height, width, most, masks, pool, dtype);
+  const size_t element = dtype == DType::u8 ? 1 : sizeof(float);
+  auto* images = static_cast<uint8_t*>(out.images.raw_data());
+  if (dtype == DType::u8) {
+    std::fill(images, images + out.images.numel(), uint8_t{0});
+  } else {
+    std::fill(out.images.data<float>(), out.images.data<float>() + out.images.numel(), pad_value);
+  }
   uint8_t* mask_data = masks ? out.masks.data<uint8_t>() : nullptr;
   if (masks) std::fill(mask_data, mask_data + out.masks.numel(), uint8_t{255});
   for (int64_t b = 0; b < batch; ++b) {
     const DetectionResult& s = samples[static_cast<size_t>(b)];
     // The sample's own tensors are already padded (the transform's pad); copy all of them.
     const int64_t h = s.image.size(1), w = s.image.size(2);
-    const float* src = s.image.data<float>();
+    const auto* src = static_cast<const uint8_t*>(s.image.raw_data());
     for (int64_t c = 0; c < 3; ++c) {
       for (int64_t y = 0; y < h; ++y) {
-        std::memcpy(images + ((b * 3 + c) * height + y) * width, src + (c * h + y) * w,
-                    sizeof(float) * static_cast<size_t>(w));
+        std::memcpy(images + element * static_cast<size_t>(((b * 3 + c) * height + y) * width),
+                    src + element * static_cast<size_t>((c * h + y) * w),
+                    element * static_cast<size_t>(w));
       }
     }
     if (masks) {

@@ -15,7 +15,8 @@ namespace osprey::data {
 
 struct DetectionBatch {
   // f32 B×3×H×W: each image at the top left, the rest pad_value. H and W are the largest image
-  // height and width in the batch, rounded up to a multiple of pad_multiple.
+  // height and width in the batch, rounded up to a multiple of pad_multiple. With the transform's
+  // u8_images: u8 B×3×H×W in RGB order, padding 0, for normalise_batch (normalise_batch.h).
   Tensor images;
   Tensor image_sizes;  // i64 B×2: (height, width) of each image's valid area, without padding
   // M = the most objects of any image in the batch (0 when there are none). Rows at and past an
@@ -33,7 +34,8 @@ struct DetectionBatch {
 };
 
 // Collates `samples` (taken from dataset indices `indices`); either every sample has a mask or
-// none. The tensors are views of one host block, from `pool` when given.
+// none. The tensors are views of one host block, from `pool` when given. u8 sample images (the
+// u8_images mode) give a u8 batch padded with 0 (pad_value is then not used).
 DetectionBatch collate_detection(const std::vector<DetectionResult>& samples,
                                  const std::vector<int64_t>& indices, int pad_multiple,
                                  float pad_value, HostBlockPool* pool = nullptr);
@@ -41,9 +43,11 @@ DetectionBatch collate_detection(const std::vector<DetectionResult>& samples,
 // The tensors of a batch of `batch` images of height × width with room for `most` objects each,
 // as contiguous views of one host block (from `pool`, or new memory without one), so that one copy
 // uploads the whole batch. The box rows are padding (boxes 0, classes -1, difficult 0); images and
-// masks are left for the caller to write, padding included.
+// masks are left for the caller to write, padding included. `image_dtype`: f32, or u8 for the
+// u8_images mode.
 DetectionBatch allocate_detection_batch(int64_t batch, int64_t height, int64_t width, int64_t most,
-                                        bool masks, HostBlockPool* pool);
+                                        bool masks, HostBlockPool* pool,
+                                        DType image_dtype = DType::f32);
 
 // Image b's size, objects (boxes, classes, flags, count), dataset index and crop counts, written
 // into a batch from allocate_detection_batch (its pixels are the caller's business).

@@ -165,13 +165,21 @@ DetectionBatch DetectionLoader::make_batch(LoaderPosition position) const {
     width = (width + multiple - 1) / multiple * multiple;
   }
   const bool masks = !samples[0].mask.empty();
-  DetectionBatch batch = allocate_detection_batch(count, height, width, most, masks, pool_.get());
+  const bool u8 = transform_.config().u8_images;
+  DetectionBatch batch = allocate_detection_batch(count, height, width, most, masks, pool_.get(),
+                                                  u8 ? DType::u8 : DType::f32);
   for (int64_t k = 0; k < count; ++k) {
     const size_t i = static_cast<size_t>(k);
-    transform_.write_pixels(samples[i], choices[i], static_cast<int>(height),
-                            static_cast<int>(width),
-                            batch.images.data<float>() + k * 3 * height * width,
-                            masks ? batch.masks.data<uint8_t>() + k * height * width : nullptr);
+    uint8_t* mask_out = masks ? batch.masks.data<uint8_t>() + k * height * width : nullptr;
+    if (u8) {
+      transform_.write_pixels_u8(samples[i], choices[i], static_cast<int>(height),
+                                 static_cast<int>(width),
+                                 batch.images.data<uint8_t>() + k * 3 * height * width, mask_out);
+    } else {
+      transform_.write_pixels(samples[i], choices[i], static_cast<int>(height),
+                              static_cast<int>(width),
+                              batch.images.data<float>() + k * 3 * height * width, mask_out);
+    }
     write_objects(batch, k, placed[i], indices[i]);
   }
   batch.position = position;

@@ -77,7 +77,8 @@ class FileDetectionSource : public DetectionSource {
 class DetectionLoader {
  public:
   // The batches are padded to the largest image of each batch, rounded up to the transform's
-  // pad_multiple, with its pad_value.
+  // pad_multiple, with its pad_value. With the transform's u8_images the images are u8 (RGB,
+  // padding 0): normalise them with normalise_batch (normalise_batch.h) after next().
   DetectionLoader(std::shared_ptr<const DetectionSource> source, DetectionTransform transform,
                   LoaderConfig config);
   // Stops the workers (a batch being made is finished first), then waits for uploads in flight.

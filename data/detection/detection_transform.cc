@@ -227,10 +227,16 @@ DetectionResult DetectionTransform::apply(const DetectionSample& sample,
                                           bool reference_pixels) const {
   DetectionResult result = apply_boxes(sample, choice);
   const auto [out_h, out_w] = canvas_size(choice);
-  result.image = Tensor::empty({3, out_h, out_w}, DType::f32);
+  result.image = Tensor::empty({3, out_h, out_w}, config_.u8_images ? DType::u8 : DType::f32);
   if (!sample.mask.empty()) result.mask = Tensor::empty({out_h, out_w}, DType::u8);
-  write_pixels(sample, choice, out_h, out_w, result.image.data<float>(),
-               result.mask.defined() ? result.mask.data<uint8_t>() : nullptr, reference_pixels);
+  uint8_t* mask_out = result.mask.defined() ? result.mask.data<uint8_t>() : nullptr;
+  if (config_.u8_images) {
+    write_pixels_u8(sample, choice, out_h, out_w, result.image.data<uint8_t>(), mask_out,
+                    reference_pixels);
+  } else {
+    write_pixels(sample, choice, out_h, out_w, result.image.data<float>(), mask_out,
+                 reference_pixels);
+  }
   return result;
 }
 
@@ -290,7 +296,7 @@ void DetectionTransform::write_pixels(const DetectionSample& sample, const Detec
   const bool photometric_jitter =
       choice.brightness != 1.0f || choice.contrast != 1.0f || choice.saturation != 1.0f;
   if (reference_pixels || photometric_jitter) {
-    write_reference_pixels(input, choice, out_h, out_w, image_out);
+    write_normalised(reference_image(input, choice), choice.flip, out_h, out_w, image_out);
   } else {
     Image rgb;
     if (input.channels == 1) rgb = to_rgb(input);
@@ -308,20 +314,57 @@ void DetectionTransform::write_pixels(const DetectionSample& sample, const Detec
                           choice.crop ? choice.crop_height : image.height, choice.out_width,
                           choice.out_height, choice.flip, normalise, out_h, out_w, image_out);
   }
-  if (!sample.mask.empty() && mask_out) {
-    Image mask = sample.mask;
-    if (choice.crop) {
-      mask = crop(mask, choice.crop_x, choice.crop_y, choice.crop_width, choice.crop_height);
-    }
-    mask = resize_nearest(mask, choice.out_width, choice.out_height);
-    write_mask(mask, choice.flip, out_h, out_w, mask_out);
-  }
+  write_mask_pixels(sample, choice, out_h, out_w, mask_out);
 }
 
-void DetectionTransform::write_reference_pixels(const Image& input, const DetectionChoice& choice,
-                                                int out_h, int out_w, float* out) const {
-  // Each step makes a new image only when it changes something; the flip happens while writing
-  // the output.
+void DetectionTransform::write_pixels_u8(const DetectionSample& sample,
+                                         const DetectionChoice& choice, int out_h, int out_w,
+                                         uint8_t* image_out, uint8_t* mask_out,
+                                         bool reference_pixels) const {
+  check(sample, choice);
+  const auto [min_h, min_w] = canvas_size(choice);
+  OSPREY_CHECK(out_h >= min_h && out_w >= min_w,
+               "detection transform: a {}x{} canvas is smaller than the sample's {}x{}", out_w,
+               out_h, min_w, min_h);
+  const Image& input = sample.image;
+  const bool photometric_jitter =
+      choice.brightness != 1.0f || choice.contrast != 1.0f || choice.saturation != 1.0f;
+  if (reference_pixels || photometric_jitter) {
+    const Image image = reference_image(input, choice);
+    const int w = image.width;
+    for (int c = 0; c < 3; ++c) {
+      uint8_t* plane = image_out + size_t(c) * out_h * out_w;
+      write_plane(image.height, w, out_h, out_w, uint8_t{0}, plane, [&](int y, uint8_t* dst) {
+        const uint8_t* row = image.row(y) + c;
+        for (int x = 0; x < w; ++x) dst[x] = row[3 * (choice.flip ? w - 1 - x : x)];
+      });
+    }
+  } else {
+    Image rgb;
+    if (input.channels == 1) rgb = to_rgb(input);
+    const Image& image = input.channels == 1 ? rgb : input;
+    resize_flip_u8(image, choice.crop ? choice.crop_x : 0, choice.crop ? choice.crop_y : 0,
+                   choice.crop ? choice.crop_width : image.width,
+                   choice.crop ? choice.crop_height : image.height, choice.out_width,
+                   choice.out_height, choice.flip, out_h, out_w, image_out);
+  }
+  write_mask_pixels(sample, choice, out_h, out_w, mask_out);
+}
+
+void DetectionTransform::write_mask_pixels(const DetectionSample& sample,
+                                           const DetectionChoice& choice, int out_h, int out_w,
+                                           uint8_t* mask_out) const {
+  if (sample.mask.empty() || !mask_out) return;
+  Image mask = sample.mask;
+  if (choice.crop) {
+    mask = crop(mask, choice.crop_x, choice.crop_y, choice.crop_width, choice.crop_height);
+  }
+  mask = resize_nearest(mask, choice.out_width, choice.out_height);
+  write_mask(mask, choice.flip, out_h, out_w, mask_out);
+}
+
+Image DetectionTransform::reference_image(const Image& input, const DetectionChoice& choice) const {
+  // Each step makes a new image only when it changes something.
   Image owned;
   const Image* image = &input;
   auto take = [&](Image next) {
@@ -335,11 +378,11 @@ void DetectionTransform::write_reference_pixels(const Image& input, const Detect
   if (image->width != choice.out_width || image->height != choice.out_height) {
     take(resize_bilinear(*image, choice.out_width, choice.out_height));
   }
+  if (image != &owned) take(*image);
   if (choice.brightness != 1.0f || choice.contrast != 1.0f || choice.saturation != 1.0f) {
-    if (image != &owned) take(*image);
     photometric(owned, choice.brightness, choice.contrast, choice.saturation);
   }
-  write_normalised(*image, choice.flip, out_h, out_w, out);
+  return owned;
 }
 
 void DetectionTransform::write_normalised(const Image& image, bool flip, int out_h, int out_w,

@@ -21,6 +21,12 @@
 //      pad_multiple: image with pad_value (after normalisation, SNIPER's zeros), mask with 255
 //      (void). Boxes do not move.
 //
+// u8_images mode (issue 5, loader speed): steps 1–4 as above, then the rounded 8-bit pixels as a
+// 3×H×W u8 tensor, always in RGB order, padded with 0; bgr, value_scale, mean, std and pad_value
+// are not applied. The normalisation runs after the loader as framework ops, on whichever device
+// the batch went to: normalise_batch (data/detection/normalise_batch.h), which, given the batch's
+// image_sizes, gives exactly what the f32 mode gives (padding included).
+//
 // Every random choice is a pure function of (seed, epoch, dataset index) (data/sample_random.h),
 // drawn by choose(); apply() with a given choice is deterministic, so tests and resumed runs can
 // replay a sample.
@@ -58,6 +64,7 @@ struct DetectionTransformConfig {
   int pad_height = 0;
   int pad_multiple = 0;  // 0 or 1: no rounding up
   float pad_value = 0.0f;
+  bool u8_images = false;  // see above; the f32 output is the default
 };
 
 // The random choices of one sample.
@@ -81,7 +88,7 @@ struct DetectionSample {
 };
 
 struct DetectionResult {
-  Tensor image;                   // C×H×W f32, padded
+  Tensor image;                   // C×H×W f32 (u8 in u8_images mode), padded
   std::vector<Object> objects;    // the surviving objects, boxes in output pixels
   std::vector<int> source_index;  // for each surviving object, its index in the input
   Tensor mask;                    // H×W u8 padded with 255; undefined without an input mask
@@ -116,6 +123,10 @@ class DetectionTransform {
   void write_pixels(const DetectionSample& sample, const DetectionChoice& choice, int out_h,
                     int out_w, float* image_out, uint8_t* mask_out,
                     bool reference_pixels = false) const;
+  // write_pixels for the u8_images mode (the config's flag is not consulted): RGB, padding 0.
+  void write_pixels_u8(const DetectionSample& sample, const DetectionChoice& choice, int out_h,
+                       int out_w, uint8_t* image_out, uint8_t* mask_out,
+                       bool reference_pixels = false) const;
 
   // The resized size of a width × height image at jitter factor `jitter` for short_sides entry
   // `side_index` (the deterministic part of choose()).
@@ -125,9 +136,12 @@ class DetectionTransform {
   void check(const DetectionSample& sample, const DetectionChoice& choice) const;
   float mean_of(int channel) const;
   float std_of(int channel) const;
-  // Crop, resize, photometric jitter and normalisation step by step (the reference pixel path).
-  void write_reference_pixels(const Image& input, const DetectionChoice& choice, int out_h,
-                              int out_w, float* out) const;
+  // Crop, resize and photometric jitter step by step (the reference pixel path), before the
+  // flip and the normalisation.
+  Image reference_image(const Image& input, const DetectionChoice& choice) const;
+  // The mask's crop, resize and flip into its canvas.
+  void write_mask_pixels(const DetectionSample& sample, const DetectionChoice& choice, int out_h,
+                         int out_w, uint8_t* mask_out) const;
   // The 3-channel `image` (mirrored when `flip`) normalised into a 3×out_h×out_w canvas.
   void write_normalised(const Image& image, bool flip, int out_h, int out_w, float* out) const;
   DetectionTransformConfig config_;

@@ -1,6 +1,7 @@
 #include "data/detection/resize_normalise.h"
 
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
 #include "framework/core/error.h"
@@ -26,11 +27,11 @@ void bilinear_taps(int in, int out, std::vector<int>& lo, std::vector<int>& hi,
   }
 }
 
-}  // namespace
-
-void resize_flip_normalise(const Image& image, int x0, int y0, int width, int height,
-                           int resized_width, int resized_height, bool flip,
-                           const ChannelNormalise& n, int out_height, int out_width, float* out) {
+// The pass for both outputs: T = float normalises, T = uint8_t stores the rounded value.
+template <typename T>
+void resize_flip(const Image& image, int x0, int y0, int width, int height, int resized_width,
+                 int resized_height, bool flip, const ChannelNormalise& n, T pad, int out_height,
+                 int out_width, T* out) {
   OSPREY_CHECK(image.channels == 3 && x0 >= 0 && y0 >= 0 && width > 0 && height > 0 &&
                    x0 + width <= image.width && y0 + height <= image.height,
                "resize_flip_normalise: window {}x{} at ({}, {}) of a {}x{}x{} image (RGB needed)",
@@ -89,21 +90,41 @@ void resize_flip_normalise(const Image& image, int x0, int y0, int width, int he
       const int c = n.source_channel[oc];
       const float* __restrict lo = row_lo.data() + size_t(c) * ow;
       const float* __restrict hi = row_hi.data() + size_t(c) * ow;
-      float* __restrict dst = out + oc * plane + size_t(y) * out_width;
+      T* __restrict dst = out + oc * plane + size_t(y) * out_width;
       const float scale = n.value_scale, mean = n.mean[oc], inv_std = n.inv_std[oc];
       for (int x = 0; x < ow; ++x) {
         const float v = lo[x] + w * (hi[x] - lo[x]);
         // resize_bilinear's rounding to u8 (a blend of u8 values needs no clamp), then the
         // normalisation table's expression.
-        const float r = static_cast<float>(static_cast<int>(v + 0.5f));
-        dst[x] = (r * scale - mean) * inv_std;
+        const int r = static_cast<int>(v + 0.5f);
+        if constexpr (std::is_same_v<T, float>) {
+          dst[x] = (static_cast<float>(r) * scale - mean) * inv_std;
+        } else {
+          dst[x] = static_cast<uint8_t>(r);
+        }
       }
-      std::fill(dst + ow, dst + out_width, n.pad_value);
+      std::fill(dst + ow, dst + out_width, pad);
     }
   }
   for (int oc = 0; oc < 3; ++oc) {
-    std::fill(out + oc * plane + size_t(oh) * out_width, out + (oc + 1) * plane, n.pad_value);
+    std::fill(out + oc * plane + size_t(oh) * out_width, out + (oc + 1) * plane, pad);
   }
+}
+
+}  // namespace
+
+void resize_flip_normalise(const Image& image, int x0, int y0, int width, int height,
+                           int resized_width, int resized_height, bool flip,
+                           const ChannelNormalise& normalise, int out_height, int out_width,
+                           float* out) {
+  resize_flip(image, x0, y0, width, height, resized_width, resized_height, flip, normalise,
+              normalise.pad_value, out_height, out_width, out);
+}
+
+void resize_flip_u8(const Image& image, int x0, int y0, int width, int height, int resized_width,
+                    int resized_height, bool flip, int out_height, int out_width, uint8_t* out) {
+  resize_flip(image, x0, y0, width, height, resized_width, resized_height, flip, ChannelNormalise{},
+              uint8_t{0}, out_height, out_width, out);
 }
 
 }  // namespace osprey::data

@@ -33,4 +33,9 @@ void resize_flip_normalise(const Image& image, int x0, int y0, int width, int he
                            const ChannelNormalise& normalise, int out_height, int out_width,
                            float* out);
 
+// The same pass without the normalisation: the rounded 8-bit values in RGB order, padding 0, into
+// the 3 × out_height × out_width u8 canvas `out` (the detection transform's u8_images mode).
+void resize_flip_u8(const Image& image, int x0, int y0, int width, int height, int resized_width,
+                    int resized_height, bool flip, int out_height, int out_width, uint8_t* out);
+
 }  // namespace osprey::data
