@@ -18,6 +18,18 @@ void check_rois(const Tensor& rois, DType dtype, int64_t batch, const std::strin
     check_roi_values(rois.to_vector<double>(), batch, feature_map, op);
 }
 
+void check_roi_forward_operands(const Tensor& input, const Tensor& rois, const char* op) {
+  OSPREY_CHECK_KIND(shape, input.dim() == 4, "{}: input must be 4-d (N, C, H, W), got {}", op,
+                    input.describe());
+  check_rois(rois, input.dtype(), input.size(0), "input " + input.describe(), op);
+}
+
+void check_roi_input_size(const Shape& size, const char* op) {
+  OSPREY_CHECK_KIND(
+      shape, size.size() == 4 && size[0] >= 0 && size[1] >= 0 && size[2] > 0 && size[3] > 0,
+      "{}: input_size must be (N, C, H, W) with H, W > 0, got {}", op, shape_str(size));
+}
+
 void check_roi_values(const std::vector<double>& v, int64_t batch, const std::string& feature_map,
                       const char* op) {
   const auto rows = static_cast<int64_t>(v.size() / 5);
@@ -48,6 +60,18 @@ RoisByImage rois_by_image(const std::vector<double>& rois, int64_t batch) {
   g.ids.resize(static_cast<size_t>(K));
   for (int64_t k = 0; k < K; ++k) g.ids[next[static_cast<size_t>(rois[5 * k])]++] = k;
   return g;
+}
+
+RoiGroupsOnDevice checked_roi_groups(const Tensor& rois, int64_t batch,
+                                     const std::string& feature_map, const char* op) {
+  const std::vector<double> host = rois.to_vector<double>();
+  check_roi_values(host, batch, feature_map, op);
+  RoisByImage groups = rois_by_image(host, batch);
+  if (groups.ids.empty()) groups.ids.push_back(0);
+  const Device device = rois.device();
+  return {
+      Tensor::from_vector<int64_t>(groups.start, {batch + 1}, device),
+      Tensor::from_vector<int64_t>(groups.ids, {static_cast<int64_t>(groups.ids.size())}, device)};
 }
 
 }  // namespace osprey::ops

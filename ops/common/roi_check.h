@@ -22,6 +22,10 @@ namespace osprey::ops {
 // values = false: shape and dtype only (the caller checks the values with check_roi_values).
 void check_rois(const Tensor& rois, DType dtype, int64_t batch, const std::string& feature_map,
                 const char* op, bool values = true);
+// A RoI op's forward operands: `input` a 4-d (N, C, H, W) feature map and `rois` fitting it.
+void check_roi_forward_operands(const Tensor& input, const Tensor& rois, const char* op);
+// A RoI backward op's input_size attribute: (N, C, H, W) with H, W > 0.
+void check_roi_input_size(const Shape& input_size, const char* op);
 // The value part of check_rois on RoIs already on the host (row-major K × 5).
 void check_roi_values(const std::vector<double>& rois, int64_t batch,
                       const std::string& feature_map, const char* op);
@@ -32,5 +36,14 @@ struct RoisByImage {
   std::vector<int64_t> ids;
 };
 RoisByImage rois_by_image(const std::vector<double>& rois, int64_t batch);
+
+// What the CUDA backward kernels take: the RoIs' one host copy, its values checked
+// (check_roi_values), grouped by image and uploaded as i64 tensors on the RoIs' device — start
+// (batch + 1) and ids (max(K, 1): never an empty allocation).
+struct RoiGroupsOnDevice {
+  Tensor start, ids;
+};
+RoiGroupsOnDevice checked_roi_groups(const Tensor& rois, int64_t batch,
+                                     const std::string& feature_map, const char* op);
 
 }  // namespace osprey::ops

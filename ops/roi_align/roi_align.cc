@@ -34,11 +34,8 @@ namespace {
 void validate_forward(const KernelContext& ctx) {
   const char* op = "roi_align";
   check_floating(ctx, 0);
-  const Tensor& input = ctx.input(0);
-  OSPREY_CHECK_KIND(shape, input.dim() == 4, "{}: input must be 4-d (N, C, H, W), got {}", op,
-                    input.describe());
   RoiAlignParams::from(ctx.attrs(), op);
-  check_rois(ctx.input(1), input.dtype(), input.size(0), "input " + input.describe(), op);
+  check_roi_forward_operands(ctx.input(0), ctx.input(1), op);
 }
 
 void validate_backward(const KernelContext& ctx) {
@@ -47,11 +44,7 @@ void validate_backward(const KernelContext& ctx) {
   const Tensor& grad = ctx.input(0);
   const Tensor& rois = ctx.input(1);
   const Shape input_size = ctx.attrs().get_ints("input_size");
-  OSPREY_CHECK_KIND(shape,
-                    input_size.size() == 4 && input_size[0] >= 0 && input_size[1] >= 0 &&
-                        input_size[2] > 0 && input_size[3] > 0,
-                    "{}: input_size must be (N, C, H, W) with H, W > 0, got {}", op,
-                    shape_str(input_size));
+  check_roi_input_size(input_size, op);
   const RoiAlignParams p = RoiAlignParams::from(ctx.attrs(), op);
   // CUDA: the kernel checks the values on the host copy it makes to group the RoIs by image.
   const bool host_values = !(grad.device().is_cuda() && rois.device().is_cuda());

@@ -270,19 +270,13 @@ void backward(KernelContext& ctx) {
   const Shape size = ctx.attrs().get_ints("input_size");
   Tensor& out = ctx.output(0, size, grad.dtype(), format_of(ctx.input(0)));
   // The one host copy of the RoIs: validate left their values to this check (roi_check.h).
-  const std::vector<double> host_rois = rois.to_vector<double>();
-  check_roi_values(host_rois, size[0], "grad_output " + ctx.input(0).describe(),
-                   "roi_align_backward");
+  const RoiGroupsOnDevice groups = checked_roi_groups(
+      rois, size[0], "grad_output " + ctx.input(0).describe(), "roi_align_backward");
   if (out.numel() == 0) return;
   const Tensor res = dense_like(out);
   cudaStream_t stream = cuda::current_stream();
   const int64_t K = rois.size(0), N = size[0];
-  const RoisByImage groups = rois_by_image(host_rois, N);
-  const Device device = grad.device();
-  const Tensor start = Tensor::from_vector<int64_t>(groups.start, {N + 1}, device);
-  const Tensor ids = Tensor::from_vector<int64_t>(K > 0 ? groups.ids : std::vector<int64_t>{0},
-                                                  {std::max<int64_t>(K, 1)}, device);
-  const Tensor windows = Tensor::empty({std::max<int64_t>(K, 1) * 4}, DType::i32, device);
+  const Tensor windows = Tensor::empty({std::max<int64_t>(K, 1) * 4}, DType::i32, grad.device());
   const Geo g = geo_of(p, size);
   const T scale = static_cast<T>(p.spatial_scale);
   if (K > 0) {
@@ -293,8 +287,8 @@ void backward(KernelContext& ctx) {
   const int64_t tiles = ((size[2] + kTileH - 1) / kTileH) * ((size[3] + kTileW - 1) / kTileW);
   const int64_t total = N * ((size[1] + kChannels - 1) / kChannels) * tiles * kTileW * kTileH;
   backward_kernel<T><<<blocks_for(total), kThreads, 0, stream>>>(
-      total, g, scale, grad.data<T>(), rois.data<T>(), start.data<int64_t>(), ids.data<int64_t>(),
-      static_cast<const int4*>(windows.raw_data()), res.data<T>());
+      total, g, scale, grad.data<T>(), rois.data<T>(), groups.start.data<int64_t>(),
+      groups.ids.data<int64_t>(), static_cast<const int4*>(windows.raw_data()), res.data<T>());
   OSPREY_CUDA_LAUNCH_CHECK();
   if (!res.is_same(out)) out.copy_(res);
 }

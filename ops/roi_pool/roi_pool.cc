@@ -35,11 +35,8 @@ namespace {
 void validate_forward(const KernelContext& ctx) {
   const char* op = "roi_pool";
   check_floating(ctx, 0);
-  const Tensor& input = ctx.input(0);
-  OSPREY_CHECK_KIND(shape, input.dim() == 4, "{}: input must be 4-d (N, C, H, W), got {}", op,
-                    input.describe());
   RoiPoolParams::from(ctx.attrs(), op);
-  check_rois(ctx.input(1), input.dtype(), input.size(0), "input " + input.describe(), op);
+  check_roi_forward_operands(ctx.input(0), ctx.input(1), op);
 }
 
 void validate_backward(const KernelContext& ctx) {
@@ -49,9 +46,7 @@ void validate_backward(const KernelContext& ctx) {
   const Tensor& rois = ctx.input(1);
   const Tensor& argmax = ctx.input(2);
   const Shape size = ctx.attrs().get_ints("input_size");
-  OSPREY_CHECK_KIND(
-      shape, size.size() == 4 && size[0] >= 0 && size[1] >= 0 && size[2] > 0 && size[3] > 0,
-      "{}: input_size must be (N, C, H, W) with H, W > 0, got {}", op, shape_str(size));
+  check_roi_input_size(size, op);
   // CUDA: the kernel checks the values on the host copy it makes to group the RoIs by image.
   const bool host_values = !(grad.device().is_cuda() && rois.device().is_cuda());
   check_rois(rois, grad.dtype(), size[0], "grad_output " + grad.describe(), op, host_values);

@@ -119,22 +119,15 @@ void backward(KernelContext& ctx) {
   const Shape size = ctx.attrs().get_ints("input_size");
   Tensor& out = ctx.output(0, size, grad.dtype(), format_of(ctx.input(0)));
   // The one host copy of the RoIs: validate left their values to this check (roi_check.h).
-  const std::vector<double> host_rois = rois.to_vector<double>();
-  check_roi_values(host_rois, size[0], "grad_output " + ctx.input(0).describe(),
-                   "roi_pool_backward");
+  const RoiGroupsOnDevice groups = checked_roi_groups(
+      rois, size[0], "grad_output " + ctx.input(0).describe(), "roi_pool_backward");
   if (out.numel() == 0) return;
   const Tensor res = dense_like(out);
-  const int64_t K = rois.size(0), N = size[0];
-  const RoisByImage groups = rois_by_image(host_rois, N);
-  const Device device = grad.device();
-  const Tensor start = Tensor::from_vector<int64_t>(groups.start, {N + 1}, device);
-  const Tensor ids = Tensor::from_vector<int64_t>(K > 0 ? groups.ids : std::vector<int64_t>{0},
-                                                  {std::max<int64_t>(K, 1)}, device);
-  const int64_t planes = N * size[1];
+  const int64_t planes = size[0] * size[1];
   backward_kernel<T><<<blocks_for(planes), kThreads, 0, cuda::current_stream()>>>(
       planes, static_cast<int>(size[1]), size[2] * size[3], grad.size(2) * grad.size(3),
-      grad.data<T>(), argmax.data<int64_t>(), start.data<int64_t>(), ids.data<int64_t>(),
-      res.data<T>());
+      grad.data<T>(), argmax.data<int64_t>(), groups.start.data<int64_t>(),
+      groups.ids.data<int64_t>(), res.data<T>());
   OSPREY_CUDA_LAUNCH_CHECK();
   if (!res.is_same(out)) out.copy_(res);
 }
