@@ -69,52 +69,36 @@ struct Reader {
   }
 };
 
+// Element i of an array of `V`s at p (unaligned, little-endian as the file and host are).
+template <typename V>
+double load(const uint8_t* p, size_t i) {
+  V v;
+  std::memcpy(&v, p + sizeof(V) * i, sizeof(V));
+  return static_cast<double>(v);
+}
+
 double value_at(const uint8_t* p, uint32_t type, size_t i) {
   switch (type) {
     case kInt8:
-      return reinterpret_cast<const int8_t*>(p)[i];
+      return load<int8_t>(p, i);
     case kUInt8:
-      return p[i];
-    case kInt16: {
-      int16_t v;
-      std::memcpy(&v, p + 2 * i, 2);
-      return v;
-    }
-    case kUInt16: {
-      uint16_t v;
-      std::memcpy(&v, p + 2 * i, 2);
-      return v;
-    }
-    case kInt32: {
-      int32_t v;
-      std::memcpy(&v, p + 4 * i, 4);
-      return v;
-    }
-    case kUInt32: {
-      uint32_t v;
-      std::memcpy(&v, p + 4 * i, 4);
-      return v;
-    }
-    case kSingle: {
-      float v;
-      std::memcpy(&v, p + 4 * i, 4);
-      return v;
-    }
-    case kDouble: {
-      double v;
-      std::memcpy(&v, p + 8 * i, 8);
-      return v;
-    }
-    case kInt64: {
-      int64_t v;
-      std::memcpy(&v, p + 8 * i, 8);
-      return double(v);
-    }
-    case kUInt64: {
-      uint64_t v;
-      std::memcpy(&v, p + 8 * i, 8);
-      return double(v);
-    }
+      return load<uint8_t>(p, i);
+    case kInt16:
+      return load<int16_t>(p, i);
+    case kUInt16:
+      return load<uint16_t>(p, i);
+    case kInt32:
+      return load<int32_t>(p, i);
+    case kUInt32:
+      return load<uint32_t>(p, i);
+    case kSingle:
+      return load<float>(p, i);
+    case kDouble:
+      return load<double>(p, i);
+    case kInt64:
+      return load<int64_t>(p, i);
+    case kUInt64:
+      return load<uint64_t>(p, i);
   }
   return 0;
 }
