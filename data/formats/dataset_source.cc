@@ -147,18 +147,7 @@ DatasetInfo for_each_dataset_image(const DatasetSource& source, const ReadOption
       roots.push_back({paths[i], splits[splits.size() == 1 ? 0 : i]});
     }
     std::vector<std::string> classes;
-    // A VOC-layout set with its own classes (osprey make-dataset writes classes.txt at the root).
-    std::string class_file = source.classes;
-    if (class_file.empty() && fs::exists(fs::path(paths[0]) / "classes.txt")) {
-      class_file = (fs::path(paths[0]) / "classes.txt").string();
-    }
-    if (!class_file.empty()) {
-      std::ifstream file(class_file);
-      OSPREY_CHECK_KIND(io, file.good(), "voc: cannot open class file {}", class_file);
-      for (std::string line; std::getline(file, line);) {
-        if (!line.empty()) classes.push_back(line);
-      }
-    }
+    if (!source.classes.empty()) classes = read_class_file(source.classes);
     each(read_voc(roots, options, report, classes));
   } else if (info.format == "coco") {
     std::string json = fs::is_directory(path) ? pick_file(path / "annotations", "instances_",

@@ -148,10 +148,24 @@ std::optional<AnnotatedImage> read_voc_annotation(const std::string& xml_path,
   return image;
 }
 
+std::vector<std::string> read_class_file(const std::string& path) {
+  std::ifstream file(path);
+  OSPREY_CHECK_KIND(io, file.good(), "VOC: cannot open class file {}", path);
+  std::vector<std::string> names;
+  for (std::string line; std::getline(file, line);) {
+    if (!line.empty()) names.push_back(line);
+  }
+  return names;
+}
+
 DetectionDataset read_voc(const std::vector<VocSource>& sources, const ReadOptions& options,
                           ReadReport& report, std::vector<std::string> class_names) {
   OSPREY_CHECK(!sources.empty(), "read_voc: no sources");
   DetectionDataset dataset;
+  const fs::path own_classes = fs::path(sources[0].root) / "classes.txt";
+  if (class_names.empty() && fs::exists(own_classes)) {
+    class_names = read_class_file(own_classes.string());
+  }
   dataset.class_names = class_names.empty() ? voc_class_names() : std::move(class_names);
   dataset.root = sources.size() == 1 ? sources[0].root : "";
   std::unordered_set<std::string> seen;

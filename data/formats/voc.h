@@ -42,9 +42,14 @@ struct VocSource {
   VocTask task = VocTask::detection;
 };
 
-// Reads and concatenates the sources in order. `class_names` defaults to voc_class_names().
+// Reads and concatenates the sources in order. `class_names` defaults to the first root's
+// classes.txt (one name per line, as osprey make-dataset writes) when it has one, else to
+// voc_class_names().
 DetectionDataset read_voc(const std::vector<VocSource>& sources, const ReadOptions& options,
                           ReadReport& report, std::vector<std::string> class_names = {});
+
+// A class file: one name per line, blank lines skipped.
+std::vector<std::string> read_class_file(const std::string& path);
 
 // One Annotations/<id>.xml. Returns nullopt when the file is malformed (flagged under repair).
 // `image_path` and `id` are left to the caller. `first_pixel` is the index of the first pixel
