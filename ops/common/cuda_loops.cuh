@@ -16,12 +16,14 @@
 #include <type_traits>
 #include <utility>
 
+#include "framework/autograd/grad_mode.h"
 #include "framework/core/offset_calculator.h"
 #include "framework/core/tensor.h"
 #include "framework/cuda/check.h"
 #include "framework/cuda/context.h"
 #include "ops/common/compute_type.h"
 #include "ops/common/cpu_loops.h"
+#include "ops/common/op_helpers.h"
 
 namespace osprey::ops {
 
@@ -122,6 +124,17 @@ inline void check_cuda_operands(const KernelContext& ctx) {
                         ctx.op().schema.name, t.describe());
     }
   }
+}
+
+// by_float_dtype (op_helpers.h) for CUDA kernels: checks every operand is on a CUDA device, makes
+// input 0's device current and runs without recording autograd (layout copies made inside are not
+// part of the graph).
+template <void (*F32)(KernelContext&), void (*F64)(KernelContext&)>
+void on_cuda_by_float_dtype(KernelContext& ctx) {
+  check_cuda_operands(ctx);
+  cuda::DeviceGuard guard(ctx.input(0).device().index);
+  autograd::NoGradGuard no_grad;
+  by_float_dtype<F32, F64>(ctx);
 }
 
 }  // namespace osprey::ops

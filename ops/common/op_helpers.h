@@ -38,6 +38,13 @@ void register_kernel(const char* op, DeviceType device, const char* impl, int pr
 bool inputs_have_dtype(const KernelContext& ctx, std::initializer_list<DType> dtypes);
 bool inputs_are_float(const KernelContext& ctx);  // f32 or f64 (what references cover)
 
+// A kernel written as a template over the float type, registered as one function: runs the f64
+// instance when input 0 is f64, else the f32 one (`supports` has already limited it to these).
+template <void (*F32)(KernelContext&), void (*F64)(KernelContext&)>
+void by_float_dtype(KernelContext& ctx) {
+  ctx.input(0).dtype() == DType::f64 ? F64(ctx) : F32(ctx);
+}
+
 // Validation shorthands: each throws naming the op and the argument.
 void check_same_dtype(const KernelContext& ctx);
 void check_floating(const KernelContext& ctx, int input);

@@ -237,22 +237,18 @@ void backward_weight_reference(KernelContext& ctx) {
   write_out<T>(acc, out);
 }
 
-template <void (*F32)(KernelContext&), void (*F64)(KernelContext&)>
-void by_dtype(KernelContext& ctx) {
-  ctx.input(0).dtype() == DType::f64 ? F64(ctx) : F32(ctx);
-}
-
 const bool registered = [] {
   auto fp = [](const KernelContext& ctx) { return inputs_are_float(ctx); };
   register_kernel("deform_conv2d", DeviceType::cpu, "reference", 0,
-                  by_dtype<forward_reference<float>, forward_reference<double>>, fp,
+                  by_float_dtype<forward_reference<float>, forward_reference<double>>, fp,
                   "direct loops, one bilinear sample per product, double accumulation");
   register_kernel("deform_conv2d_backward", DeviceType::cpu, "reference", 0,
-                  by_dtype<backward_reference<float>, backward_reference<double>>, fp,
+                  by_float_dtype<backward_reference<float>, backward_reference<double>>, fp,
                   "direct loops scattering into double buffers");
-  register_kernel("deform_conv2d_backward_weight", DeviceType::cpu, "reference", 0,
-                  by_dtype<backward_weight_reference<float>, backward_weight_reference<double>>, fp,
-                  "direct loops, double accumulation");
+  register_kernel(
+      "deform_conv2d_backward_weight", DeviceType::cpu, "reference", 0,
+      by_float_dtype<backward_weight_reference<float>, backward_weight_reference<double>>, fp,
+      "direct loops, double accumulation");
   return true;
 }();
 

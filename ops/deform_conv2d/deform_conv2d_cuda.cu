@@ -362,27 +362,19 @@ void backward_kernel(KernelContext& ctx) {
   store_dense(gm, out_mask);
 }
 
-// Checks the device, switches to it and runs the f32 or f64 instance.
-template <void (*F32)(KernelContext&), void (*F64)(KernelContext&)>
-void run(KernelContext& ctx) {
-  check_cuda_operands(ctx);
-  cuda::DeviceGuard guard(ctx.input(0).device().index);
-  autograd::NoGradGuard no_grad;  // layout copies made here are not part of the graph
-  ctx.input(0).dtype() == DType::f64 ? F64(ctx) : F32(ctx);
-}
-
 const bool registered = [] {
   auto fp = [](const KernelContext& ctx) { return inputs_are_float(ctx); };
   register_kernel("deform_conv2d", DeviceType::cuda, "im2col_gemm", 10,
-                  run<forward_kernel<float>, forward_kernel<double>>, fp,
+                  on_cuda_by_float_dtype<forward_kernel<float>, forward_kernel<double>>, fp,
                   "deformable im2col kernel + cuBLAS gemm per group over chunks of images");
   register_kernel("deform_conv2d_backward", DeviceType::cuda, "im2col_gemm", 10,
-                  run<backward_kernel<float>, backward_kernel<double>>, fp,
+                  on_cuda_by_float_dtype<backward_kernel<float>, backward_kernel<double>>, fp,
                   "cuBLAS gemm (weightT x grad), col2im with atomic adds (not deterministic), "
                   "per-tap offset/mask sums");
-  register_kernel("deform_conv2d_backward_weight", DeviceType::cuda, "im2col_gemm", 10,
-                  run<backward_weight_kernel<float>, backward_weight_kernel<double>>, fp,
-                  "deformable im2col kernel + cuBLAS gemm (grad x colT) over chunks of images");
+  register_kernel(
+      "deform_conv2d_backward_weight", DeviceType::cuda, "im2col_gemm", 10,
+      on_cuda_by_float_dtype<backward_weight_kernel<float>, backward_weight_kernel<double>>, fp,
+      "deformable im2col kernel + cuBLAS gemm (grad x colT) over chunks of images");
   return true;
 }();
 

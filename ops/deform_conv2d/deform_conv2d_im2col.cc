@@ -605,23 +605,18 @@ void backward_im2col(KernelContext& ctx) {
   finish_backward(gi, go, gm, out_input, out_offset, out_mask);
 }
 
-template <void (*F32)(KernelContext&), void (*F64)(KernelContext&)>
-void by_dtype(KernelContext& ctx) {
-  ctx.input(0).dtype() == DType::f64 ? F64(ctx) : F32(ctx);
-}
-
 const bool registered = [] {
   auto fp = [](const KernelContext& ctx) { return inputs_are_float(ctx); };
   register_kernel("deform_conv2d", DeviceType::cpu, "im2col_gemm", 10,
-                  by_dtype<forward_im2col<float>, forward_im2col<double>>, fp,
+                  by_float_dtype<forward_im2col<float>, forward_im2col<double>>, fp,
                   "samples shared per offset group, deformable im2col from zero-bordered planes "
                   "(OpenMP) + OpenBLAS gemm per group over chunks of images");
   register_kernel("deform_conv2d_backward", DeviceType::cpu, "im2col_gemm", 10,
-                  by_dtype<backward_im2col<float>, backward_im2col<double>>, fp,
+                  by_float_dtype<backward_im2col<float>, backward_im2col<double>>, fp,
                   "OpenBLAS gemm (weightT x grad) per group over chunks of images, then a "
                   "deterministic bilinear col2im and per-tap offset/mask sums (OpenMP)");
   register_kernel("deform_conv2d_backward_weight", DeviceType::cpu, "im2col_gemm", 10,
-                  by_dtype<backward_weight_im2col<float>, backward_weight_im2col<double>>, fp,
+                  by_float_dtype<backward_weight_im2col<float>, backward_weight_im2col<double>>, fp,
                   "deformable im2col (OpenMP) + OpenBLAS gemm (grad x colT) over chunks of images");
   return true;
 }();

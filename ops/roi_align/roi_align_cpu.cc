@@ -142,18 +142,13 @@ void backward_reference(KernelContext& ctx) {
   write_out<T>(acc, out);
 }
 
-template <void (*F32)(KernelContext&), void (*F64)(KernelContext&)>
-void by_dtype(KernelContext& ctx) {
-  ctx.input(0).dtype() == DType::f64 ? F64(ctx) : F32(ctx);
-}
-
 const bool registered = [] {
   auto fp = [](const KernelContext& ctx) { return inputs_are_float(ctx); };
   register_kernel("roi_align", DeviceType::cpu, "reference", 0,
-                  by_dtype<forward_reference<float>, forward_reference<double>>, fp,
+                  by_float_dtype<forward_reference<float>, forward_reference<double>>, fp,
                   "direct loops, one bilinear sample at a time, double accumulation");
   register_kernel("roi_align_backward", DeviceType::cpu, "reference", 0,
-                  by_dtype<backward_reference<float>, backward_reference<double>>, fp,
+                  by_float_dtype<backward_reference<float>, backward_reference<double>>, fp,
                   "direct loops scattering into a double buffer, RoIs in order");
   return true;
 }();

@@ -293,20 +293,13 @@ void backward(KernelContext& ctx) {
   if (!res.is_same(out)) out.copy_(res);
 }
 
-template <void (*F32)(KernelContext&), void (*F64)(KernelContext&)>
-void run(KernelContext& ctx) {
-  check_cuda_operands(ctx);
-  cuda::DeviceGuard guard(ctx.input(0).device().index);
-  autograd::NoGradGuard no_grad;  // layout copies made here are not part of the graph
-  ctx.input(0).dtype() == DType::f64 ? F64(ctx) : F32(ctx);
-}
-
 const bool registered = [] {
   auto fp = [](const KernelContext& ctx) { return inputs_are_float(ctx); };
-  register_kernel("roi_align", DeviceType::cuda, "direct", 10, run<forward<float>, forward<double>>,
-                  fp, "one thread per output bin, coalesced writes");
+  register_kernel("roi_align", DeviceType::cuda, "direct", 10,
+                  on_cuda_by_float_dtype<forward<float>, forward<double>>, fp,
+                  "one thread per output bin, coalesced writes");
   register_kernel("roi_align_backward", DeviceType::cuda, "gather", 10,
-                  run<backward<float>, backward<double>>, fp,
+                  on_cuda_by_float_dtype<backward<float>, backward<double>>, fp,
                   "one thread per input pixel and 8 channels gathering over the image's RoIs in "
                   "order: deterministic, no atomics");
   return true;

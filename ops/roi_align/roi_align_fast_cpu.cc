@@ -273,19 +273,14 @@ void backward_fast(KernelContext& ctx) {
   if (!direct) from_nhwc<T>(acc, out);
 }
 
-template <void (*F32)(KernelContext&), void (*F64)(KernelContext&)>
-void by_dtype(KernelContext& ctx) {
-  ctx.input(0).dtype() == DType::f64 ? F64(ctx) : F32(ctx);
-}
-
 const bool registered = [] {
   auto fp = [](const KernelContext& ctx) { return inputs_are_float(ctx); };
   register_kernel("roi_align", DeviceType::cpu, "fast", 10,
-                  by_dtype<forward_fast<float>, forward_fast<double>>, fp,
+                  by_float_dtype<forward_fast<float>, forward_fast<double>>, fp,
                   "per-RoI separable weight tables reused over channel blocks, NHWC inner loop, "
                   "OpenMP over (RoI, channel block)");
   register_kernel("roi_align_backward", DeviceType::cpu, "fast", 10,
-                  by_dtype<backward_fast<float>, backward_fast<double>>, fp,
+                  by_float_dtype<backward_fast<float>, backward_fast<double>>, fp,
                   "per-image channel blocks owned by one thread, RoIs added in order: "
                   "deterministic for any thread count");
   return true;

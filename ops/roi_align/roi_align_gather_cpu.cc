@@ -85,13 +85,10 @@ void backward_gather(KernelContext& ctx) {
   }
 }
 
-void by_dtype(KernelContext& ctx) {
-  ctx.input(0).dtype() == DType::f64 ? backward_gather<double>(ctx) : backward_gather<float>(ctx);
-}
-
 const bool registered = [] {
   register_kernel(
-      "roi_align_backward", DeviceType::cpu, "gather", 5, by_dtype,
+      "roi_align_backward", DeviceType::cpu, "gather", 5,
+      by_float_dtype<backward_gather<float>, backward_gather<double>>,
       [](const KernelContext& ctx) { return inputs_are_float(ctx); },
       "the CUDA gather backward on the host: per input pixel over its image's RoIs in order "
       "(deterministic); checks that algorithm without a GPU");

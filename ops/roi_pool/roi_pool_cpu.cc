@@ -94,20 +94,15 @@ void backward_reference(KernelContext& ctx) {
         for (int64_t w = 0; w < W; ++w) dst[offset4(out, n, c, h, w)] = static_cast<T>(acc[e++]);
 }
 
-template <void (*F32)(KernelContext&), void (*F64)(KernelContext&)>
-void by_dtype(KernelContext& ctx) {
-  ctx.input(0).dtype() == DType::f64 ? F64(ctx) : F32(ctx);
-}
-
 const bool registered = [] {
   auto fp = [](const KernelContext& ctx) {
     return ctx.input(0).dtype() == DType::f32 || ctx.input(0).dtype() == DType::f64;
   };
   register_kernel("roi_pool", DeviceType::cpu, "reference", 0,
-                  by_dtype<forward_reference<float>, forward_reference<double>>, fp,
+                  by_float_dtype<forward_reference<float>, forward_reference<double>>, fp,
                   "direct loops over each bin's pixels");
   register_kernel("roi_pool_backward", DeviceType::cpu, "reference", 0,
-                  by_dtype<backward_reference<float>, backward_reference<double>>, fp,
+                  by_float_dtype<backward_reference<float>, backward_reference<double>>, fp,
                   "scatter at argmax into a double buffer, RoIs in order");
   return true;
 }();
