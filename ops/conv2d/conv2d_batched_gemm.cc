@@ -79,6 +79,25 @@ struct Plan : ConvSizes {
   }
 };
 
+// Each thread's working set for one chunk of images: the column matrix (K × cols) and the
+// group's output-side matrix (Og × cols), cols = images in the chunk × plane.
+template <typename T>
+struct ChunkBuffers {
+  int64_t threads, images, max_cols;
+  std::vector<std::vector<T>> col, rows;
+  ChunkBuffers(const Plan& s, int64_t n_threads)
+      : threads(n_threads),
+        images(s.images_per_chunk(sizeof(T), n_threads)),
+        max_cols(images * s.plane),
+        col(n_threads),
+        rows(n_threads) {
+    for (int64_t t = 0; t < threads; ++t) {
+      col[t].resize(size_t(s.K * max_cols));
+      rows[t].resize(size_t(s.Og * max_cols));
+    }
+  }
+};
+
 // Unrolls channels [c0, c0 + Cg) of image n of x into the column block starting at `col` (row
 // stride ld): row (c, p, q), column i·Wo + j holds x[n, c0 + c, i sH − pH + p dH, j sW − pW + q dW]
 // (0 outside the image).
@@ -195,18 +214,11 @@ void forward(KernelContext& ctx) {
   const T* bd = bias.defined() ? bias.data<T>() : nullptr;
   const int64_t bstride = bias.defined() ? bias.stride(0) : 0;
 
-  const int64_t threads = thread_count(s.N);
-  const int64_t nb = s.images_per_chunk(sizeof(T), threads);
-  const int64_t max_cols = nb * s.plane;
-  std::vector<std::vector<T>> col(threads), ybuf(threads);
-  for (int64_t t = 0; t < threads; ++t) {
-    col[t].resize(size_t(s.K * max_cols));
-    ybuf[t].resize(size_t(s.Og * max_cols));
-  }
-  for_each_chunk(s.N, nb, threads, [&](int64_t t, int64_t n0, int64_t count) {
+  ChunkBuffers<T> buf(s, thread_count(s.N));
+  for_each_chunk(s.N, buf.images, buf.threads, [&](int64_t t, int64_t n0, int64_t count) {
     const int64_t cols = count * s.plane;
-    T* cb = col[t].data();
-    T* yb = ybuf[t].data();
+    T* cb = buf.col[t].data();
+    T* yb = buf.rows[t].data();
     for (int64_t g = 0; g < s.G; ++g) {
       for (int64_t b = 0; b < count; ++b) im2col(xv, n0 + b, g * s.Cg, s, cb + b * s.plane, cols);
       if (s.K == 0) {
@@ -248,18 +260,11 @@ void backward_input(KernelContext& ctx) {
   const View<const T> gv(g_in);
   const View<T> xv(out);
 
-  const int64_t threads = thread_count(s.N);
-  const int64_t nb = s.images_per_chunk(sizeof(T), threads);
-  const int64_t max_cols = nb * s.plane;
-  std::vector<std::vector<T>> col(threads), gbuf(threads);
-  for (int64_t t = 0; t < threads; ++t) {
-    col[t].resize(size_t(s.K * max_cols));
-    gbuf[t].resize(size_t(s.Og * max_cols));
-  }
-  for_each_chunk(s.N, nb, threads, [&](int64_t t, int64_t n0, int64_t count) {
+  ChunkBuffers<T> buf(s, thread_count(s.N));
+  for_each_chunk(s.N, buf.images, buf.threads, [&](int64_t t, int64_t n0, int64_t count) {
     const int64_t cols = count * s.plane;
-    T* cb = col[t].data();
-    T* gb = gbuf[t].data();
+    T* cb = buf.col[t].data();
+    T* gb = buf.rows[t].data();
     for (int64_t b = 0; b < count; ++b)
       for (int64_t c = 0; c < s.C; ++c) {
         T* xc = xv.at(n0 + b, c);
@@ -294,21 +299,15 @@ void backward_weight(KernelContext& ctx) {
   const View<const T> gv(g_in);
   const View<const T> xv(x);
 
-  const int64_t threads = thread_count(s.N);
-  const int64_t nb = s.images_per_chunk(sizeof(T), threads);
-  const int64_t max_cols = nb * s.plane;
+  ChunkBuffers<T> buf(s, thread_count(s.N));
+  const int64_t threads = buf.threads;
   const int64_t wsize = s.O * s.K;
-  std::vector<std::vector<T>> col(threads), gbuf(threads), part(threads);
-  for (int64_t t = 0; t < threads; ++t) {
-    col[t].resize(size_t(s.K * max_cols));
-    gbuf[t].resize(size_t(s.Og * max_cols));
-    part[t].assign(size_t(wsize), T(0));
-  }
+  std::vector<std::vector<T>> part(threads, std::vector<T>(size_t(wsize), T(0)));
   if (s.plane > 0) {
-    for_each_chunk(s.N, nb, threads, [&](int64_t t, int64_t n0, int64_t count) {
+    for_each_chunk(s.N, buf.images, threads, [&](int64_t t, int64_t n0, int64_t count) {
       const int64_t cols = count * s.plane;
-      T* cb = col[t].data();
-      T* gb = gbuf[t].data();
+      T* cb = buf.col[t].data();
+      T* gb = buf.rows[t].data();
       for (int64_t g = 0; g < s.G; ++g) {
         for (int64_t b = 0; b < count; ++b) {
           gather_planes(gv, n0 + b, g * s.Og, s.Og, s.Ho, s.Wo, gb + b * s.plane, cols);
