@@ -7,15 +7,31 @@
 //
 // Why it is faster: the horizontal pass runs once per source row used, from the u8 pixels into
 // planar f32 rows (a two-row cache, as in resize_bilinear), and the vertical pass, which touches
-// every output value, is a branch-free loop over contiguous floats per output plane that the
-// compiler vectorises (blend, round, scale and shift). The flip is folded into the column taps.
-// The mean/std are applied after the rounding to 8 bits rather than folded into the blend
-// weights, which would differ from the reference by up to half a grey level.
+// every output value, is a branch-free loop over contiguous floats per output plane (blend,
+// round, scale and shift). The flip is folded into the column taps. The mean/std are applied
+// after the rounding to 8 bits rather than folded into the blend weights, which would differ
+// from the reference by up to half a grey level.
+//
+// Two variants compute bit-identical results (the same float operations in the same order, no
+// fused multiply-adds: the library is built as ISO C++, where GCC does not contract):
+// - scalar: portable; the compiler vectorises the vertical pass, the horizontal pass gathers
+//   one pixel at a time.
+// - avx512 (F, BW, VL, VBMI; chosen at run time when the CPU has them): each source row is
+//   deinterleaved once into 3 float planes (vpermb), and for each block of 16 output columns
+//   whose taps fall within 32 consecutive source pixels (any enlargement, reductions up to
+//   about 2x) the two taps are two permutes (vpermt2ps) of two loaded vectors; wider blocks
+//   use a gather. The vertical pass is 16 lanes per instruction with masked tails.
+// resize_normalise_test checks both against each other and against the reference path.
 #pragma once
 
 #include "data/image/image.h"
 
 namespace osprey::data {
+
+// Which variant runs: `best` is avx512 when the CPU has it, else scalar; asking for avx512 on a
+// CPU without it is an error.
+enum class ResizePath { best, scalar, avx512 };
+bool resize_avx512_available();
 
 struct ChannelNormalise {
   int source_channel[3] = {0, 1, 2};  // input channel of each output plane (RGB or BGR order)
@@ -31,11 +47,12 @@ struct ChannelNormalise {
 void resize_flip_normalise(const Image& image, int x0, int y0, int width, int height,
                            int resized_width, int resized_height, bool flip,
                            const ChannelNormalise& normalise, int out_height, int out_width,
-                           float* out);
+                           float* out, ResizePath path = ResizePath::best);
 
 // The same pass without the normalisation: the rounded 8-bit values in RGB order, padding 0, into
 // the 3 × out_height × out_width u8 canvas `out` (the detection transform's u8_images mode).
 void resize_flip_u8(const Image& image, int x0, int y0, int width, int height, int resized_width,
-                    int resized_height, bool flip, int out_height, int out_width, uint8_t* out);
+                    int resized_height, bool flip, int out_height, int out_width, uint8_t* out,
+                    ResizePath path = ResizePath::best);
 
 }  // namespace osprey::data
