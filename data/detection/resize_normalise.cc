@@ -11,21 +11,6 @@ namespace osprey::data {
 
 namespace detail {
 
-void bilinear_taps(int in, int out, std::vector<int>& lo, std::vector<int>& hi,
-                   std::vector<float>& w) {
-  lo.resize(out);
-  hi.resize(out);
-  w.resize(out);
-  const double ratio = static_cast<double>(in) / out;
-  for (int i = 0; i < out; ++i) {
-    const double s = std::max(0.0, (i + 0.5) * ratio - 0.5);
-    const int l = std::min(static_cast<int>(s), in - 1);
-    lo[i] = l;
-    hi[i] = std::min(l + 1, in - 1);
-    w[i] = static_cast<float>(s - l);
-  }
-}
-
 void plan_resize(ResizePlan& plan, int x0, int y0, int width, int height, int out_w, int out_h,
                  bool flip) {
   plan.x0 = x0;
@@ -34,20 +19,18 @@ void plan_resize(ResizePlan& plan, int x0, int y0, int width, int height, int ou
   plan.height = height;
   plan.out_w = out_w;
   plan.out_h = out_h;
-  plan.stride = (out_w + 15) / 16 * 16;
-  std::vector<int> lo, hi;
-  std::vector<float> w;
-  bilinear_taps(width, out_w, lo, hi, w);
-  bilinear_taps(height, out_h, plan.ylo, plan.yhi, plan.wy);
+  plan.stride = (out_w + 31) / 32 * 32;
+  const BilinearTaps x = bilinear_taps(width, out_w);
+  plan.y = bilinear_taps(height, out_h);
   // Output column x of the flipped image is column out_w − 1 − x of the resized one.
   plan.xa.resize(out_w);
   plan.xb.resize(out_w);
   plan.wx.resize(out_w);
-  for (int x = 0; x < out_w; ++x) {
-    const int t = flip ? out_w - 1 - x : x;
-    plan.xa[x] = lo[t];
-    plan.xb[x] = hi[t];
-    plan.wx[x] = w[t];
+  for (int i = 0; i < out_w; ++i) {
+    const int t = flip ? out_w - 1 - i : i;
+    plan.xa[i] = x.lo[t];
+    plan.xb[i] = x.hi[t];
+    plan.wx[i] = x.w[t];
   }
 }
 
@@ -81,26 +64,26 @@ bool use_avx512(ResizePath path) {
 template <typename T>
 void resize_flip_scalar(const Image& image, const detail::ResizePlan& p, const ChannelNormalise& n,
                         T pad, int out_height, int out_width, T* out) {
-  thread_local std::vector<float> rows;
-  auto horizontal = [&](int sy, float* dst) {
+  thread_local std::vector<int16_t> rows;
+  auto horizontal = [&](int sy, int16_t* dst) {
     const uint8_t* src = image.row(p.y0 + sy) + size_t(3) * p.x0;
-    float* planes[3] = {dst, dst + p.stride, dst + 2 * p.stride};
+    int16_t* planes[3] = {dst, dst + p.stride, dst + 2 * p.stride};
     for (int x = 0; x < p.out_w; ++x) {
       const uint8_t* a = src + size_t(3) * p.xa[x];
       const uint8_t* b = src + size_t(3) * p.xb[x];
-      const float w = p.wx[x];
-      // The reference's expression, term for term, so the rounding below agrees exactly.
-      for (int k = 0; k < 3; ++k) planes[k][x] = a[k] + w * static_cast<float>(b[k] - a[k]);
+      const int w = p.wx[x];
+      for (int k = 0; k < 3; ++k) {
+        planes[k][x] = static_cast<int16_t>(bilinear_blend(128 * a[k], 128 * b[k], w));
+      }
     }
   };
-  auto vertical = [&](const float* __restrict lo, const float* __restrict hi, float w, int oc,
+  auto vertical = [&](const int16_t* __restrict lo, const int16_t* __restrict hi, int w, int oc,
                       T* __restrict dst) {
     const float scale = n.value_scale, mean = n.mean[oc], inv_std = n.inv_std[oc];
     for (int x = 0; x < p.out_w; ++x) {
-      const float v = lo[x] + w * (hi[x] - lo[x]);
-      // resize_bilinear's rounding to u8 (a blend of u8 values needs no clamp), then the
-      // normalisation table's expression.
-      const int r = static_cast<int>(v + 0.5f);
+      // resize_bilinear's vertical blend and rounding to 8 bits, then the normalisation
+      // table's expression.
+      const int r = (bilinear_blend(lo[x], hi[x], w) + 64) >> 7;
       if constexpr (std::is_same_v<T, float>) {
         dst[x] = (static_cast<float>(r) * scale - mean) * inv_std;
       } else {
