@@ -1,27 +1,27 @@
 // The pixel path of the detection transform (detection_transform.h) in one pass: a window of an
 // 8-bit RGB image is resized bilinearly, optionally mirrored and normalised straight into the
 // f32 C×H×W canvas, padding included. It computes exactly what resize_bilinear (data/image/
-// resize.h: same taps, same float expressions, the same rounding to 8 bits), a left-right mirror
-// and the transform's normalisation table compute in three passes, without the intermediate
-// images.
+// resize.h: the same taps and the same fixed-point blends and rounding to 8 bits), a left-right
+// mirror and the transform's normalisation expression compute in three passes, without the
+// intermediate images.
 //
 // Why it is faster: the horizontal pass runs once per source row used, from the u8 pixels into
-// planar f32 rows (a two-row cache, as in resize_bilinear), and the vertical pass, which touches
-// every output value, is a branch-free loop over contiguous floats per output plane (blend,
-// round, scale and shift). The flip is folded into the column taps. The mean/std are applied
-// after the rounding to 8 bits rather than folded into the blend weights, which would differ
-// from the reference by up to half a grey level.
+// planar 16-bit rows (a two-row cache, as in resize_bilinear), and the vertical pass, which
+// touches every output value, is a branch-free loop over contiguous values per output plane
+// (blend, round, then scale and shift). The flip is folded into the column taps. The mean/std
+// are applied after the rounding to 8 bits rather than folded into the blend weights, which
+// would differ from the reference by up to half a grey level.
 //
-// Two variants compute bit-identical results (the same float operations in the same order, no
-// fused multiply-adds: the library is built as ISO C++, where GCC does not contract):
+// Two variants compute bit-identical results:
 // - scalar: portable; the compiler vectorises the vertical pass, the horizontal pass gathers
 //   one pixel at a time.
 // - avx512 (F, BW, VL, VBMI; chosen at run time when the CPU has them): each source row is
-//   deinterleaved once into 3 float planes (vpermb), and for each block of 16 output columns
-//   whose taps fall within 32 consecutive source pixels (any enlargement, reductions up to
-//   about 2x) the two taps are two permutes (vpermt2ps) of two loaded vectors; wider blocks
-//   use a gather. The vertical pass is 16 lanes per instruction with masked tails.
-// resize_normalise_test checks both against each other and against the reference path.
+//   deinterleaved once into 3 planes of 16-bit values (vpermb), and for each block of 32 output
+//   columns whose taps fall within 64 consecutive source pixels (any enlargement, reductions up
+//   to about 2x) the two taps are two permutes (vpermt2w) of two loaded vectors and the blend
+//   is one pmulhrsw; wider blocks are blended lane by lane. The vertical pass blends and rounds
+//   32 values per instruction.
+// resize_variants_test checks both against each other and against the step-by-step reference.
 #pragma once
 
 #include "data/image/image.h"
