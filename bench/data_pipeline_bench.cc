@@ -17,7 +17,8 @@
 // resize_normalise.h): 500×375 → 800×600 on a 608×800 canvas, flipped every other image, u8 and
 // f32 output, each variant (scalar, avx512 when the CPU has it), ms per image, best of `rounds`
 // passes of `images` images, next to the decode of the same JPEG.
-//   Usage: data_pipeline_bench [--images=N] [--rounds=R] [--workers=W] [--only=resize]
+// --only=loader stops after the two loader rates (no normalise_batch, no prefetch sweep).
+//   Usage: data_pipeline_bench [--images=N] [--rounds=R] [--workers=W] [--only=resize|loader]
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -229,7 +230,8 @@ int main(int argc, char** argv) {
   const Result loader_u8 = loader_pass(0, voc_u8);
   // normalise_batch on the CPU over u8 batches of the loader's shape (2×3×608×800: 500×375 at
   // shorter side 600, padded to 32), `n` images per pass, on the calling thread.
-  const Result normalise = in_child(rounds, n, [&] {
+  const bool loader_only = has_flag(argc, argv, "--only=loader");
+  const Result normalise = loader_only ? Result{} : in_child(rounds, n, [&] {
     auto loader = std::make_shared<DetectionLoader>(
         source, DetectionTransform(voc_u8), LoaderConfig{.batch_size = 2, .workers = 0, .seed = 1});
     auto batch = std::make_shared<DetectionBatch>(*loader->next());
@@ -257,6 +259,10 @@ int main(int argc, char** argv) {
       "u8 loader / raw decode: %.2f of the rate (goal >= 0.8); by CPU time per image %.2f\n",
       loader_u8.images_per_second / decode.images_per_second,
       decode.cpu_ms_per_image / loader_u8.cpu_ms_per_image);
+  if (loader_only) {
+    fs::remove_all(dir);
+    return 0;
+  }
   std::printf("%-44s %10.1f %14.3f\n", "normalise_batch on the CPU (ops, not in above)",
               normalise.images_per_second, normalise.cpu_ms_per_image);
   std::printf(
