@@ -158,19 +158,29 @@ OSPREY_AVX512 void vertical_u8(const int16_t* lo, const int16_t* hi, int weight,
   }
 }
 
+// Full vectors go to 64-byte aligned rows with streaming stores: the f32 canvas (5.8 MB for
+// VOC at shorter side 600) does not fit in L2 and is read later by another thread (collate,
+// upload), so ordinary stores would first read every line they overwrite. In the loader bench
+// this took about 0.2 ms per image off the f32 mode (docs/performance.md). run() fences them.
 OSPREY_AVX512 void vertical_f32(const int16_t* lo, const int16_t* hi, int weight, int n,
                                 float scale, float mean, float inv_std, float* dst) {
   const __m512i w = _mm512_set1_epi16(static_cast<int16_t>(weight));
   const __m512 s = _mm512_set1_ps(scale), m = _mm512_set1_ps(mean), is = _mm512_set1_ps(inv_std);
+  const bool aligned = reinterpret_cast<uintptr_t>(dst) % 64 == 0;
   for (int x = 0; x < n; x += kLanes) {
     const __m512i r = blend_round(lo, hi, w, x);
     const __mmask32 mask = tail_mask(n - x);
     const __m512 first = _mm512_cvtepi32_ps(_mm512_cvtepi16_epi32(_mm512_castsi512_si256(r)));
     const __m512 second =
         _mm512_cvtepi32_ps(_mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(r, 1)));
-    _mm512_mask_storeu_ps(dst + x, static_cast<__mmask16>(mask), mul(sub(mul(first, s), m), is));
-    _mm512_mask_storeu_ps(dst + x + 16, static_cast<__mmask16>(mask >> 16),
-                          mul(sub(mul(second, s), m), is));
+    const __m512 v0 = mul(sub(mul(first, s), m), is), v1 = mul(sub(mul(second, s), m), is);
+    if (aligned && n - x >= kLanes) {
+      _mm512_stream_ps(dst + x, v0);
+      _mm512_stream_ps(dst + x + 16, v1);
+    } else {
+      _mm512_mask_storeu_ps(dst + x, static_cast<__mmask16>(mask), v0);
+      _mm512_mask_storeu_ps(dst + x + 16, static_cast<__mmask16>(mask >> 16), v1);
+    }
   }
 }
 
@@ -194,6 +204,7 @@ void run(const Image& image, const ResizePlan& p, const ChannelNormalise& n, T p
     horizontal(s.planes.data(), pstride, s.blocks, p, dst);
   };
   run_resize(p, n, pad, out_height, out_width, out, s.rows, horizontal_row, vertical);
+  _mm_sfence();
 }
 
 }  // namespace
