@@ -15,6 +15,13 @@ void plan_resize(ResizePlan& plan, int x0, int y0, int width, int height, int ou
                  bool flip) {
   plan.x0 = x0;
   plan.y0 = y0;
+  if (plan.generation > 0 && plan.width == width && plan.height == height && plan.out_w == out_w &&
+      plan.out_h == out_h && plan.flip == flip) {
+    return;
+  }
+  thread_local int64_t generations = 0;
+  plan.generation = ++generations;
+  plan.flip = flip;
   plan.width = width;
   plan.height = height;
   plan.out_w = out_w;
@@ -101,7 +108,9 @@ void resize_flip_scalar(const Image& image, const detail::ResizePlan& p, const C
 
 detail::ResizePlan& plan_for(int x0, int y0, int width, int height, int resized_width,
                              int resized_height, bool flip) {
-  thread_local detail::ResizePlan plan;
+  // One plan per flip: a loader flips images at random, and both keep their taps.
+  thread_local detail::ResizePlan plans[2];
+  detail::ResizePlan& plan = plans[flip ? 1 : 0];
   detail::plan_resize(plan, x0, y0, width, height, resized_width, resized_height, flip);
   return plan;
 }

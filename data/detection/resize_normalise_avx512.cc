@@ -186,22 +186,27 @@ OSPREY_AVX512 void vertical_f32(const int16_t* lo, const int16_t* hi, int weight
 
 // Per-thread scratch, kept across calls.
 struct Scratch {
-  Blocks blocks;
-  std::vector<int16_t> planes;  // 3 deinterleaved planes of a window row
-  std::vector<int16_t> rows;    // run_resize's two cached rows
+  Blocks blocks[2];                   // per flip, as the plans
+  int64_t blocks_generation[2] = {};  // the plan generation each was made for
+  std::vector<int16_t> planes;        // 3 deinterleaved planes of a window row
+  std::vector<int16_t> rows;          // run_resize's two cached rows
 };
 
 template <typename T, typename Vertical>
 void run(const Image& image, const ResizePlan& p, const ChannelNormalise& n, T pad, int out_height,
          int out_width, T* out, Vertical&& vertical) {
   thread_local Scratch s;
-  plan_blocks(p, s.blocks);
+  const int slot = p.flip ? 1 : 0;
+  if (s.blocks_generation[slot] != p.generation) {
+    plan_blocks(p, s.blocks[slot]);
+    s.blocks_generation[slot] = p.generation;
+  }
   // Room past the row for the second vector loaded at any base < width.
   const size_t pstride = size_t(round_up(p.width, 16)) + kWindow;
   s.planes.resize(3 * pstride);
   auto horizontal_row = [&](int sy, int16_t* dst) {
     deinterleave(image.row(p.y0 + sy) + size_t(3) * p.x0, p.width, s.planes.data(), pstride);
-    horizontal(s.planes.data(), pstride, s.blocks, p, dst);
+    horizontal(s.planes.data(), pstride, s.blocks[slot], p, dst);
   };
   run_resize(p, n, pad, out_height, out_width, out, s.rows, horizontal_row, vertical);
   _mm_sfence();

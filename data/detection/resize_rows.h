@@ -16,8 +16,12 @@
 namespace osprey::data::detail {
 
 // Everything about one call that does not depend on pixel values. Reused across calls (one per
-// thread), so the vectors keep their capacity.
+// thread and flip): the taps are recomputed only when the sizes change (a loader's images mostly
+// share them), and `generation` (unique per thread) tells tables derived from the taps (the
+// avx512 blocks) when to follow.
 struct ResizePlan {
+  bool flip = false;
+  int64_t generation = 0;
   int x0 = 0, y0 = 0;         // the window's top-left pixel in the image
   int width = 0, height = 0;  // the window
   int out_w = 0, out_h = 0;   // resized size

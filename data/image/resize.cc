@@ -32,7 +32,7 @@ BilinearTaps bilinear_taps(int in, int out) {
     const int lo = std::min(static_cast<int>(s), in - 1);
     t.lo[i] = lo;
     t.hi[i] = std::min(lo + 1, in - 1);
-    t.w[i] = static_cast<int16_t>(std::min(32767L, std::lround((s - lo) * 32768)));
+    t.w[i] = static_cast<int16_t>(std::min(32767, static_cast<int>((s - lo) * 32768 + 0.5)));
   }
   return t;
 }

@@ -20,7 +20,7 @@ namespace osprey::data {
 // loader's fused pass, data/detection/resize_normalise.h) reproduces it bit for bit:
 // - taps (bilinear_taps): sample s = max(0, (i + 0.5) · in / out − 0.5) in double, lo =
 //   min(floor(s), in − 1), hi = min(lo + 1, in − 1), and the weight of hi in Q15,
-//   w = min(32767, round((s − lo) · 32768)).
+//   w = min(32767, floor((s − lo) · 32768 + 0.5)) (the sum in double).
 // - horizontal, per channel, in units of 1/128 grey level: h = blend(128·a, 128·b, wx) with
 //   blend(p, q, w) = p + (((q − p) · w + 2^14) >> 15) (an arithmetic shift: the rounding of
 //   x86's pmulhrsw); every value fits in 16 bits (|q − p| ≤ 32640).
