@@ -75,10 +75,13 @@ void resize_flip_scalar(const Image& image, const detail::ResizePlan& p, const C
   auto horizontal = [&](int sy, int16_t* dst) {
     const uint8_t* src = image.row(p.y0 + sy) + size_t(3) * p.x0;
     int16_t* planes[3] = {dst, dst + p.stride, dst + 2 * p.stride};
+    const int* __restrict xa = p.xa.data();
+    const int* __restrict xb = p.xb.data();
+    const int16_t* __restrict wx = p.wx.data();
     for (int x = 0; x < p.out_w; ++x) {
-      const uint8_t* a = src + size_t(3) * p.xa[x];
-      const uint8_t* b = src + size_t(3) * p.xb[x];
-      const int w = p.wx[x];
+      const uint8_t* a = src + 3 * xa[x];
+      const uint8_t* b = src + 3 * xb[x];
+      const int w = wx[x];
       // bilinear_blend(128·a, 128·b, w) = 128·a + ((128·(b − a)·w + 2^14) >> 15)
       //                                 = 128·a + (((b − a)·w + 2^7) >> 8).
       for (int k = 0; k < 3; ++k) {
