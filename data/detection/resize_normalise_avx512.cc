@@ -6,10 +6,10 @@
 // resize.h's blend(p, q, w) = p + (((q − p) · w + 2^14) >> 15) is exactly p + pmulhrsw(q − p, w)
 // (pmulhrsw computes ((x · y >> 14) + 1) >> 1, the same floor), and the final (v + 64) >> 7 is
 // pmulhrsw(v, 256). The f32 output applies the normalisation expression to the rounded 8-bit
-// value with single multiplies and adds, as the scalar variant does: GCC contracts a·b + c into
-// an FMA in C++ (even in ISO mode) when the target has FMA, and _mm512_mul_ps/_mm512_add_ps are
-// plain vector arithmetic it may contract, so the *_round_ps forms with the current rounding
-// mode (the same instructions, but opaque builtins) are used.
+// value with separate multiplies and subtractions, as the scalar variant does: GCC contracts
+// a·b − c into an FMA in C++ (even in ISO mode) when the target has FMA, and _mm512_mul_ps/
+// _mm512_sub_ps are plain vector arithmetic it may contract, so the *_round_ps forms with the
+// current rounding mode (the same instructions, but opaque builtins) are used.
 // GCC 12 warns that the unmasked intrinsics' _mm512_undefined_*() placeholders "may be used
 // uninitialized" (a false positive in its headers, GCC bug 105593); the headers' lines must be
 // covered, so the suppression precedes the include.
@@ -30,9 +30,6 @@ namespace {
 constexpr int kLanes = 32;   // 16-bit values per register
 constexpr int kWindow = 64;  // source pixels two registers hold: the reach of vpermt2w
 
-OSPREY_AVX512 inline __m512 add(__m512 a, __m512 b) {
-  return _mm512_add_round_ps(a, b, _MM_FROUND_CUR_DIRECTION);
-}
 OSPREY_AVX512 inline __m512 sub(__m512 a, __m512 b) {
   return _mm512_sub_round_ps(a, b, _MM_FROUND_CUR_DIRECTION);
 }
@@ -71,8 +68,8 @@ void plan_blocks(const ResizePlan& p, Blocks& b) {
     b.base[k] = base;
     for (int j = 0; j < kLanes; ++j) {
       const size_t i = size_t(k) * kLanes + j;
-      // Relative to base when the block fits, else absolute (ints then: used by the scalar
-      // fallback through xa/xb, so these are unused).
+      // Relative to base; a block that does not fit is blended lane by lane from the plan's
+      // xa/xb instead, and its entries stay 0.
       b.ia[i] = static_cast<int16_t>(base < 0 ? 0 : p.xa[column(j)] - base);
       b.ib[i] = static_cast<int16_t>(base < 0 ? 0 : p.xb[column(j)] - base);
       b.w[i] = p.wx[column(j)];
