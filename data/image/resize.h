@@ -25,8 +25,9 @@ namespace osprey::data {
 //   blend(p, q, w) = p + (((q − p) · w + 2^14) >> 15) (an arithmetic shift: the rounding of
 //   x86's pmulhrsw); every value fits in 16 bits (|q − p| ≤ 32640).
 // - vertical: v = blend(h_lo, h_hi, wy); the 8-bit result is (v + 64) >> 7 (half rounds up).
-// Against exact bilinear interpolation with real weights: each weight is within 2^-15 and each
-// blend rounds to 1/256 grey level, so v/128 is within 0.025 grey level of the exact value;
+// Against exact bilinear interpolation with real weights: each weight is within 2^-15 (0.008 grey
+// level on a step of 255) and each blend rounds to the nearest 1/128 grey level (0.004), so v/128
+// is within 0.024 grey level of the exact value;
 // the result is the exact value rounded to nearest except when the exact value lies within
 // 0.025 of a half-integer, where it may be 1 off. resize_variants_test checks this bound.
 Image resize_bilinear(const Image& image, int width, int height);
@@ -41,6 +42,7 @@ BilinearTaps bilinear_taps(int in, int out);
 inline int bilinear_blend(int p, int q, int w) {
   return p + (((q - p) * w + (1 << 14)) >> 15);
 }
+
 // Nearest neighbour: output pixel x copies input pixel floor((x + 0.5) · in_width / out_width).
 // For label masks, whose values are class indices that must not be blended.
 Image resize_nearest(const Image& image, int width, int height);
