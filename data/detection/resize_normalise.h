@@ -18,8 +18,9 @@
 // - avx512 (F, BW, VL, VBMI; chosen at run time when the CPU has them): each source row is
 //   deinterleaved once into 3 planes of 16-bit values (vpermb), and for each block of 32 output
 //   columns whose taps fall within 64 consecutive source pixels (any enlargement, reductions up
-//   to about 2x) the two taps are two permutes (vpermt2w) of two loaded vectors and the blend
-//   is one pmulhrsw; wider blocks are blended lane by lane. The vertical pass blends and rounds
+//   to about 2x) the two taps are two permutes (vpermt2w) of two loaded vectors, or of one
+//   (vpermw) when they fall within 32 pixels (enlargements), and the blend is one pmulhrsw;
+//   wider blocks are blended lane by lane. The vertical pass blends and rounds
 //   32 values per instruction.
 // resize_variants_test checks both against each other and against the step-by-step reference.
 #pragma once

@@ -46,6 +46,7 @@ int round_up(int v, int m) {
 // one (a reduction by more than about 2x) has base −1 and is blended lane by lane.
 struct Blocks {
   std::vector<int> base;
+  std::vector<uint8_t> narrow;  // the taps lie in [base, base + 32): one register, vpermw
   std::vector<int16_t> ia, ib;  // kLanes per block
   std::vector<int16_t> w;       // kLanes per block
 };
@@ -53,6 +54,7 @@ struct Blocks {
 void plan_blocks(const ResizePlan& p, Blocks& b) {
   const int count = round_up(p.out_w, kLanes) / kLanes;
   b.base.resize(count);
+  b.narrow.resize(count);
   b.ia.resize(size_t(count) * kLanes);
   b.ib.resize(size_t(count) * kLanes);
   b.w.resize(size_t(count) * kLanes);
@@ -66,6 +68,7 @@ void plan_blocks(const ResizePlan& p, Blocks& b) {
     }
     const int base = hi - lo < kWindow ? lo : -1;
     b.base[k] = base;
+    b.narrow[k] = hi - lo < kLanes;
     for (int j = 0; j < kLanes; ++j) {
       const size_t i = size_t(k) * kLanes + j;
       // Relative to base; a block that does not fit is blended lane by lane from the plan's
@@ -126,6 +129,15 @@ OSPREY_AVX512 void horizontal(const int16_t* planes, size_t pstride, const Block
     const __m512i ia = _mm512_loadu_si512(b.ia.data() + size_t(k) * kLanes);
     const __m512i ib = _mm512_loadu_si512(b.ib.data() + size_t(k) * kLanes);
     const __m512i w = _mm512_loadu_si512(b.w.data() + size_t(k) * kLanes);
+    if (b.narrow[k]) {
+      for (int c = 0; c < 3; ++c) {
+        const __m512i window = _mm512_loadu_si512(planes + c * pstride + base);
+        const __m512i r =
+            blend(_mm512_permutexvar_epi16(ia, window), _mm512_permutexvar_epi16(ib, window), w);
+        _mm512_storeu_si512(dst + size_t(c) * p.stride + size_t(k) * kLanes, r);
+      }
+      continue;
+    }
     for (int c = 0; c < 3; ++c) {
       const int16_t* plane = planes + c * pstride + base;
       const __m512i first = _mm512_loadu_si512(plane), second = _mm512_loadu_si512(plane + kLanes);
