@@ -12,11 +12,18 @@
 // time, best of `rounds` passes; the CPU time per image is
 // printed too, because on a machine shared with other busy processes wall time is noisy.
 // The images are synthetic (bench/synthetic_photo.h), 500×375, JPEG quality 90.
-//   Usage: data_pipeline_bench [--images=N] [--rounds=R] [--workers=W]
+//
+// --only=resize instead times the resize pass alone on one thread (data/detection/
+// resize_normalise.h): 500×375 → 800×600 on a 608×800 canvas, flipped every other image, u8 and
+// f32 output, each variant (scalar, avx512 when the CPU has it), ms per image, best of `rounds`
+// passes of `images` images, next to the decode of the same JPEG.
+// --only=loader stops after the two loader rates (no normalise_batch, no prefetch sweep).
+//   Usage: data_pipeline_bench [--images=N] [--rounds=R] [--workers=W] [--only=resize|loader]
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -25,11 +32,13 @@
 #include <filesystem>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "bench/synthetic_photo.h"
 #include "data/detection/detection_loader.h"
 #include "data/detection/normalise_batch.h"
+#include "data/detection/resize_normalise.h"
 #include "data/image/codec.h"
 
 namespace {
@@ -102,10 +111,68 @@ int flag(int argc, char** argv, const char* name, int fallback) {
   return fallback;
 }
 
+bool has_flag(int argc, char** argv, const char* text) {
+  for (int i = 1; i < argc; ++i)
+    if (std::strcmp(argv[i], text) == 0) return true;
+  return false;
+}
+
+// Best wall time of `rounds` runs of fn(i) for i < n, in ms per call.
+template <typename Fn>
+double ms_per_call(int rounds, int n, const Fn& fn) {
+  double best = 1e9;
+  for (int r = 0; r < rounds; ++r) {
+    const double t0 = wall_seconds();
+    for (int i = 0; i < n; ++i) fn(i);
+    best = std::min(best, wall_seconds() - t0);
+  }
+  return best / n * 1e3;
+}
+
+int resize_only(int n, int rounds) {
+  const std::vector<uint8_t> jpeg = encode_jpeg(osprey::bench::synthetic_photo(500, 375, 0), 90);
+  const Image image = decode_image(jpeg);
+  const int ow = 800, oh = 600, canvas_w = 800, canvas_h = 608;
+  std::vector<uint8_t> u8(size_t(3) * canvas_h * canvas_w);
+  std::vector<float> f32(u8.size());
+  ChannelNormalise normalise;
+  for (int c = 0; c < 3; ++c) {
+    normalise.source_channel[c] = 2 - c;
+    normalise.mean[c] = 100.0f + c;
+  }
+  std::printf(
+      "resize pass alone, 500x375 -> 800x600 on a 608x800 canvas, 1 thread, best of %d x %d\n",
+      rounds, n);
+  const double decode = ms_per_call(rounds, n, [&](int) {
+    if (decode_image(jpeg).pixels[5] == 1) std::printf(" ");
+  });
+  std::printf("  %-34s %8.3f ms/image\n", "decode_image (the same JPEG)", decode);
+  std::vector<std::pair<const char*, ResizePath>> paths{{"scalar", ResizePath::scalar}};
+  if (resize_avx512_available()) paths.push_back({"avx512", ResizePath::avx512});
+  double first_u8 = 0, first_f32 = 0;
+  for (const auto& [name, path] : paths) {
+    const double t_u8 = ms_per_call(rounds, n, [&](int i) {
+      resize_flip_u8(image, 0, 0, 500, 375, ow, oh, i % 2 == 1, canvas_h, canvas_w, u8.data(),
+                     path);
+    });
+    const double t_f32 = ms_per_call(rounds, n, [&](int i) {
+      resize_flip_normalise(image, 0, 0, 500, 375, ow, oh, i % 2 == 1, normalise, canvas_h,
+                            canvas_w, f32.data(), path);
+    });
+    if (first_u8 == 0) first_u8 = t_u8, first_f32 = t_f32;
+    std::printf("  %-8s resize_flip_u8        %8.3f ms/image (%.2fx scalar)\n", name, t_u8,
+                first_u8 / t_u8);
+    std::printf("  %-8s resize_flip_normalise %8.3f ms/image (%.2fx scalar)\n", name, t_f32,
+                first_f32 / t_f32);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const int n = flag(argc, argv, "images", 64), rounds = flag(argc, argv, "rounds", 3);
+  if (has_flag(argc, argv, "--only=resize")) return resize_only(n, rounds);
   const int workers = flag(argc, argv, "workers", 2);
   const fs::path dir =
       fs::temp_directory_path() / ("osprey_pipeline_bench_" + std::to_string(getpid()));
@@ -163,7 +230,8 @@ int main(int argc, char** argv) {
   const Result loader_u8 = loader_pass(0, voc_u8);
   // normalise_batch on the CPU over u8 batches of the loader's shape (2×3×608×800: 500×375 at
   // shorter side 600, padded to 32), `n` images per pass, on the calling thread.
-  const Result normalise = in_child(rounds, n, [&] {
+  const bool loader_only = has_flag(argc, argv, "--only=loader");
+  const Result normalise = loader_only ? Result{} : in_child(rounds, n, [&] {
     auto loader = std::make_shared<DetectionLoader>(
         source, DetectionTransform(voc_u8), LoaderConfig{.batch_size = 2, .workers = 0, .seed = 1});
     auto batch = std::make_shared<DetectionBatch>(*loader->next());
@@ -191,6 +259,10 @@ int main(int argc, char** argv) {
       "u8 loader / raw decode: %.2f of the rate (goal >= 0.8); by CPU time per image %.2f\n",
       loader_u8.images_per_second / decode.images_per_second,
       decode.cpu_ms_per_image / loader_u8.cpu_ms_per_image);
+  if (loader_only) {
+    fs::remove_all(dir);
+    return 0;
+  }
   std::printf("%-44s %10.1f %14.3f\n", "normalise_batch on the CPU (ops, not in above)",
               normalise.images_per_second, normalise.cpu_ms_per_image);
   std::printf(

@@ -19,58 +19,42 @@ void check_size(const Image& image, int width, int height, const char* what) {
                image.channels);
 }
 
-// For each output coordinate: the two input coordinates and the weight of the second.
-struct Taps {
-  std::vector<int> lo, hi;
-  std::vector<float> w;
-};
+}  // namespace
 
-Taps bilinear_taps(int in, int out) {
-  Taps t;
+BilinearTaps bilinear_taps(int in, int out) {
+  BilinearTaps t;
+  t.lo.resize(out);
+  t.hi.resize(out);
+  t.w.resize(out);
   const double ratio = static_cast<double>(in) / out;
   for (int i = 0; i < out; ++i) {
     const double s = std::max(0.0, (i + 0.5) * ratio - 0.5);
     const int lo = std::min(static_cast<int>(s), in - 1);
-    t.lo.push_back(lo);
-    t.hi.push_back(std::min(lo + 1, in - 1));
-    t.w.push_back(static_cast<float>(s - lo));
+    t.lo[i] = lo;
+    t.hi[i] = std::min(lo + 1, in - 1);
+    t.w[i] = static_cast<int16_t>(std::min(32767, static_cast<int>((s - lo) * 32768 + 0.5)));
   }
   return t;
 }
 
-template <int C>
-void horizontal_pass(const uint8_t* src, const Taps& xs, int width, float* dst) {
-  for (int x = 0; x < width; ++x, dst += C) {
-    const uint8_t* a = src + size_t(xs.lo[x]) * C;
-    const uint8_t* b = src + size_t(xs.hi[x]) * C;
-    const float w = xs.w[x];
-    for (int k = 0; k < C; ++k) dst[k] = a[k] + w * static_cast<float>(b[k] - a[k]);
-  }
-}
-
-}  // namespace
-
 Image resize_bilinear(const Image& image, int width, int height) {
   check_size(image, width, height, "resize_bilinear");
   if (width == image.width && height == image.height) return image;
-  const Taps xs = bilinear_taps(image.width, width), ys = bilinear_taps(image.height, height);
+  const BilinearTaps xs = bilinear_taps(image.width, width),
+                     ys = bilinear_taps(image.height, height);
   const int c = image.channels;
   Image out(width, height, c);
   // Rows are interpolated horizontally once each and blended vertically; a row cache of the two
   // source rows in use avoids recomputing the horizontal pass for every output row.
-  std::vector<float> row_lo(size_t(width) * c), row_hi(size_t(width) * c);
+  std::vector<int> row_lo(size_t(width) * c), row_hi(size_t(width) * c);
   int cached_lo = -1, cached_hi = -1;
-  auto horizontal = [&](int sy, std::vector<float>& dst) {
+  auto horizontal = [&](int sy, std::vector<int>& dst) {
     const uint8_t* src = image.row(sy);
-    if (c == 3) {  // RGB, the common case: a fixed inner loop the compiler unrolls
-      horizontal_pass<3>(src, xs, width, dst.data());
-    } else {
-      for (int x = 0; x < width; ++x) {
-        const uint8_t* a = src + size_t(xs.lo[x]) * c;
-        const uint8_t* b = src + size_t(xs.hi[x]) * c;
-        const float w = xs.w[x];
-        for (int k = 0; k < c; ++k) dst[size_t(x) * c + k] = a[k] + w * (b[k] - a[k]);
-      }
+    for (int x = 0; x < width; ++x) {
+      const uint8_t* a = src + size_t(xs.lo[x]) * c;
+      const uint8_t* b = src + size_t(xs.hi[x]) * c;
+      for (int k = 0; k < c; ++k)
+        dst[size_t(x) * c + k] = bilinear_blend(128 * a[k], 128 * b[k], xs.w[x]);
     }
   };
   for (int y = 0; y < height; ++y) {
@@ -87,12 +71,11 @@ Image resize_bilinear(const Image& image, int width, int height) {
       horizontal(ys.hi[y], row_hi);
       cached_hi = ys.hi[y];
     }
-    const float w = ys.w[y];
+    const int w = ys.w[y];
     uint8_t* dst = out.row(y);
     for (size_t i = 0; i < row_lo.size(); ++i) {
-      const float v = row_lo[i] + w * (row_hi[i] - row_lo[i]);
-      // A blend of u8 values stays in [0, 255]: rounding needs no clamp.
-      dst[i] = static_cast<uint8_t>(static_cast<int>(v + 0.5f));
+      // A blend of values in [0, 128 · 255] stays there: the result needs no clamp.
+      dst[i] = static_cast<uint8_t>((bilinear_blend(row_lo[i], row_hi[i], w) + 64) >> 7);
     }
   }
   return out;
