@@ -235,18 +235,21 @@ TEST(CpuMapBroadcast, ThreeInputsEachBroadcastInTurnAndInPlace) {
 }
 
 TEST(CpuMapBroadcast, SizesAroundTheParallelGrain) {
-  // Odd row lengths so that the threads' ranges start and end inside rows.
-  for (int64_t n :
-       {kParallelGrain - 1, kParallelGrain, kParallelGrain + 1, 3 * kParallelGrain + 7}) {
+  for (int64_t n : {kParallelGrain - 1, kParallelGrain, kParallelGrain + 1}) {
     SCOPED_TRACE(n);
-    const Shape shape{n / 29, 29};
-    const Shape tail{n % 29 + 1};
+    expect_binary(Tensor::empty({n}), kSubScaled, values<float>({n}, 5), values<float>({n}, 6));
+    expect_binary(Tensor::empty({n}), kSubScaled, Tensor::scalar<float>(2.0f),
+                  values<float>({n}, 7));
+  }
+  // Rows of 29: 1129 rows stay below the grain (one thread); 1131 and 3391 rows pass it, and an
+  // odd row count makes the threads' ranges start and end inside a row.
+  for (int64_t rows : {1129, 1131, 3391}) {
+    SCOPED_TRACE(rows);
+    const Shape shape{rows, 29};
     expect_binary(Tensor::empty(shape), kSubScaled, values<float>(shape, 1),
                   values<float>({1, 29}, 2));
-    expect_binary(Tensor::empty(shape), kSubScaled, values<float>({29, n / 29}, 3).transpose(0, 1),
-                  values<float>({n / 29, 1}, 4));
-    expect_binary(Tensor::empty({n}), kSubScaled, values<float>({n}, 5), values<float>({n}, 6));
-    expect_binary(Tensor::empty(tail), kSubScaled, values<float>(tail, 5), values<float>({1}, 6));
+    expect_binary(Tensor::empty(shape), kSubScaled, values<float>({29, rows}, 3).transpose(0, 1),
+                  values<float>({rows, 1}, 4));
   }
 #ifdef _OPENMP
   // Three threads split 3·grain + 7 elements into uneven ranges.
