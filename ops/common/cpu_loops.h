@@ -43,7 +43,7 @@ OffsetCalculator<N> make_offset_calculator(const Tensor& out,
   return calc;
 }
 
-// True when every operand has out's shape and is contiguous: the flat loop applies.
+// True when every operand has out's shape and is contiguous: one flat row, no planning.
 inline bool all_contiguous_same_shape(const Tensor& out, std::initializer_list<const Tensor*> ins) {
   if (!out.is_contiguous()) return false;
   for (const Tensor* t : ins) {
@@ -91,7 +91,10 @@ inline void contiguous_row(F& f, R* o, int64_t length, const A*... p) {
   for (int64_t i = 0; i < length; ++i) o[i] = static_cast<R>(f(p[i]...));
 }
 
-// Stride 1 everywhere but input B, which holds one value along the row.
+// Stride 1 everywhere but input B, which holds one value along the row. That value is read once
+// per row: an output overlapping it (an in-place op whose other operand views one of its own
+// elements) sees the value from before the row, as in PyTorch's vectorised loops; the order of
+// such overlapping writes across threads was never defined.
 template <size_t B, typename R, typename F, size_t... I, typename... A>
 inline void broadcast_row(F& f, R* o, int64_t length, std::index_sequence<I...>, const A*... p) {
   const std::tuple<A...> first{p[0]...};
