@@ -3,6 +3,12 @@
 // dispatch overhead comes to the memory system's copy bandwidth. Bandwidth counts the bytes each
 // variant must move: add reads two operands and writes one (3 x 64 MiB), memcpy reads one and
 // writes one (2 x 64 MiB). The run ends with the ratio add/memcpy of those bandwidths.
+//
+// Then cpu_map's strided (non-flat) path on the patterns that used to take a division per
+// dimension per element: an image batch minus per-channel means, x[2,3,608,800] - s[1,3,1,1]
+// (normalise_batch's shape); a conv bias, x[8,256,56,56] + b[1,256,1,1]; and a channels-last add
+// of two [8,64,56,56] tensors forced onto the "reference" kernel (the default picks the dense
+// one). Their bandwidth counts the big operands only (the broadcast one is a few bytes).
 #include <benchmark/benchmark.h>
 
 #include <unistd.h>
@@ -94,10 +100,55 @@ void BM_memcpy(benchmark::State& state) {
   set_bandwidth(state, 2 * kElements * static_cast<int64_t>(sizeof(float)));
 }
 
+// out = op(x, y) through the dispatcher into a preallocated `out`, forcing the CPU kernel `impl`
+// ("" keeps the default choice).
+void run_binary_out(benchmark::State& state, const char* op, const char* impl, const Tensor& x,
+                    const Tensor& y, Tensor& out, int64_t bytes_per_iteration) {
+  osprey::autograd::NoGradGuard no_grad;
+  auto& registry = osprey::dispatch::Registry::instance();
+  if (*impl) registry.set_override(op, osprey::DeviceType::cpu, impl);
+  for (auto _ : state) {
+    osprey::dispatch::call_out(op, out, {x, y});
+    benchmark::DoNotOptimize(out.raw_data());
+    benchmark::ClobberMemory();
+  }
+  if (*impl) registry.clear_override(op, osprey::DeviceType::cpu);
+  set_bandwidth(state, bytes_per_iteration);
+}
+
+Tensor filled(const osprey::Shape& shape, double value,
+              osprey::MemoryFormat format = osprey::MemoryFormat::contiguous) {
+  Tensor t = Tensor::empty(shape, DType::f32, osprey::Device::cpu(), format);
+  t.fill_(value);
+  return t;
+}
+
+void BM_sub_channel_means(benchmark::State& state) {
+  static Tensor x = filled({2, 3, 608, 800}, 117.0), s = filled({1, 3, 1, 1}, 103.5),
+                out = filled({2, 3, 608, 800}, 0.0);
+  run_binary_out(state, "sub", "", x, s, out, 2 * x.numel() * 4);
+}
+
+void BM_add_conv_bias(benchmark::State& state) {
+  static Tensor x = filled({8, 256, 56, 56}, 1.5), b = filled({1, 256, 1, 1}, -0.25),
+                out = filled({8, 256, 56, 56}, 0.0);
+  run_binary_out(state, "add", "", x, b, out, 2 * x.numel() * 4);
+}
+
+void BM_add_channels_last(benchmark::State& state) {
+  constexpr auto kLast = osprey::MemoryFormat::channels_last;
+  static Tensor x = filled({8, 64, 56, 56}, 1.5, kLast), y = filled({8, 64, 56, 56}, -0.25, kLast),
+                out = filled({8, 64, 56, 56}, 0.0, kLast);
+  run_binary_out(state, "add", "reference", x, y, out, 3 * x.numel() * 4);
+}
+
 BENCHMARK(BM_memcpy)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_add_out)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_add_out_1thread)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_add_inplace)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_sub_channel_means)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_add_conv_bias)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_add_channels_last)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 // Prints runs as usual and remembers each benchmark's bandwidth for the closing ratio. With
 // repetitions, the median aggregate (or the last plain run) is kept.
@@ -146,11 +197,12 @@ int main(int argc, char** argv) {
       "\n2^24 f32 elements; add uses %d OpenMP thread(s) (add_out_1thread: one); memcpy is "
       "single-threaded\n",
       threads);
-  std::printf("%-18s %10.2f GB/s\n", "memcpy", memcpy_it->second / 1e9);
-  for (const char* name : {"BM_add_out", "BM_add_out_1thread", "BM_add_inplace"}) {
+  std::printf("%-20s %10.2f GB/s\n", "memcpy", memcpy_it->second / 1e9);
+  for (const char* name : {"BM_add_out", "BM_add_out_1thread", "BM_add_inplace",
+                           "BM_sub_channel_means", "BM_add_conv_bias", "BM_add_channels_last"}) {
     auto it = bw.find(name);
     if (it == bw.end()) continue;
-    std::printf("%-18s %10.2f GB/s   ratio add/memcpy = %.2f\n", name + 3, it->second / 1e9,
+    std::printf("%-20s %10.2f GB/s   ratio op/memcpy = %.2f\n", name + 3, it->second / 1e9,
                 it->second / memcpy_it->second);
   }
   return 0;
