@@ -2,8 +2,8 @@
 // and covers its elements without gaps in either memory format (contiguous or channels-last).
 // Element i of every operand then sits at the same flat offset i, so one flat loop (vectorised,
 // split across threads when large) computes the op in any such layout, and the output keeps the
-// inputs' layout. cpu_map's flat path only covers the contiguous format: channels-last
-// activations take its strided path there, which is several times slower.
+// inputs' layout (the reference kernels write contiguous NCHW outputs, which would turn a
+// channels-last network back to NCHW after every element-wise op).
 #pragma once
 
 #include <optional>
@@ -26,9 +26,9 @@ inline std::optional<MemoryFormat> dense_format(std::initializer_list<const Tens
   return format;
 }
 
-// True when `ts` are dense and channels-last: where cpu_map's flat path does not apply. (For
-// contiguous operands it does, at the same speed, so the dense kernels of existing ops leave those
-// to the reference.)
+// True when `ts` are dense and channels-last: where the output layout differs from the reference
+// kernels'. (Contiguous operands get the same flat loop from cpu_map, so the dense kernels of
+// existing ops leave those to the reference.)
 inline bool dense_channels_last(std::initializer_list<const Tensor*> ts) {
   return dense_format(ts) == MemoryFormat::channels_last;
 }
