@@ -27,31 +27,42 @@ float grey_of(const uint8_t* p) {
   return 0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2];
 }
 
-// One pixel's hue turned by `shift` (a fraction of the circle) through HSV (see the header).
-void rotate_hue(uint8_t* pixel, float shift) {
-  const float r = pixel[0] / 255.0f, g = pixel[1] / 255.0f, b = pixel[2] / 255.0f;
-  const float v = std::max({r, g, b});
-  const float delta = v - std::min({r, g, b});
-  if (delta <= 0.0f) return;  // grey: no hue to turn, value unchanged
-  const float s = delta / v;
-  float h;
-  if (v == r) {
-    h = (g - b) / delta;  // in [−1, 1]; negative angles wrap below
-  } else if (v == g) {
-    h = (b - r) / delta + 2.0f;
-  } else {
-    h = (r - g) / delta + 4.0f;
+// 1 / c for the chroma c = max − min of a u8 pixel (entry 0 unused: greys are skipped).
+struct Reciprocals {
+  float of[256];
+  Reciprocals() {
+    of[0] = 0.0f;
+    for (int c = 1; c < 256; ++c) of[c] = 1.0f / static_cast<float>(c);
   }
-  h = h / 6.0f + shift;
-  h -= std::floor(h);  // may round up to 1.0: sector 6 is sector 0 with f = 0, the same colour
-  const float sector = std::floor(h * 6.0f);
-  const float f = h * 6.0f - sector;
-  // The hexcone's sectors as picks from (v, t, p, q).
+};
+
+// One pixel's hue turned by `shift` sectors (6 = the full circle) in the hexcone (see the header):
+// max, min and chroma stay, the middle channel slides.
+void rotate_hue(uint8_t* pixel, float shift, const Reciprocals& reciprocal) {
+  const int r = pixel[0], g = pixel[1], b = pixel[2];
+  const int hi = std::max({r, g, b}), lo = std::min({r, g, b});
+  const int chroma = hi - lo;
+  if (chroma == 0) return;  // grey: no hue to turn
+  const float inv = reciprocal.of[chroma];
+  float h;  // in [−1, 5]
+  if (hi == r) {
+    h = static_cast<float>(g - b) * inv;
+  } else if (hi == g) {
+    h = static_cast<float>(b - r) * inv + 2.0f;
+  } else {
+    h = static_cast<float>(r - g) * inv + 4.0f;
+  }
+  h += shift;
+  h -= 6.0f * std::floor(h * (1.0f / 6.0f));  // may round up to 6: sector 0 with f = 0, the same
+  const float sector = std::floor(h);
+  const float f = h - sector;
+  // The sectors as picks from (max, rising, min, falling).
   static constexpr int kPick[6][3] = {{0, 1, 2}, {3, 0, 2}, {2, 0, 1},
                                       {2, 3, 0}, {1, 2, 0}, {0, 2, 3}};
-  const float values[4] = {v, v * (1.0f - s * (1.0f - f)), v * (1.0f - s), v * (1.0f - s * f)};
+  const float values[4] = {static_cast<float>(hi), lo + chroma * f, static_cast<float>(lo),
+                           hi - chroma * f};
   const int* pick = kPick[static_cast<int>(sector) % 6];
-  for (int c = 0; c < 3; ++c) pixel[c] = clamp_u8(values[pick[c]] * 255.0f);
+  for (int c = 0; c < 3; ++c) pixel[c] = clamp_u8(values[pick[c]]);
 }
 
 // Brightness, contrast, saturation and hue in that order, clamped after each (see the header).
@@ -75,7 +86,8 @@ void photometric(Image& image, float brightness, float contrast, float saturatio
     }
   }
   if (hue != 0.0f) {
-    for (size_t i = 0; i < n; ++i) rotate_hue(p + 3 * i, hue);
+    static const Reciprocals reciprocal;
+    for (size_t i = 0; i < n; ++i) rotate_hue(p + 3 * i, 6.0f * hue, reciprocal);
   }
 }
 

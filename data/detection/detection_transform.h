@@ -12,15 +12,17 @@
 //   3. random horizontal flip (probability 1/2): x → W − x for boxes.
 //   4. photometric jitter: brightness (v·b), contrast (blend with the image's mean grey) and
 //      saturation (blend with each pixel's grey), factors uniform in [1 − x, 1 + x], then hue,
-//      shift uniform in [−hue, hue], applied in that order with rounding and clamping to
-//      [0, 255] after each (torchvision's ColorJitter in a fixed order). Hue, per pixel, in
-//      float: (r, g, b) = u8 / 255; v = max, s = (max − min) / max (0 when max = 0), h in [0, 1)
-//      the usual hexcone angle / 360° (0 when max = min); h ← h + shift − floor(h + shift); back
-//      through the hexcone (i = floor(6h), f = 6h − i, p = v(1 − s), q = v(1 − sf),
-//      t = v(1 − s(1 − f)); i = 0..5 gives (v,t,p) (q,v,p) (p,v,t) (p,q,v) (t,p,v) (v,p,q)) and
-//      u8 = clamp(round(255 · x)). Greys (max = min) keep their value exactly; a shift of ±1/3
-//      maps pure red to pure green / blue. torchvision's tensor path truncates instead of
-//      rounding, so its u8 results can be one lower.
+//      shift uniform in [−hue, hue] (a fraction of the circle), applied in that order with
+//      rounding and clamping to [0, 255] after each (torchvision's ColorJitter in a fixed order).
+//      Hue, per pixel of u8 values (r, g, b): M = max, m = min, C = M − m; greys (C = 0) stay;
+//      h = (g − b)/C if M = r, (b − r)/C + 2 if M = g, else (r − g)/C + 4 (the hexcone sector
+//      position); h ← (h + 6·shift) mod 6, i = floor(h), f = h − i; with rise = m + C·f and
+//      fall = M − C·f, i = 0..5 gives (M, rise, m) (fall, M, m) (m, M, rise) (m, fall, M)
+//      (rise, m, M) (M, m, fall), each rounded to u8. This is RGB→HSV (V = M/255, S = C/M,
+//      H = h/6), H + shift mod 1, HSV→RGB, ×255 (Python's colorsys) with the algebra done: value
+//      and chroma are kept exactly, so a shift of ±1/3 maps pure red to pure green / blue.
+//      torchvision's tensor path truncates instead of rounding, so its u8 results can be one
+//      lower.
 //   5. to a C×H×W f32 tensor in RGB or BGR order: value = (v · value_scale − mean[c]) / std[c],
 //      mean/std given in the output order. SNIPER: bgr, value_scale 1, mean (103.939, 116.779,
 //      123.68); torchvision: rgb, value_scale 1/255, mean (0.485, 0.456, 0.406), std (0.229,

@@ -3,9 +3,10 @@
 // followed by a TIFF header ("II" little-endian or "MM" big-endian, the number 42, the offset of
 // IFD0 from the TIFF header) and IFD0's entries (2-byte count, then 12 bytes each: tag, type,
 // count, value); Orientation is tag 0x0112, type SHORT (3), count 1, value 1–8:
-//   1 as stored            2 mirrored left–right   3 rotated 180°         4 flipped top–bottom
-//   5 transposed (x ↔ y)   6 rotated 90° clockwise 7 transversed          8 rotated 90° counter-
-//                                                  (anti-diagonal)          clockwise
+//   1 as stored              5 transposed (mirrored in the main diagonal)
+//   2 mirrored left–right    6 rotated 90° clockwise
+//   3 rotated 180°           7 transversed (mirrored in the anti-diagonal)
+//   4 flipped top–bottom     8 rotated 90° counter-clockwise
 // 5–8 swap width and height. decode_jpeg applies it when DecodeOptions::apply_exif_orientation is
 // set (codec.h); read_image_size can report the displayed size (data/formats/image_size.h).
 //

@@ -4,6 +4,9 @@
 // (seed, epoch, index). Also the image resize helpers.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <set>
 
 #include "data/detection/detection_transform.h"
@@ -277,6 +280,54 @@ TEST(DetectionTransform, HueJitterRotatesHueInHsv) {
   EXPECT_EQ(hue_shifted({{30, 100, 220}}, 0.1f), (Pixels{{74, 30, 220}}));
   EXPECT_EQ(hue_shifted({{90, 40, 17}}, 0.45f), (Pixels{{17, 89, 90}}));
   EXPECT_EQ(hue_shifted({{250, 251, 3}}, -0.05f), (Pixels{{251, 178, 3}}));
+}
+
+// Python's colorsys in double precision: rgb_to_hsv, h + shift mod 1, hsv_to_rgb, × 255 (not
+// rounded).
+std::array<double, 3> colorsys_hue(const std::array<int, 3>& in, double shift) {
+  const double r = in[0] / 255.0, g = in[1] / 255.0, b = in[2] / 255.0;
+  const double hi = std::max({r, g, b}), lo = std::min({r, g, b});
+  if (hi == lo) return {r * 255.0, g * 255.0, b * 255.0};
+  const double s = (hi - lo) / hi, v = hi;
+  const double rc = (hi - r) / (hi - lo), gc = (hi - g) / (hi - lo), bc = (hi - b) / (hi - lo);
+  double h = r == hi ? bc - gc : g == hi ? 2.0 + rc - bc : 4.0 + gc - rc;
+  h = h / 6.0 + shift;
+  h -= std::floor(h);
+  const int i = static_cast<int>(h * 6.0) % 6;
+  const double f = h * 6.0 - std::floor(h * 6.0);
+  const double p = v * (1 - s), q = v * (1 - s * f), t = v * (1 - s * (1 - f));
+  const double rgb[6][3] = {{v, t, p}, {q, v, p}, {p, v, t}, {p, q, v}, {t, p, v}, {v, p, q}};
+  return {rgb[i][0] * 255.0, rgb[i][1] * 255.0, rgb[i][2] * 255.0};
+}
+
+TEST(DetectionTransform, HueJitterAgreesWithColorsysOnAColourGrid) {
+  std::vector<std::array<int, 3>> grid;
+  for (int r = 0; r < 256; r += 15) {
+    for (int g = 0; g < 256; g += 15) {
+      for (int b = 0; b < 256; b += 15) grid.push_back({r, g, b});
+    }
+  }
+  // Rounded to nearest; a value within 1e-3 of a half (the grid makes many exact halves, which
+  // float and double put on either side) may go either way. Most values are not halves.
+  int ties = 0, values = 0;
+  for (float shift : {0.013f, 0.1f, 0.2371f, 0.25f, 0.5f, -0.07f, -0.31f, -0.5f}) {
+    const auto shifted = hue_shifted(grid, shift);
+    for (size_t i = 0; i < grid.size(); ++i) {
+      const auto exact = colorsys_hue(grid[i], shift);
+      for (int c = 0; c < 3; ++c) {
+        const bool tie = std::abs(exact[c] - std::floor(exact[c]) - 0.5) < 1e-3;
+        ties += tie;
+        ++values;
+        const int nearest = static_cast<int>(std::floor(exact[c] + 0.5));
+        const int low = tie ? static_cast<int>(std::floor(exact[c])) : nearest;
+        const int high = tie ? static_cast<int>(std::ceil(exact[c])) : nearest;
+        ASSERT_TRUE(shifted[i][c] == low || shifted[i][c] == high)
+            << "shift " << shift << ", pixel " << grid[i][0] << " " << grid[i][1] << " "
+            << grid[i][2] << ", channel " << c << ": " << shifted[i][c] << " vs " << exact[c];
+      }
+    }
+  }
+  EXPECT_LT(ties, values / 20);
 }
 
 TEST(DetectionTransform, HueShiftIsDrawnFromSeedEpochIndex) {
