@@ -105,6 +105,8 @@ int read_exif_orientation(std::span<const uint8_t> jpeg) {
 Image apply_orientation(const Image& image, int orientation) {
   OSPREY_CHECK(orientation >= 1 && orientation <= 8,
                "apply_orientation: orientation must be in 1-8, got {}", orientation);
+  OSPREY_CHECK(image.channels >= 1 && image.channels <= 4,
+               "apply_orientation: images have 1 to 4 channels, got {}", image.channels);
   if (orientation == 1) return image;
   // The stored pixel of displayed (x, y), the header's table as coefficients: sx = cx·(W − 1) +
   // xx·x + xy·y, sy = cy·(H − 1) + yx·x + yy·y, for {cx, xx, xy, cy, yx, yy}.
@@ -124,11 +126,32 @@ Image apply_orientation(const Image& image, int orientation) {
   // Byte offsets in the stored image: of displayed (0, 0), and per step in x and in y.
   const ptrdiff_t start = (m[3] * (h - 1) * w + m[0] * (w - 1)) * c;
   const ptrdiff_t step_x = (m[4] * w + m[1]) * c, step_y = (m[5] * w + m[2]) * c;
+  // In 64 × 64 tiles: for 5–8 a displayed row walks a stored column, and a tile's columns stay
+  // in cache between its rows.
+  constexpr int kTile = 64;
   const uint8_t* source = image.pixels.data();
-  for (int y = 0; y < out.height; ++y) {
-    uint8_t* dst = out.row(y);
-    const uint8_t* src = source + start + y * step_y;
-    for (int x = 0; x < out.width; ++x, dst += c, src += step_x) std::memcpy(dst, src, size_t(c));
+  auto copy = [&]<int C>() {
+    for (int y0 = 0; y0 < out.height; y0 += kTile) {
+      for (int x0 = 0; x0 < out.width; x0 += kTile) {
+        const int y1 = std::min(out.height, y0 + kTile), x1 = std::min(out.width, x0 + kTile);
+        for (int y = y0; y < y1; ++y) {
+          uint8_t* dst = out.row(y) + size_t(x0) * C;
+          const uint8_t* src = source + start + y * step_y + x0 * step_x;
+          for (int x = x0; x < x1; ++x, dst += C, src += step_x) {
+            for (int k = 0; k < C; ++k) dst[k] = src[k];
+          }
+        }
+      }
+    }
+  };
+  if (c == 1) {
+    copy.operator()<1>();
+  } else if (c == 2) {
+    copy.operator()<2>();
+  } else if (c == 3) {
+    copy.operator()<3>();
+  } else {
+    copy.operator()<4>();
   }
   return out;
 }
