@@ -57,8 +57,8 @@ Bytes exif_payload(int orientation, bool little_endian) {
 // `jpeg` with an APP1 segment holding `payload` right after SOI.
 Bytes splice_app1(const Bytes& jpeg, const Bytes& payload) {
   const size_t length = payload.size() + 2;
-  Bytes out(jpeg.begin(), jpeg.begin() + 2);
-  out.insert(out.end(), {0xFF, 0xE1, uint8_t(length >> 8), uint8_t(length & 0xFF)});
+  Bytes out = {jpeg.at(0), jpeg.at(1), 0xFF, 0xE1, uint8_t(length >> 8), uint8_t(length & 0xFF)};
+  out.reserve(jpeg.size() + 4 + payload.size());
   out.insert(out.end(), payload.begin(), payload.end());
   out.insert(out.end(), jpeg.begin() + 2, jpeg.end());
   return out;
@@ -147,6 +147,22 @@ TEST(ExifOrientation, EveryOrientationInBothByteOrdersTurnsThePixels) {
       }
     }
   }
+  // Grey + alpha and RGBA images (PNG's) turn the same way.
+  for (int channels : {2, 4}) {
+    const Image image = odd_image(channels);
+    for (int o = 1; o <= 8; ++o) {
+      expect_same(apply_orientation(image, o), displayed(image, o),
+                  "orientation " + std::to_string(o) + ", channels " + std::to_string(channels));
+    }
+  }
+  // Larger than one 64 × 64 tile in both directions, odd sizes.
+  Image big(131, 70, 3);
+  for (size_t i = 0; i < big.pixels.size(); ++i) big.pixels[i] = uint8_t(i * 7 + i / 131);
+  for (int o = 1; o <= 8; ++o) {
+    expect_same(apply_orientation(big, o), displayed(big, o), "131x70, " + std::to_string(o));
+  }
+  expect_error([] { apply_orientation(Image(2, 2, 5), 6); }, ErrorKind::value,
+               "apply_orientation: images have 1 to 4 channels, got 5");
   expect_error([] { apply_orientation(Image(2, 2, 3), 9); }, ErrorKind::value,
                "apply_orientation: orientation must be in 1-8, got 9");
 }
