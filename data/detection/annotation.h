@@ -19,6 +19,10 @@ struct Object {
   bool truncated = false;
   bool occluded = false;
   bool group_of = false;  // OpenImages IsGroupOf (and COCO iscrowd): a box around several objects
+  // OpenImages IsDepiction: a drawing, photo, toy or statue of the object, not the object itself.
+  bool depiction = false;
+  // OpenImages IsInside: the picture is taken from inside the object (a car's interior, a room).
+  bool inside = false;
 };
 
 struct AnnotatedImage {

@@ -27,8 +27,46 @@ float grey_of(const uint8_t* p) {
   return 0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2];
 }
 
-// Brightness, contrast and saturation in that order, clamped after each (see the header).
-void photometric(Image& image, float brightness, float contrast, float saturation) {
+// 1 / c for the chroma c = max − min of a u8 pixel (entry 0 unused: greys are skipped).
+struct Reciprocals {
+  float of[256];
+  Reciprocals() {
+    of[0] = 0.0f;
+    for (int c = 1; c < 256; ++c) of[c] = 1.0f / static_cast<float>(c);
+  }
+};
+
+// One pixel's hue turned by `shift` sectors (6 = the full circle) in the hexcone (see the header):
+// max, min and chroma stay, the middle channel slides.
+void rotate_hue(uint8_t* pixel, float shift, const Reciprocals& reciprocal) {
+  const int r = pixel[0], g = pixel[1], b = pixel[2];
+  const int hi = std::max({r, g, b}), lo = std::min({r, g, b});
+  const int chroma = hi - lo;
+  if (chroma == 0) return;  // grey: no hue to turn
+  const float inv = reciprocal.of[chroma];
+  float h;  // in [−1, 5]
+  if (hi == r) {
+    h = static_cast<float>(g - b) * inv;
+  } else if (hi == g) {
+    h = static_cast<float>(b - r) * inv + 2.0f;
+  } else {
+    h = static_cast<float>(r - g) * inv + 4.0f;
+  }
+  h += shift;
+  h -= 6.0f * std::floor(h * (1.0f / 6.0f));  // may round up to 6: sector 0 with f = 0, the same
+  const float sector = std::floor(h);
+  const float f = h - sector;
+  // The sectors as picks from (max, rising, min, falling).
+  static constexpr int kPick[6][3] = {{0, 1, 2}, {3, 0, 2}, {2, 0, 1},
+                                      {2, 3, 0}, {1, 2, 0}, {0, 2, 3}};
+  const float values[4] = {static_cast<float>(hi), lo + chroma * f, static_cast<float>(lo),
+                           hi - chroma * f};
+  const int* pick = kPick[static_cast<int>(sector) % 6];
+  for (int c = 0; c < 3; ++c) pixel[c] = clamp_u8(values[pick[c]]);
+}
+
+// Brightness, contrast, saturation and hue in that order, clamped after each (see the header).
+void photometric(Image& image, float brightness, float contrast, float saturation, float hue) {
   const size_t n = size_t(image.width) * image.height;
   uint8_t* p = image.pixels.data();
   if (brightness != 1.0f) {
@@ -47,6 +85,15 @@ void photometric(Image& image, float brightness, float contrast, float saturatio
       for (int c = 0; c < 3; ++c) q[c] = clamp_u8(grey + (q[c] - grey) * saturation);
     }
   }
+  if (hue != 0.0f) {
+    static const Reciprocals reciprocal;
+    for (size_t i = 0; i < n; ++i) rotate_hue(p + 3 * i, 6.0f * hue, reciprocal);
+  }
+}
+
+bool has_photometric(const DetectionChoice& choice) {
+  return choice.brightness != 1.0f || choice.contrast != 1.0f || choice.saturation != 1.0f ||
+         choice.hue != 0.0f;
 }
 
 Image to_rgb(const Image& image) {
@@ -120,6 +167,8 @@ DetectionTransform::DetectionTransform(DetectionTransformConfig config)
                  "detection transform: brightness/contrast/saturation must be in [0, 1), got {}",
                  x);
   }
+  OSPREY_CHECK(c.hue >= 0 && c.hue <= 0.5f, "detection transform: hue must be in [0, 0.5], got {}",
+               c.hue);
   for (float s : c.std)
     OSPREY_CHECK(s > 0, "detection transform: std entries must be positive, got {}", s);
   for (size_t n : {c.mean.size(), c.std.size()}) {
@@ -192,6 +241,7 @@ DetectionChoice DetectionTransform::choose(uint64_t seed, int64_t epoch, int64_t
   choice.brightness = factor(c.brightness, colour.v[0]);
   choice.contrast = factor(c.contrast, colour.v[1]);
   choice.saturation = factor(c.saturation, colour.v[2]);
+  choice.hue = static_cast<float>(c.hue * (2.0 * unit(colour.v[3]) - 1.0));
   return choice;
 }
 
@@ -293,8 +343,7 @@ void DetectionTransform::write_pixels(const DetectionSample& sample, const Detec
                "detection transform: a {}x{} canvas is smaller than the sample's {}x{}", out_w,
                out_h, min_w, min_h);
   const Image& input = sample.image;
-  const bool photometric_jitter =
-      choice.brightness != 1.0f || choice.contrast != 1.0f || choice.saturation != 1.0f;
+  const bool photometric_jitter = has_photometric(choice);
   if (reference_pixels || photometric_jitter) {
     write_normalised(reference_image(input, choice), choice.flip, out_h, out_w, image_out);
   } else {
@@ -327,8 +376,7 @@ void DetectionTransform::write_pixels_u8(const DetectionSample& sample,
                "detection transform: a {}x{} canvas is smaller than the sample's {}x{}", out_w,
                out_h, min_w, min_h);
   const Image& input = sample.image;
-  const bool photometric_jitter =
-      choice.brightness != 1.0f || choice.contrast != 1.0f || choice.saturation != 1.0f;
+  const bool photometric_jitter = has_photometric(choice);
   if (reference_pixels || photometric_jitter) {
     const Image image = reference_image(input, choice);
     const int w = image.width;
@@ -379,8 +427,8 @@ Image DetectionTransform::reference_image(const Image& input, const DetectionCho
     take(resize_bilinear(*image, choice.out_width, choice.out_height));
   }
   if (image != &owned) take(*image);
-  if (choice.brightness != 1.0f || choice.contrast != 1.0f || choice.saturation != 1.0f) {
-    photometric(owned, choice.brightness, choice.contrast, choice.saturation);
+  if (has_photometric(choice)) {
+    photometric(owned, choice.brightness, choice.contrast, choice.saturation, choice.hue);
   }
   return owned;
 }

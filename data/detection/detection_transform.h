@@ -11,8 +11,18 @@
 //      [scale_jitter_min, scale_jitter_max]. Image bilinear, mask nearest neighbour, boxes scaled.
 //   3. random horizontal flip (probability 1/2): x → W − x for boxes.
 //   4. photometric jitter: brightness (v·b), contrast (blend with the image's mean grey) and
-//      saturation (blend with each pixel's grey), factors uniform in [1 − x, 1 + x], applied in
-//      that order with clamping to [0, 255] after each (torchvision's ColorJitter without hue).
+//      saturation (blend with each pixel's grey), factors uniform in [1 − x, 1 + x], then hue,
+//      shift uniform in [−hue, hue] (a fraction of the circle), applied in that order with
+//      rounding and clamping to [0, 255] after each (torchvision's ColorJitter in a fixed order).
+//      Hue, per pixel of u8 values (r, g, b): M = max, m = min, C = M − m; greys (C = 0) stay;
+//      h = (g − b)/C if M = r, (b − r)/C + 2 if M = g, else (r − g)/C + 4 (the hexcone sector
+//      position); h ← (h + 6·shift) mod 6, i = floor(h), f = h − i; with rise = m + C·f and
+//      fall = M − C·f, i = 0..5 gives (M, rise, m) (fall, M, m) (m, M, rise) (m, fall, M)
+//      (rise, m, M) (M, m, fall), each rounded to u8. This is RGB→HSV (V = M/255, S = C/M,
+//      H = h/6), H + shift mod 1, HSV→RGB, ×255 (Python's colorsys) with the algebra done: value
+//      and chroma are kept exactly, so a shift of ±1/3 maps pure red to pure green / blue.
+//      torchvision's tensor path truncates instead of rounding, so its u8 results can be one
+//      lower.
 //   5. to a C×H×W f32 tensor in RGB or BGR order: value = (v · value_scale − mean[c]) / std[c],
 //      mean/std given in the output order. SNIPER: bgr, value_scale 1, mean (103.939, 116.779,
 //      123.68); torchvision: rgb, value_scale 1/255, mean (0.485, 0.456, 0.406), std (0.229,
@@ -56,6 +66,7 @@ struct DetectionTransformConfig {
   float brightness = 0.0f;  // in [0, 1)
   float contrast = 0.0f;
   float saturation = 0.0f;
+  float hue = 0.0f;  // in [0, 0.5], a fraction of the full hue circle
   bool bgr = false;
   float value_scale = 1.0f;
   std::vector<float> mean{};  // per output channel, or one value for all; empty means 0
@@ -74,6 +85,7 @@ struct DetectionChoice {
   int out_width = 0, out_height = 0;  // after the resize (the input or crop size without one)
   bool flip = false;
   float brightness = 1.0f, contrast = 1.0f, saturation = 1.0f;
+  float hue = 0.0f;  // the hue shift, a fraction of the circle
   bool operator==(const DetectionChoice&) const = default;
 };
 

@@ -3,6 +3,9 @@
 
 #include <cstdint>
 #include <fstream>
+#include <vector>
+
+#include "data/image/exif.h"
 
 namespace osprey::data {
 
@@ -26,7 +29,8 @@ bool is_start_of_frame(uint8_t marker) {
 
 }  // namespace
 
-std::optional<std::pair<int, int>> read_image_size(const std::string& path) {
+std::optional<std::pair<int, int>> read_image_size(const std::string& path,
+                                                   bool apply_exif_orientation) {
   std::ifstream file(path, std::ios::binary);
   uint8_t head[24];
   if (!file || !read_bytes(file, head, 2)) return std::nullopt;
@@ -43,6 +47,9 @@ std::optional<std::pair<int, int>> read_image_size(const std::string& path) {
   }
   if (head[0] != 0xFF || head[1] != 0xD8) return std::nullopt;
   uint8_t marker[2], segment[7];
+  int orientation = 1;
+  bool exif_seen = false;
+  std::vector<uint8_t> payload;
   while (read_bytes(file, marker, 1)) {
     if (marker[0] != 0xFF) return std::nullopt;
     do {  // fill bytes
@@ -58,7 +65,17 @@ std::optional<std::pair<int, int>> read_image_size(const std::string& path) {
       if (length < 7 || !read_bytes(file, segment + 2, 5)) return std::nullopt;
       int height = int(big_endian(segment + 3, 2)), width = int(big_endian(segment + 5, 2));
       if (width == 0 || height == 0) return std::nullopt;
+      if (orientation_swaps_axes(orientation)) return std::pair<int, int>(height, width);
       return std::pair<int, int>(width, height);
+    }
+    if (apply_exif_orientation && m == 0xE1 && !exif_seen) {
+      payload.resize(length - 2);
+      if (!read_bytes(file, payload.data(), payload.size())) return std::nullopt;
+      if (is_exif_payload(payload)) {
+        exif_seen = true;
+        orientation = parse_exif_orientation(payload).value;
+      }
+      continue;
     }
     file.seekg(length - 2, std::ios::cur);
     if (!file) return std::nullopt;

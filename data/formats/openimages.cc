@@ -164,14 +164,13 @@ int64_t read_groups(const std::string& csv_path, const OpenImagesClasses& classe
     bool numbers = parse_float(fields[column[kXMin]], x1) &&
                    parse_float(fields[column[kXMax]], x2) &&
                    parse_float(fields[column[kYMin]], y1) && parse_float(fields[column[kYMax]], y2);
-    bool depiction = false, is_inside = false;
     bool flags =
         (column[kConfidence] < 0 || parse_float(fields[column[kConfidence]], confidence)) &&
         (column[kOccluded] < 0 || parse_flag(fields[column[kOccluded]], object.occluded)) &&
         (column[kTruncated] < 0 || parse_flag(fields[column[kTruncated]], object.truncated)) &&
         (column[kGroupOf] < 0 || parse_flag(fields[column[kGroupOf]], object.group_of)) &&
-        (column[kDepiction] < 0 || parse_flag(fields[column[kDepiction]], depiction)) &&
-        (column[kInside] < 0 || parse_flag(fields[column[kInside]], is_inside));
+        (column[kDepiction] < 0 || parse_flag(fields[column[kDepiction]], object.depiction)) &&
+        (column[kInside] < 0 || parse_flag(fields[column[kInside]], object.inside));
     if (!numbers || !flags) {
       report.flag(options.policy, ProblemKind::malformed_record, where(),
                   !numbers ? "non-numeric XMin/XMax/YMin/YMax"

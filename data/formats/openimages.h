@@ -6,9 +6,10 @@
 //
 // Coordinates are fractions of the image size; the CSV does not give the size, so images come with
 // normalized_boxes = true, width = height = 0, and box = (XMin, YMin, XMax, YMax) in [0, 1].
-// IsOccluded, IsTruncated, IsGroupOf set the Object flags (V4 writes −1 for "unknown": false);
-// IsGroupOf also sets difficult (ignored by matching, like COCO's crowd). IsDepiction, IsInside,
-// Source and Confidence are checked but not kept.
+// IsOccluded, IsTruncated, IsGroupOf, IsDepiction, IsInside set the Object flags occluded,
+// truncated, group_of, depiction, inside (V4 writes −1 for "unknown": false); IsGroupOf also sets
+// difficult (ignored by matching, like COCO's crowd). Source and Confidence are checked but not
+// kept.
 //
 // Streaming: for_each_openimages_image() reads the file once in blocks and calls back once per run
 // of rows with the same ImageID, so memory is one image's boxes plus one 8-byte hash per image

@@ -13,6 +13,8 @@
 // decoding, filling what is missing with grey. With `strict` (the default) a warning is an error,
 // because a half-grey training image is worse than a missing one; with strict = false the image is
 // returned as libjpeg decoded it and `DecodeStats::warnings` counts the warnings.
+// A malformed Exif block (read only with apply_exif_orientation) counts as one more warning: an
+// error when strict, otherwise ignored (the pixels stay as stored) and counted.
 // PNG warnings (ancillary chunks: an sRGB profile, a bad tEXt) never concern pixels and are
 // ignored; anything wrong with pixel data (CRC of a critical chunk, truncated IDAT) is an error.
 #pragma once
@@ -51,6 +53,12 @@ struct DecodeOptions {
   int64_t max_pixels = int64_t{1} << 27;
   // JPEG: libjpeg warnings are errors (see above).
   bool strict = true;
+  // JPEG: turn the pixels as the Exif Orientation tag says (data/image/exif.h), so width and
+  // height swap for orientations 5-8; min_width / min_height then apply to the turned image.
+  // Off by default, as in PIL's Image.open and torchvision's decode_jpeg: the boxes and masks of
+  // detection datasets (VOC, COCO, OpenImages) are given on the stored pixel grid, and turning
+  // the pixels alone would move every object away from its box. PNGs are never turned.
+  bool apply_exif_orientation = false;
 };
 
 // What a decode found besides the pixels.
@@ -59,6 +67,10 @@ struct DecodeStats {
   int source_height = 0;
   int scale_denom = 1;  // the DCT scaling used (JPEG), 1 for PNG
   int warnings = 0;     // libjpeg warnings seen (only non-zero with strict = false)
+  // The Exif orientation applied (1–8); 1 without apply_exif_orientation, without an Exif block
+  // or when the block is malformed (then counted in warnings). source_width / source_height stay
+  // the stored size.
+  int orientation = 1;
 };
 
 enum class ImageFormat { jpeg, png };

@@ -1,7 +1,8 @@
 // JPEG through libjpeg-turbo's libjpeg API. libjpeg reports errors by calling error_exit, which
 // must not return; ours longjmps back to the setjmp in the calling function, which cleans up and
-// throws. Because longjmp skips destructors, every C++ object of those functions is constructed
-// before setjmp and only C calls run between setjmp and the end of decoding.
+// throws. Because longjmp skips destructors, every C++ object with a destructor in those functions
+// is constructed before setjmp, and between setjmp and the end of decoding only C calls and
+// functions that cannot throw or allocate (the Exif parser) run.
 #include <cstdio>  // jpeglib.h needs FILE and size_t declared first
 
 #include <jpeglib.h>
@@ -11,6 +12,7 @@
 #include <cstdlib>
 
 #include "data/image/codec.h"
+#include "data/image/exif.h"
 #include "framework/core/error.h"
 
 namespace osprey::data {
@@ -47,11 +49,12 @@ void install(ErrorManager& errors, bool strict) {
   errors.strict = strict;
 }
 
-int pick_scale(const DecodeOptions& options, int width, int height) {
+// `min_width` and `min_height` are those of the decoded image before any Exif turn.
+int pick_scale(const DecodeOptions& options, int width, int height, int min_width, int min_height) {
   if (options.scale_denom != 0) return options.scale_denom;
-  if (options.min_width <= 0 && options.min_height <= 0) return 1;
+  if (min_width <= 0 && min_height <= 0) return 1;
   for (int d : {8, 4, 2}) {
-    if ((width + d - 1) / d >= options.min_width && (height + d - 1) / d >= options.min_height) {
+    if ((width + d - 1) / d >= min_width && (height + d - 1) / d >= min_height) {
       return d;
     }
   }
@@ -87,22 +90,41 @@ Image decode_jpeg(std::span<const uint8_t> bytes, const DecodeOptions& options,
   ErrorManager errors;
   install(errors, options.strict);
   cinfo.err = &errors.mgr;
-  // 0: all went well; 1: libjpeg error; 2: declared size above the cap.
+  // 0: all went well; 1: libjpeg error; 2: declared size above the cap; 3: malformed Exif block
+  // when strict.
   volatile int failure = 0;
+  volatile int orientation = 1;
+  const char* volatile exif_problem = nullptr;
   if (setjmp(errors.jump) == 0) {
     jpeg_create_decompress(&cinfo);
     jpeg_mem_src(&cinfo, bytes.data(), static_cast<unsigned long>(bytes.size()));
+    if (options.apply_exif_orientation) jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0xFFFF);
     jpeg_read_header(&cinfo, TRUE);
+    // The first Exif APP1 segment (others, such as XMP, share the marker).
+    for (jpeg_saved_marker_ptr m = cinfo.marker_list; m; m = m->next) {
+      const std::span<const uint8_t> payload(m->data, m->data_length);
+      if (m->marker != JPEG_APP0 + 1 || !is_exif_payload(payload)) continue;
+      const ExifOrientation found = parse_exif_orientation(payload);
+      orientation = found.value;
+      exif_problem = found.problem;
+      break;
+    }
+    if (exif_problem) ++errors.warnings;
     if (int64_t{cinfo.image_width} * cinfo.image_height > options.max_pixels) {
       failure = 2;
+    } else if (exif_problem && options.strict) {
+      failure = 3;
     } else {
       const bool cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
       const bool grey = cinfo.jpeg_color_space == JCS_GRAYSCALE;
       cinfo.out_color_space =
           cmyk ? JCS_CMYK : (grey && options.keep_grey ? JCS_GRAYSCALE : JCS_RGB);
       cinfo.scale_num = 1;
+      const bool swap = orientation_swaps_axes(orientation);
       cinfo.scale_denom = static_cast<unsigned>(pick_scale(
-          options, static_cast<int>(cinfo.image_width), static_cast<int>(cinfo.image_height)));
+          options, static_cast<int>(cinfo.image_width), static_cast<int>(cinfo.image_height),
+          swap ? options.min_height : options.min_width,
+          swap ? options.min_width : options.min_height));
       jpeg_start_decompress(&cinfo);
       const int width = static_cast<int>(cinfo.output_width);
       const int channels = cmyk ? 3 : cinfo.output_components;
@@ -140,7 +162,12 @@ Image decode_jpeg(std::span<const uint8_t> bytes, const DecodeOptions& options,
     OSPREY_THROW(io, "jpeg '{}': declared size {}x{} exceeds the limit of {} pixels", name, width,
                  height, options.max_pixels);
   }
-  if (stats) *stats = DecodeStats{width, height, denom, errors.warnings};
+  if (failure == 3) {
+    OSPREY_THROW(io, "jpeg '{}': malformed Exif block: {} (strict decoding)", name,
+                 static_cast<const char*>(exif_problem));
+  }
+  if (stats) *stats = DecodeStats{width, height, denom, errors.warnings, orientation};
+  if (orientation != 1) return apply_orientation(image, orientation);
   return image;
 }
 

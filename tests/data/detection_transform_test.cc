@@ -4,6 +4,9 @@
 // (seed, epoch, index). Also the image resize helpers.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <set>
 
 #include "data/detection/detection_transform.h"
@@ -228,6 +231,151 @@ TEST(DetectionTransform, PhotometricJitterFactors) {
     seen.insert(c.brightness);
   }
   EXPECT_GT(seen.size(), 45u);
+}
+
+// A 1-pixel-high RGB image of `pixels`, hue-shifted by `shift` on the reference path; the u8
+// output in RGB order, pixel by pixel.
+std::vector<std::array<int, 3>> hue_shifted(const std::vector<std::array<int, 3>>& pixels,
+                                            float shift) {
+  const int n = static_cast<int>(pixels.size());
+  DetectionSample s;
+  s.image = Image(n, 1, 3);
+  for (int x = 0; x < n; ++x) {
+    for (int c = 0; c < 3; ++c) s.image.at(0, x, c) = static_cast<uint8_t>(pixels[x][c]);
+  }
+  DetectionTransform transform(DetectionTransformConfig{.u8_images = true});
+  DetectionChoice choice{.out_width = n, .out_height = 1, .hue = shift};
+  const DetectionResult r = transform.apply(s, choice, /*reference_pixels=*/true);
+  const uint8_t* v = r.image.data<uint8_t>();  // 3 × 1 × n
+  std::vector<std::array<int, 3>> out(pixels.size());
+  for (int x = 0; x < n; ++x) {
+    for (int c = 0; c < 3; ++c) out[x][c] = v[c * n + x];
+  }
+  return out;
+}
+
+TEST(DetectionTransform, HueJitterRotatesHueInHsv) {
+  using Pixels = std::vector<std::array<int, 3>>;
+  // Every colour of a 6-level grid (greys and pure colours included).
+  Pixels grid;
+  for (int r = 0; r < 256; r += 51) {
+    for (int g = 0; g < 256; g += 51) {
+      for (int b = 0; b < 256; b += 51) grid.push_back({r, g, b});
+    }
+  }
+  EXPECT_EQ(hue_shifted(grid, 0.0f), grid);
+  EXPECT_EQ(hue_shifted(grid, 1.0f), grid);  // a full turn: the u8 round trip is exact
+  // Pure colours a third of the circle apart.
+  EXPECT_EQ(hue_shifted({{255, 0, 0}, {0, 255, 0}, {0, 0, 255}}, 1.0f / 3),
+            (Pixels{{0, 255, 0}, {0, 0, 255}, {255, 0, 0}}));
+  EXPECT_EQ(hue_shifted({{255, 0, 0}, {0, 128, 0}}, -1.0f / 3), (Pixels{{0, 0, 255}, {128, 0, 0}}));
+  // Greys keep their value for any shift.
+  const Pixels greys{{0, 0, 0}, {1, 1, 1}, {128, 128, 128}, {254, 254, 254}, {255, 255, 255}};
+  EXPECT_EQ(hue_shifted(greys, 0.37f), greys);
+  EXPECT_EQ(hue_shifted(greys, -0.5f), greys);
+  // Values from Python's colorsys (rgb_to_hsv, h + shift mod 1, hsv_to_rgb, round(255 x)).
+  EXPECT_EQ(hue_shifted({{255, 128, 0}}, 1.0f / 6), (Pixels{{127, 255, 0}}));
+  EXPECT_EQ(hue_shifted({{200, 60, 90}}, 0.25f), (Pixels{{160, 200, 60}}));
+  EXPECT_EQ(hue_shifted({{10, 200, 120}}, -0.4f), (Pixels{{200, 44, 10}}));
+  EXPECT_EQ(hue_shifted({{30, 100, 220}}, 0.1f), (Pixels{{74, 30, 220}}));
+  EXPECT_EQ(hue_shifted({{90, 40, 17}}, 0.45f), (Pixels{{17, 89, 90}}));
+  EXPECT_EQ(hue_shifted({{250, 251, 3}}, -0.05f), (Pixels{{251, 178, 3}}));
+}
+
+// Python's colorsys in double precision: rgb_to_hsv, h + shift mod 1, hsv_to_rgb, × 255 (not
+// rounded).
+std::array<double, 3> colorsys_hue(const std::array<int, 3>& in, double shift) {
+  const double r = in[0] / 255.0, g = in[1] / 255.0, b = in[2] / 255.0;
+  const double hi = std::max({r, g, b}), lo = std::min({r, g, b});
+  if (hi == lo) return {r * 255.0, g * 255.0, b * 255.0};
+  const double s = (hi - lo) / hi, v = hi;
+  const double rc = (hi - r) / (hi - lo), gc = (hi - g) / (hi - lo), bc = (hi - b) / (hi - lo);
+  double h = r == hi ? bc - gc : g == hi ? 2.0 + rc - bc : 4.0 + gc - rc;
+  h = h / 6.0 + shift;
+  h -= std::floor(h);
+  const int i = static_cast<int>(h * 6.0) % 6;
+  const double f = h * 6.0 - std::floor(h * 6.0);
+  const double p = v * (1 - s), q = v * (1 - s * f), t = v * (1 - s * (1 - f));
+  const double rgb[6][3] = {{v, t, p}, {q, v, p}, {p, v, t}, {p, q, v}, {t, p, v}, {v, p, q}};
+  return {rgb[i][0] * 255.0, rgb[i][1] * 255.0, rgb[i][2] * 255.0};
+}
+
+TEST(DetectionTransform, HueJitterAgreesWithColorsysOnAColourGrid) {
+  std::vector<std::array<int, 3>> grid;
+  for (int r = 0; r < 256; r += 15) {
+    for (int g = 0; g < 256; g += 15) {
+      for (int b = 0; b < 256; b += 15) grid.push_back({r, g, b});
+    }
+  }
+  // Rounded to nearest; a value within 1e-3 of a half (the grid makes many exact halves, which
+  // float and double put on either side) may go either way. Most values are not halves.
+  int ties = 0, values = 0;
+  for (float shift : {0.013f, 0.1f, 0.2371f, 0.25f, 0.5f, -0.07f, -0.31f, -0.5f}) {
+    const auto shifted = hue_shifted(grid, shift);
+    for (size_t i = 0; i < grid.size(); ++i) {
+      const auto exact = colorsys_hue(grid[i], shift);
+      for (int c = 0; c < 3; ++c) {
+        const bool tie = std::abs(exact[c] - std::floor(exact[c]) - 0.5) < 1e-3;
+        ties += tie;
+        ++values;
+        const int nearest = static_cast<int>(std::floor(exact[c] + 0.5));
+        const int low = tie ? static_cast<int>(std::floor(exact[c])) : nearest;
+        const int high = tie ? static_cast<int>(std::ceil(exact[c])) : nearest;
+        ASSERT_TRUE(shifted[i][c] == low || shifted[i][c] == high)
+            << "shift " << shift << ", pixel " << grid[i][0] << " " << grid[i][1] << " "
+            << grid[i][2] << ", channel " << c << ": " << shifted[i][c] << " vs " << exact[c];
+      }
+    }
+  }
+  EXPECT_LT(ties, values / 20);
+}
+
+TEST(DetectionTransform, HueShiftIsDrawnFromSeedEpochIndex) {
+  const DetectionTransformConfig base{.brightness = 0.2f, .contrast = 0.3f, .saturation = 0.4f};
+  DetectionTransformConfig with_hue = base;
+  with_hue.hue = 0.1f;
+  DetectionTransform plain(base), jitter(with_hue);
+  std::set<float> seen;
+  int negative = 0;
+  for (int64_t i = 0; i < 60; ++i) {
+    const DetectionChoice a = jitter.choose(7, 3, i, 40, 30);
+    EXPECT_EQ(a, jitter.choose(7, 3, i, 40, 30));
+    ASSERT_GE(a.hue, -0.1f);
+    ASSERT_LE(a.hue, 0.1f);
+    negative += a.hue < 0;
+    seen.insert(a.hue);
+    // The hue draw uses its own random word: the other factors are those drawn without it.
+    DetectionChoice b = plain.choose(7, 3, i, 40, 30);
+    EXPECT_EQ(b.hue, 0.0f);
+    b.hue = a.hue;
+    EXPECT_EQ(a, b);
+  }
+  EXPECT_GT(seen.size(), 55u);
+  EXPECT_GT(negative, 15);
+  EXPECT_LT(negative, 45);
+  EXPECT_NE(jitter.choose(7, 3, 0, 40, 30).hue, jitter.choose(8, 3, 0, 40, 30).hue);
+  EXPECT_NE(jitter.choose(7, 3, 0, 40, 30).hue, jitter.choose(7, 4, 0, 40, 30).hue);
+  // Applied through apply(seed, epoch, index): the same sample twice gives the same pixels, and
+  // f32 (mean 0, std 1) and u8 outputs agree.
+  DetectionSample s = rectangle_sample();
+  DetectionTransformConfig hue_only{.hue = 0.5f};
+  const DetectionResult first = DetectionTransform(hue_only).apply(s, 11, 0, 5);
+  const DetectionResult again = DetectionTransform(hue_only).apply(s, 11, 0, 5);
+  hue_only.u8_images = true;
+  const DetectionResult u8 = DetectionTransform(hue_only).apply(s, 11, 0, 5);
+  const float* f = first.image.data<float>();
+  const float* g = again.image.data<float>();
+  const uint8_t* u = u8.image.data<uint8_t>();
+  int changed = 0;
+  for (int64_t i = 0; i < first.image.numel(); ++i) {
+    ASSERT_EQ(f[i], g[i]);
+    ASSERT_EQ(f[i], static_cast<float>(u[i]));
+    changed +=
+        f[i] != static_cast<float>(s.image.pixels[size_t(i % (80 * 60)) * 3 + i / (80 * 60)]);
+  }
+  EXPECT_GT(changed, 0);
+  expect_error([] { DetectionTransform(DetectionTransformConfig{.hue = 0.6f}); }, ErrorKind::value,
+               "detection transform: hue must be in [0, 0.5], got 0.6");
 }
 
 TEST(DetectionTransform, ChoicesArePureFunctionsOfSeedEpochIndex) {

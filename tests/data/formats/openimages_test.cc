@@ -49,8 +49,8 @@ TEST_F(OpenImages, ReadsClassesAndGroupsRowsByImage) {
   EXPECT_EQ(c.display_names, (std::vector<std::string>{"Cat", "Ball, (Object)"}));
   write_text(dir_ / "boxes.csv", std::string(kHeader) +
                                      "img1,xclick,/m/cat,1,0.1,0.5,0.25,0.75,1,0,0,0,0\n"
-                                     "img1,xclick,/m/ball,1,0,1,0,1,-1,1,1,0,0\n"
-                                     "img2,activemil,/m/cat,1,0.5,0.625,0.5,0.875,0,0,0,1,1\n");
+                                     "img1,xclick,/m/ball,1,0,1,0,1,-1,1,1,-1,1\n"
+                                     "img2,activemil,/m/cat,1,0.5,0.625,0.5,0.875,0,0,0,1,0\n");
   std::vector<AnnotatedImage> images;
   ReadReport report;
   int64_t rows = for_each_openimages_image(path("boxes.csv"), c, {}, report,
@@ -63,12 +63,18 @@ TEST_F(OpenImages, ReadsClassesAndGroupsRowsByImage) {
   EXPECT_EQ(images[0].objects[0].box, (std::array<float, 4>{0.1f, 0.25f, 0.5f, 0.75f}));
   EXPECT_TRUE(images[0].objects[0].occluded);
   EXPECT_FALSE(images[0].objects[0].group_of);
+  EXPECT_FALSE(images[0].objects[0].depiction);
+  EXPECT_FALSE(images[0].objects[0].inside);
   const Object& group = images[0].objects[1];
   EXPECT_EQ(group.class_id, 1);
   EXPECT_FALSE(group.occluded);  // -1: unknown
   EXPECT_TRUE(group.truncated);
   EXPECT_TRUE(group.group_of);
   EXPECT_TRUE(group.difficult);
+  EXPECT_FALSE(group.depiction);  // -1: unknown
+  EXPECT_TRUE(group.inside);
+  EXPECT_TRUE(images[1].objects.at(0).depiction);
+  EXPECT_FALSE(images[1].objects.at(0).inside);
   EXPECT_EQ(images[1].objects.at(0).box, (std::array<float, 4>{0.5f, 0.5f, 0.625f, 0.875f}));
   AnnotatedImage pixels = images[1];
   to_pixel_boxes(pixels, 64, 32);
