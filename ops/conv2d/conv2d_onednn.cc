@@ -1,9 +1,9 @@
 // cpu/onednn kernels of conv2d, conv2d_backward_input and conv2d_backward_weight through oneDNN
 // (Debian's libdnnl, an optional dependency: this file is compiled only when CMake finds it and
 // then defines OSPREY_WITH_DNNL). oneDNN is what PyTorch runs for its CPU convolutions; its JIT
-// kernels keep the activations in a channel-blocked layout (nChw16c on AVX-512) and win on the
-// 1×1 convolutions (over OpenBLAS), on 3×3 ones with many channels and on the strided ones,
-// where our direct kernel has to split rows into phases. Per call:
+// kernels keep the activations in a channel-blocked layout (nChw16c on AVX-512) and win on 3×3
+// convolutions with many channels and on the strided ones, where our direct kernel has to split
+// rows into phases (and on 1×1 ones when our GEMM kernels run on OpenBLAS). Per call:
 //   - The primitive is built once per (pass, sizes, stride, padding, dilation, groups, layouts,
 //     bias) and cached (up to 1024 of them): building one JIT-compiles code and takes
 //     milliseconds.
@@ -30,6 +30,7 @@
 
 #include "framework/core/storage.h"
 #include "framework/dispatch/registry.h"
+#include "ops/common/cpu_gemm.h"
 #include "ops/common/op_helpers.h"
 #include "ops/conv2d/conv2d_geometry.h"
 
@@ -338,33 +339,59 @@ void backward_weight(KernelContext& ctx) {
 // channels (a 3-channel stem: cpu/direct_avx512 twice as fast) and weight gradients over at most
 // 32 input channels (ResNet-20's strided and projection convolutions at batch 128: ours 1.5-10×
 // faster; the stems level).
-bool onednn_wins(const KernelContext& ctx, Pass pass, int64_t in_channels, int64_t out_channels,
-                 int64_t groups) {
+// With oneDNN's sgemm behind our GEMM kernels (ops/common/cpu_gemm.h) the 1×1 convolutions also
+// go to them: one GEMM per image on NCHW as it is, where this kernel reorders into and out of its
+// blocked layout, which costs about as much as a 1×1 convolution's arithmetic. On ResNet-50's 1×1
+// shapes at batch 8 (same bench, idle, evening) cpu/pointwise (and cpu/batched_gemm for the
+// strided ones) took 0.55-0.9× this kernel's time down to 14×14 outputs and 0.75-0.95× on every
+// 7×7 weight gradient; on 7×7 forward and input gradients oneDNN kept a 5-35% lead.
+struct ConvCall {
+  Pass pass;
+  int64_t in_channels, out_channels, groups, kernel_h, kernel_w, out_pixels;
+};
+
+bool onednn_wins(const KernelContext& ctx, const ConvCall& c) {
   const ConvGeometry g = ConvGeometry::from_attrs(ctx.attrs(), "conv2d");
-  if (g.stride[0] == 1 && g.stride[1] == 1 && in_channels <= 64 && out_channels <= 64) return false;
-  if (pass == Pass::backward_input && in_channels / groups < 8) return false;
-  return !(pass == Pass::backward_weight && in_channels / groups <= 32);
+  if (g.stride[0] == 1 && g.stride[1] == 1 && c.in_channels <= 64 && c.out_channels <= 64)
+    return false;
+  if (c.pass == Pass::backward_input && c.in_channels / c.groups < 8) return false;
+  if (c.pass == Pass::backward_weight && c.in_channels / c.groups <= 32) return false;
+  const bool gemm_pointwise = c.kernel_h == 1 && c.kernel_w == 1 && c.groups == 1 &&
+                              sgemm_backend() == SgemmBackend::onednn;
+  return !(gemm_pointwise && (c.pass == Pass::backward_weight || c.out_pixels >= 14 * 14));
+}
+
+// The output's H × W for an input of `input_size` and a `weight_size` kernel.
+int64_t out_pixels(const KernelContext& ctx, const Shape& input_size, const Shape& weight_size) {
+  const ConvGeometry g = ConvGeometry::from_attrs(ctx.attrs(), "conv2d");
+  return g.output_size(0, input_size[2], weight_size[2]) *
+         g.output_size(1, input_size[3], weight_size[3]);
 }
 
 bool f32_inputs(const KernelContext& ctx) {
   return inputs_have_dtype(ctx, {DType::f32});
 }
 bool forward_supported(const KernelContext& ctx) {
+  const Shape& x = ctx.input(0).shape();
   const Shape& w = ctx.input(1).shape();
-  return f32_inputs(ctx) && w.size() == 4 &&
-         onednn_wins(ctx, Pass::forward, ctx.input(0).size(1), w[0], ctx.attrs().get_int("groups"));
+  return f32_inputs(ctx) && w.size() == 4 && x.size() == 4 &&
+         onednn_wins(ctx, {Pass::forward, x[1], w[0], ctx.attrs().get_int("groups"), w[2], w[3],
+                           out_pixels(ctx, x, w)});
 }
 bool backward_input_supported(const KernelContext& ctx) {
   const Shape input_size = ctx.attrs().get_ints("input_size");
-  return f32_inputs(ctx) && input_size.size() == 4 &&
-         onednn_wins(ctx, Pass::backward_input, input_size[1], ctx.input(1).size(0),
-                     ctx.attrs().get_int("groups"));
+  const Shape& w = ctx.input(1).shape();
+  return f32_inputs(ctx) && input_size.size() == 4 && w.size() == 4 &&
+         onednn_wins(ctx, {Pass::backward_input, input_size[1], w[0], ctx.attrs().get_int("groups"),
+                           w[2], w[3], out_pixels(ctx, input_size, w)});
 }
 bool backward_weight_supported(const KernelContext& ctx) {
   const Shape weight_size = ctx.attrs().get_ints("weight_size");
-  return f32_inputs(ctx) && weight_size.size() == 4 &&
-         onednn_wins(ctx, Pass::backward_weight, ctx.input(1).size(1), weight_size[0],
-                     ctx.attrs().get_int("groups"));
+  const Shape& x = ctx.input(1).shape();
+  return f32_inputs(ctx) && weight_size.size() == 4 && x.size() == 4 &&
+         onednn_wins(ctx,
+                     {Pass::backward_weight, x[1], weight_size[0], ctx.attrs().get_int("groups"),
+                      weight_size[2], weight_size[3], out_pixels(ctx, x, weight_size)});
 }
 
 const bool registered = [] {
@@ -372,15 +399,18 @@ const bool registered = [] {
   // declines.
   register_kernel("conv2d", DeviceType::cpu, "onednn", 40, forward, forward_supported,
                   "oneDNN convolution_forward (JIT, channel-blocked layout, reorders in and out "
-                  "of NCHW/NHWC), cached primitives; f32, not stride-1 convs of <= 64 channels");
+                  "of NCHW/NHWC), cached primitives; f32, not stride-1 convs of <= 64 channels nor "
+                  "1x1 convs onto >= 14x14 outputs when the sgemm is oneDNN's");
   register_kernel("conv2d_backward_input", DeviceType::cpu, "onednn", 40, backward_input,
                   backward_input_supported,
                   "oneDNN convolution_backward_data, cached primitives; f32, not stride-1 convs "
-                  "of <= 64 channels nor gradients onto < 8 channels");
+                  "of <= 64 channels, gradients onto < 8 channels nor 1x1 convs with >= 14x14 "
+                  "outputs when the sgemm is oneDNN's");
   register_kernel("conv2d_backward_weight", DeviceType::cpu, "onednn", 40, backward_weight,
                   backward_weight_supported,
                   "oneDNN convolution_backward_weights, cached primitives; f32, not stride-1 "
-                  "convs of <= 64 channels nor over <= 32 input channels");
+                  "convs of <= 64 channels, over <= 32 input channels nor 1x1 convs when the "
+                  "sgemm is oneDNN's");
   return true;
 }();
 

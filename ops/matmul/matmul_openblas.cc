@@ -1,4 +1,6 @@
-// cpu/openblas kernels of matmul, bmm and linear: one cblas_sgemm/dgemm per batch entry. Operands
+// cpu/openblas and cpu/onednn kernels of matmul, bmm and linear: one sgemm/dgemm per batch entry
+// (cpu/openblas: OpenBLAS for both; cpu/onednn: oneDNN's dnnl_sgemm, f32 only, chosen first when
+// the build has oneDNN: 1.8-2x OpenBLAS on the Zen machine, see ops/common/cpu_gemm.h). Operands
 // stored row-major or column-major in their last two dims (a transpose() of a contiguous tensor)
 // go to BLAS as they are, with the matching trans flag; any other layout is copied contiguous
 // first. When the right operand is one matrix shared by the whole batch and the left batch is
@@ -9,6 +11,7 @@
 
 #include <climits>
 
+#include "ops/common/cpu_gemm.h"
 #include "ops/common/op_helpers.h"
 #include "ops/copy/copy.h"
 #include "ops/matmul/gemm_plan.h"
@@ -36,13 +39,18 @@ BlasLayout blas_layout(const MatrixView& v) {
   return {};
 }
 
+enum class Library { openblas, onednn };
+
 template <typename T>
-void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n, int64_t k, const T* a,
-          int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
+void gemm(Library library, CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n, int64_t k,
+          const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
   auto i = [](int64_t v) { return static_cast<blasint>(v); };
   if constexpr (std::is_same_v<T, float>) {
-    cblas_sgemm(CblasRowMajor, ta, tb, i(m), i(n), i(k), 1.0f, a, i(lda), b, i(ldb), beta, c,
-                i(ldc));
+    if (library == Library::onednn) {
+      onednn_sgemm(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
+    } else {
+      openblas_sgemm(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
+    }
   } else {
     cblas_dgemm(CblasRowMajor, ta, tb, i(m), i(n), i(k), 1.0, a, i(lda), b, i(ldb), beta, c,
                 i(ldc));
@@ -75,8 +83,8 @@ int64_t fold_stride(const MatrixView& av, const BlasLayout& la, const MatrixView
 }
 
 template <typename T>
-void blas_gemm(const GemmPlan& plan, const Tensor& a, const Tensor& b, const Tensor& bias,
-               const Tensor& out) {
+void blas_gemm(Library library, const GemmPlan& plan, const Tensor& a, const Tensor& b,
+               const Tensor& bias, const Tensor& out) {
   const int64_t m = plan.m, n = plan.n, k = plan.k, count = plan.batch_count();
   T* pc = out.data<T>();
   const int64_t total_rows = count * m;
@@ -98,22 +106,24 @@ void blas_gemm(const GemmPlan& plan, const Tensor& a, const Tensor& b, const Ten
   const T* pa = a.data<T>();
   const T* pb = b.data<T>();
   if (int64_t row = fold_stride(av, la, bv, plan)) {
-    gemm<T>(CblasNoTrans, lb.trans, total_rows, n, k, pa + av.offsets[0], row, pb + bv.offsets[0],
-            lb.ld, beta, pc, n);
+    gemm<T>(library, CblasNoTrans, lb.trans, total_rows, n, k, pa + av.offsets[0], row,
+            pb + bv.offsets[0], lb.ld, beta, pc, n);
     return;
   }
   for (int64_t e = 0; e < count; ++e) {
-    gemm<T>(la.trans, lb.trans, m, n, k, pa + av.offsets[e], la.ld, pb + bv.offsets[e], lb.ld, beta,
-            pc + e * m * n, n);
+    gemm<T>(library, la.trans, lb.trans, m, n, k, pa + av.offsets[e], la.ld, pb + bv.offsets[e],
+            lb.ld, beta, pc + e * m * n, n);
   }
 }
 
 // Operands BLAS cannot read as they are are copied contiguous first.
+template <Library L>
 void blas_gemm_any(const GemmPlan& plan, const Tensor& a_in, const Tensor& b_in, const Tensor& bias,
                    const Tensor& out, const char* op) {
   Tensor a = blas_readable(a_in, plan, true);
   Tensor b = blas_readable(b_in, plan, false);
-  OSPREY_DISPATCH_FLOAT(a.dtype(), op, [&]<typename T>() { blas_gemm<T>(plan, a, b, bias, out); });
+  OSPREY_DISPATCH_FLOAT(a.dtype(), op,
+                        [&]<typename T>() { blas_gemm<T>(L, plan, a, b, bias, out); });
 }
 
 // BLAS takes 32-bit sizes in this build; larger problems go to the reference.
@@ -128,8 +138,16 @@ bool fits_blas(const KernelContext& ctx) {
   return true;
 }
 
+// oneDNN's sgemm: f32 only (it has no dgemm), and only in builds with oneDNN.
+bool fits_onednn(const KernelContext& ctx) {
+  return onednn_sgemm_available() && inputs_have_dtype(ctx, {DType::f32}) && fits_blas(ctx);
+}
+
 const bool registered = [] {
-  register_cpu_gemm_kernels("openblas", 10, blas_gemm_any, fits_blas,
+  register_cpu_gemm_kernels("onednn", 20, blas_gemm_any<Library::onednn>, fits_onednn,
+                            "dnnl_sgemm per batch entry, laid out as cpu/openblas; f32, builds "
+                            "with oneDNN");
+  register_cpu_gemm_kernels("openblas", 10, blas_gemm_any<Library::openblas>, fits_blas,
                             "cblas_sgemm/dgemm per batch entry (trans flags for transposed "
                             "layouts, batch folded into rows when the right operand is shared); "
                             "the fast CPU path");

@@ -6,6 +6,7 @@
 #include "framework/autograd/grad_mode.h"
 #include "framework/dispatch/registry.h"
 #include "ops/common/case_helpers.h"
+#include "ops/common/cpu_gemm.h"
 #include "ops/conv2d/conv2d.h"
 #include "tests/support/op_test_support.h"
 
@@ -89,6 +90,28 @@ TEST(Conv2dOnednn, ChoosesOnednnForWideAndStridedF32Only) {
   ops::conv2d_backward_weight(g, rng.uniform({2, 48, 8, 8}, DType::f32), {64, 48, 3, 3}, {2, 2},
                               {1, 1}, {1, 1}, 1);
   EXPECT_EQ(dispatch::last_kernel_key(), "conv2d_backward_weight/cpu/onednn");
+}
+
+// With oneDNN's sgemm behind the GEMM kernels, 1×1 convolutions onto 14×14 or more go to them,
+// and so does every 1×1 weight gradient; a 1×1 forward onto 7×7 stays on oneDNN.
+TEST(Conv2dOnednn, OneByOneGoesToGemmKernelsWithOnednnSgemm) {
+  SKIP_WITHOUT_ONEDNN();
+  if (ops::sgemm_backend() != ops::SgemmBackend::onednn) GTEST_SKIP() << "OSPREY_SGEMM=openblas";
+  autograd::NoGradGuard no_grad;
+  ops::CaseRandom rng(5);
+  const Tensor w = rng.uniform({256, 128, 1, 1}, DType::f32);
+  auto pointwise = [&](int64_t size) {
+    return ops::conv2d(rng.uniform({2, 128, size, size}, DType::f32), w, {}, {1, 1}, {0, 0}, {1, 1},
+                       1);
+  };
+  pointwise(14);
+  EXPECT_NE(dispatch::last_kernel_key(), "conv2d/cpu/onednn");
+  pointwise(7);
+  EXPECT_EQ(dispatch::last_kernel_key(), "conv2d/cpu/onednn");
+  ops::conv2d_backward_weight(rng.uniform({2, 256, 7, 7}, DType::f32),
+                              rng.uniform({2, 128, 7, 7}, DType::f32), {256, 128, 1, 1}, {1, 1},
+                              {0, 0}, {1, 1}, 1);
+  EXPECT_NE(dispatch::last_kernel_key(), "conv2d_backward_weight/cpu/onednn");
 }
 
 // Channels-last in, channels-last out; a preset output of other strides is filled in place.
