@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "data/fashion_mnist/fashion_mnist.h"
-#include "data/fashion_scenes/voc_writer.h"
+#include "data/formats/voc.h"
 #include "data/image/codec.h"
 #include "framework/core/error.h"
 
@@ -52,7 +52,10 @@ ImageSummary write_image(const DatasetConfig& config, const ItemSource& items, c
   annotated.height = scene.image.height;
   if (config.boxes) annotated.objects = scene.objects;
   write_text(root / "Annotations" / (id + ".xml"),
-             voc_annotation_xml(annotated, kFolder, class_names(), config.segmentation));
+             voc_annotation_xml(annotated, class_names(),
+                                {.folder = kFolder,
+                                 .database = "Osprey Fashion-scenes",
+                                 .segmented = config.segmentation}));
   if (config.segmentation) {
     write_file_bytes((root / "SegmentationClass" / (id + ".png")).string(),
                      encode_png_palette(scene.class_mask, palette, config.png_compression));

@@ -2,7 +2,7 @@
 // items (scene_composer.h), the data of the built-in study. `osprey make-dataset fashion-scenes`
 // runs it. Layout under the output directory:
 //   JPEGImages/<id>.jpg                 the scene (RGB, JPEG quality `jpeg_quality`)
-//   Annotations/<id>.xml                VOC XML (voc_writer.h: 1-based inclusive boxes); with
+//   Annotations/<id>.xml                VOC XML (data/formats/voc.h: 1-based inclusive boxes); with
 //                                       boxes = false the objects are left out
 //   SegmentationClass/<id>.png          palette PNG (VOC colour map) of class + 1, 0 = background,
 //   SegmentationObject/<id>.png         object index + 1; both 255 = void band (segmentation)

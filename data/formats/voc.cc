@@ -216,11 +216,19 @@ DetectionDataset read_voc(const std::vector<VocSource>& sources, const ReadOptio
 }
 
 std::string voc_annotation_xml(const AnnotatedImage& image,
-                               const std::vector<std::string>& class_names) {
+                               const std::vector<std::string>& class_names,
+                               const VocXmlHeader& header) {
   std::string out = "<annotation>\n";
+  if (!header.folder.empty())
+    out += fmt::format("  <folder>{}</folder>\n", xml::escape(header.folder));
   out += fmt::format("  <filename>{}.jpg</filename>\n", xml::escape(image.id));
+  if (!header.database.empty()) {
+    out +=
+        fmt::format("  <source><database>{}</database></source>\n", xml::escape(header.database));
+  }
   out += fmt::format("  <size><width>{}</width><height>{}</height><depth>3</depth></size>\n",
                      image.width, image.height);
+  if (header.segmented) out += fmt::format("  <segmented>{}</segmented>\n", int(*header.segmented));
   for (const Object& o : image.objects) {
     OSPREY_CHECK(o.class_id >= 0 && o.class_id < static_cast<int>(class_names.size()),
                  "voc_annotation_xml: {}: class_id {} outside the {} classes", image.id, o.class_id,

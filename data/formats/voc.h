@@ -64,10 +64,19 @@ std::optional<AnnotatedImage> read_voc_annotation(const std::string& xml_path,
 std::array<float, 4> voc_to_box(const std::array<double, 4>& voc);
 std::array<double, 4> box_to_voc(const std::array<float, 4>& box);
 
+// Optional fields at the top of a written annotation, as VOCdevkit's own files carry them
+// (readers, ours included, ignore them).
+struct VocXmlHeader {
+  std::string folder;             // <folder>; omitted when empty
+  std::string database;           // <source><database>; omitted when empty
+  std::optional<bool> segmented;  // <segmented>; omitted when unset
+};
+
 // The annotation XML of one image (filename <id>.jpg, size, objects with name, bndbox, difficult,
 // truncated), readable by read_voc_annotation and by the devkit's own tools.
 std::string voc_annotation_xml(const AnnotatedImage& image,
-                               const std::vector<std::string>& class_names);
+                               const std::vector<std::string>& class_names,
+                               const VocXmlHeader& header = {});
 void write_voc_annotation(const std::string& xml_path, const AnnotatedImage& image,
                           const std::vector<std::string>& class_names);
 

@@ -5,7 +5,8 @@
 #include <cmath>
 
 #include "data/fashion_scenes/scene_composer.h"
-#include "data/fashion_scenes/voc_writer.h"
+#include "data/formats/voc.h"
+#include "data/formats/xml.h"
 #include "framework/core/error.h"
 #include "tests/data/fashion_scenes_test_support.h"
 
@@ -128,7 +129,8 @@ TEST(FashionScenesCompose, VocXmlUsesOneBasedInclusiveBoxes) {
   o.box = {10, 20, 50, 80};  // pixels 10…49 × 20…79
   o.class_id = 1;
   image.objects.push_back(o);
-  std::string xml = voc_annotation_xml(image, "FashionScenes", {"a&b", "trouser"}, true);
+  std::string xml = voc_annotation_xml(
+      image, {"a&b", "trouser"}, {.folder = "FashionScenes", .database = "", .segmented = true});
   EXPECT_NE(xml.find("<filename>000007.jpg</filename>"), std::string::npos) << xml;
   EXPECT_NE(xml.find("<width>256</width>"), std::string::npos);
   EXPECT_NE(xml.find("<segmented>1</segmented>"), std::string::npos);
@@ -137,9 +139,11 @@ TEST(FashionScenesCompose, VocXmlUsesOneBasedInclusiveBoxes) {
   EXPECT_NE(xml.find("<ymin>21</ymin>"), std::string::npos);
   EXPECT_NE(xml.find("<xmax>50</xmax>"), std::string::npos);
   EXPECT_NE(xml.find("<ymax>80</ymax>"), std::string::npos);
-  EXPECT_EQ(xml_escape("a&b<c>"), "a&amp;b&lt;c&gt;");
+  EXPECT_NE(xml.find("<folder>FashionScenes</folder>"), std::string::npos);
+  EXPECT_EQ(xml.find("<source>"), std::string::npos);  // no database given
+  EXPECT_EQ(xml::escape("a&b<c>"), "a&amp;b&lt;c&gt;");
   image.objects[0].class_id = 5;
-  EXPECT_THROW(voc_annotation_xml(image, "F", {"a", "b"}, false), osprey::Error);
+  EXPECT_THROW(voc_annotation_xml(image, {"a", "b"}), osprey::Error);
 }
 
 TEST(FashionScenesCompose, PresetsAndBadConfigs) {
