@@ -347,25 +347,21 @@ void backward_weight(KernelContext& ctx) {
 // 7×7 weight gradient; on 7×7 forward and input gradients oneDNN kept a 5-35% lead.
 struct ConvCall {
   Pass pass;
-  int64_t in_channels, out_channels, groups, kernel_h, kernel_w, out_pixels;
+  Shape input_size, weight_size;  // N C H W and O C/G kH kW
 };
 
 bool onednn_wins(const KernelContext& ctx, const ConvCall& c) {
   const ConvGeometry g = ConvGeometry::from_attrs(ctx.attrs(), "conv2d");
-  if (g.stride[0] == 1 && g.stride[1] == 1 && c.in_channels <= 64 && c.out_channels <= 64)
-    return false;
-  if (c.pass == Pass::backward_input && c.in_channels / c.groups < 8) return false;
-  if (c.pass == Pass::backward_weight && c.in_channels / c.groups <= 32) return false;
-  const bool gemm_pointwise = c.kernel_h == 1 && c.kernel_w == 1 && c.groups == 1 &&
+  const int64_t in_channels = c.input_size[1], out_channels = c.weight_size[0];
+  if (g.stride[0] == 1 && g.stride[1] == 1 && in_channels <= 64 && out_channels <= 64) return false;
+  if (c.pass == Pass::backward_input && in_channels / g.groups < 8) return false;
+  if (c.pass == Pass::backward_weight && in_channels / g.groups <= 32) return false;
+  const bool gemm_pointwise = c.weight_size[2] == 1 && c.weight_size[3] == 1 && g.groups == 1 &&
                               sgemm_backend() == SgemmBackend::onednn;
-  return !(gemm_pointwise && (c.pass == Pass::backward_weight || c.out_pixels >= 14 * 14));
-}
-
-// The output's H × W for an input of `input_size` and a `weight_size` kernel.
-int64_t out_pixels(const KernelContext& ctx, const Shape& input_size, const Shape& weight_size) {
-  const ConvGeometry g = ConvGeometry::from_attrs(ctx.attrs(), "conv2d");
-  return g.output_size(0, input_size[2], weight_size[2]) *
-         g.output_size(1, input_size[3], weight_size[3]);
+  if (!gemm_pointwise) return true;
+  const int64_t out_pixels =
+      g.output_size(0, c.input_size[2], 1) * g.output_size(1, c.input_size[3], 1);
+  return !(c.pass == Pass::backward_weight || out_pixels >= 14 * 14);
 }
 
 bool f32_inputs(const KernelContext& ctx) {
@@ -375,23 +371,19 @@ bool forward_supported(const KernelContext& ctx) {
   const Shape& x = ctx.input(0).shape();
   const Shape& w = ctx.input(1).shape();
   return f32_inputs(ctx) && w.size() == 4 && x.size() == 4 &&
-         onednn_wins(ctx, {Pass::forward, x[1], w[0], ctx.attrs().get_int("groups"), w[2], w[3],
-                           out_pixels(ctx, x, w)});
+         onednn_wins(ctx, {Pass::forward, x, w});
 }
 bool backward_input_supported(const KernelContext& ctx) {
   const Shape input_size = ctx.attrs().get_ints("input_size");
   const Shape& w = ctx.input(1).shape();
   return f32_inputs(ctx) && input_size.size() == 4 && w.size() == 4 &&
-         onednn_wins(ctx, {Pass::backward_input, input_size[1], w[0], ctx.attrs().get_int("groups"),
-                           w[2], w[3], out_pixels(ctx, input_size, w)});
+         onednn_wins(ctx, {Pass::backward_input, input_size, w});
 }
 bool backward_weight_supported(const KernelContext& ctx) {
   const Shape weight_size = ctx.attrs().get_ints("weight_size");
   const Shape& x = ctx.input(1).shape();
   return f32_inputs(ctx) && weight_size.size() == 4 && x.size() == 4 &&
-         onednn_wins(ctx,
-                     {Pass::backward_weight, x[1], weight_size[0], ctx.attrs().get_int("groups"),
-                      weight_size[2], weight_size[3], out_pixels(ctx, x, weight_size)});
+         onednn_wins(ctx, {Pass::backward_weight, x, weight_size});
 }
 
 const bool registered = [] {

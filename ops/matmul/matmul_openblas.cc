@@ -41,19 +41,18 @@ BlasLayout blas_layout(const MatrixView& v) {
 
 enum class Library { openblas, onednn };
 
+// f32 through the kernel's library; f64 through OpenBLAS (oneDNN has no dgemm).
 template <typename T>
 void gemm(Library library, CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n, int64_t k,
           const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
-  auto i = [](int64_t v) { return static_cast<blasint>(v); };
   if constexpr (std::is_same_v<T, float>) {
     if (library == Library::onednn) {
       onednn_sgemm(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
-    } else {
-      openblas_sgemm(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
+      return;
     }
+    openblas_sgemm(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
   } else {
-    cblas_dgemm(CblasRowMajor, ta, tb, i(m), i(n), i(k), 1.0, a, i(lda), b, i(ldb), beta, c,
-                i(ldc));
+    ops::gemm(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
   }
 }
 
